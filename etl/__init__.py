@@ -1,0 +1,1 @@
+"""ETL: member submissions (xlsx / CSV) -> normalised, validated -> the Parquet warehouse. Never imports Streamlit."""

@@ -1,0 +1,244 @@
+"""The submission contract, declared once (DOMAIN.md).
+
+Every sheet of the quarterly workbook is a `Sheet` whose `Column`s carry their warehouse id, canonical
+Simplified Chinese header, unit, aliases and a 说明 text. Header mapping, validation messages, the template
+workbook and the 说明 sheet are all derived from these declarations; nothing else keeps a second copy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Kind = Literal["key", "count", "money"]
+Op = Literal["==", "<="]
+
+
+@dataclass(frozen=True)
+class Column:
+    id: str  # warehouse column id (snake_case, English)
+    zh: str  # canonical header, without unit
+    kind: Kind
+    unit: str | None = None  # unit shown in the template header: 万元, 件, 人次, 场, 个
+    stock: bool = False  # as at quarter end: never differenced, never summed over quarters
+    aliases: tuple[str, ...] = ()  # other headers seen in real submissions (after t2s + cleaning)
+    help: str = ""  # 说明 text
+
+    @property
+    def header(self) -> str:
+        """The template header: 原保险保费收入(万元)."""
+        return f"{self.zh}({self.unit})" if self.kind == "money" else self.zh
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A named cross-column rule: sum(left) <op> sum(right), checked on every region row."""
+
+    id: str
+    left: tuple[str, ...]
+    op: Op
+    right: tuple[str, ...]
+    zh: str  # the rule as a member reads it, used in every message and in the 说明 sheet
+
+
+@dataclass(frozen=True)
+class Sheet:
+    id: str  # warehouse dataset id
+    zh: str  # canonical sheet name
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]  # columns that identify a row (besides firm and period)
+    rules: tuple[Rule, ...] = ()
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def measures(self) -> tuple[Column, ...]:
+        return tuple(c for c in self.columns if c.kind != "key")
+
+    def column(self, id_: str) -> Column:
+        return next(c for c in self.columns if c.id == id_)
+
+
+REGION = Column("region_code", "地区", "key", aliases=("省份", "分支机构", "地区名称", "省市", "region"),
+                help="省级行政区、计划单列市（大连、青岛、宁波、厦门、深圳）或 总公司/全国；"
+                     "可写全称、简称、单字简称、英文或 GB/T 2260 代码。")
+
+
+def _count(id_: str, zh: str, unit: str, help_: str, *aliases: str, stock: bool = False) -> Column:
+    return Column(id_, zh, "count", unit=unit, stock=stock, aliases=aliases, help=help_)
+
+
+COMPLAINTS = Sheet(
+    id="complaints",
+    zh="投诉",
+    aliases=("投诉情况", "投诉数据", "complaints"),
+    key=("region_code",),
+    columns=(
+        REGION,
+        Column("premium_wan", "原保险保费收入", "money", unit="万元",
+               aliases=("保费收入", "原保费收入", "保费"),
+               help="本季度原保险保费收入。表头可注明单位（元、万元、亿元），系统统一换算为万元。"),
+        _count("policies", "保单件数", "件", "本季度承保的保单件数（含续保）。", "保单数", "保单件数量"),
+        _count("insured_persons", "被保险人次", "人次", "本季度保单覆盖的被保险人人次。", "被保险人数", "承保人次"),
+        _count("complaints_total", "投诉总量", "件", "本季度接收的消费投诉件数。", "投诉件数", "投诉量"),
+        _count("complaints_regulator", "监管转送投诉", "件", "由监管部门转送的投诉件数。",
+               "监管转送", "监管转送投诉件数", "转送投诉"),
+        _count("complaints_direct", "自受理投诉", "件", "公司自行受理的投诉件数。", "自受理", "自行受理投诉"),
+        _count("cause_sales", "销售纠纷", "件", "因销售行为引起的投诉件数。", "销售纠纷投诉"),
+        _count("cause_claims", "理赔纠纷", "件", "因理赔引起的投诉件数。", "理赔纠纷投诉"),
+        _count("cause_surrender", "退保纠纷", "件", "因退保引起的投诉件数。", "退保纠纷投诉"),
+        _count("cause_policy_service", "保单服务纠纷", "件", "因保全、续期等保单服务引起的投诉件数。",
+               "保单服务", "保全纠纷"),
+        _count("cause_other", "其他纠纷", "件", "不属于以上四类的投诉件数。", "其他"),
+        _count("resolved", "办结件数", "件", "本季度办结的投诉件数。", "办结量", "已办结件数"),
+        _count("resolved_on_time", "按时办结件数", "件", "在规定时限内办结的投诉件数。", "按时办结", "按期办结件数"),
+        _count("proxy_surrender_suspected", "疑似代理退保投诉", "件",
+               "疑似由代理退保（“代理维权”）组织或人员发起的投诉件数。", "疑似代理退保", "代理退保投诉"),
+    ),
+    rules=(
+        Rule("causes_sum_to_total",
+             ("cause_sales", "cause_claims", "cause_surrender", "cause_policy_service", "cause_other"),
+             "==", ("complaints_total",), "销售、理赔、退保、保单服务、其他五类纠纷之和应等于投诉总量"),
+        Rule("sources_sum_to_total", ("complaints_regulator", "complaints_direct"), "==", ("complaints_total",),
+             "监管转送投诉与自受理投诉之和应等于投诉总量"),
+        Rule("on_time_within_resolved", ("resolved_on_time",), "<=", ("resolved",), "按时办结件数不得大于办结件数"),
+    ),
+)
+
+PRODUCT_LINES = {
+    "财产险": ("机动车辆保险", "企业财产保险", "家庭财产保险", "责任保险", "保证保险", "信用保险", "农业保险",
+             "健康保险", "意外伤害保险", "其他"),
+    "人身险": ("普通人寿保险", "分红型人寿保险", "万能型人寿保险", "投资连结保险", "疾病保险", "医疗保险",
+             "意外伤害保险", "年金保险", "其他"),
+}
+
+COMPLAINTS_BY_LINE = Sheet(
+    id="complaints_by_line",
+    zh="投诉险种",
+    aliases=("险种投诉", "分险种投诉", "complaints_by_line"),
+    key=("region_code", "product_line"),
+    columns=(
+        REGION,
+        Column("product_line", "险种", "key", aliases=("险种名称", "产品线", "product_line"),
+               help="财产险公司：" + "、".join(PRODUCT_LINES["财产险"]) + "；人身险公司："
+                    + "、".join(PRODUCT_LINES["人身险"]) + "。"),
+        _count("complaints", "投诉件数", "件", "该地区该险种的投诉件数。", "投诉量", "投诉总量"),
+    ),
+)
+
+MEDIATION = Sheet(
+    id="mediation",
+    zh="调解",
+    aliases=("纠纷调解", "调解情况", "mediation"),
+    key=("region_code",),
+    columns=(
+        REGION,
+        _count("mediation_accepted", "调解受理件数", "件", "调解组织受理的涉及本公司的纠纷件数。", "调解受理", "受理件数"),
+        _count("mediation_voluntary", "自主参调件数", "件", "本公司主动参与调解的件数。", "自主参调"),
+        _count("mediation_concluded", "调解结案件数", "件", "本季度调解结案的件数（成功与不成功）。", "调解结案", "结案件数"),
+        _count("mediation_succeeded", "调解成功件数", "件", "达成调解协议的件数。", "调解成功", "成功件数"),
+        _count("mediation_fulfilled", "协议履行件数", "件", "调解协议已履行的件数。", "协议履行", "履行件数"),
+        Column("mediation_amount_wan", "涉案金额", "money", unit="万元", aliases=("调解金额", "争议金额"),
+               help="调解案件涉及的金额。表头可注明单位（元、万元、亿元），系统统一换算为万元。"),
+        _count("mediation_court_linked", "诉调对接件数", "件", "经法院委派、委托的诉调对接件数。", "诉调对接"),
+    ),
+    rules=(
+        Rule("succeeded_within_concluded", ("mediation_succeeded",), "<=", ("mediation_concluded",),
+             "调解成功件数不得大于调解结案件数"),
+        Rule("concluded_within_accepted", ("mediation_concluded",), "<=", ("mediation_accepted",),
+             "调解结案件数不得大于调解受理件数"),
+        Rule("voluntary_within_accepted", ("mediation_voluntary",), "<=", ("mediation_accepted",),
+             "自主参调件数不得大于调解受理件数"),
+        Rule("fulfilled_within_succeeded", ("mediation_fulfilled",), "<=", ("mediation_succeeded",),
+             "协议履行件数不得大于调解成功件数"),
+    ),
+)
+
+_KEY_GROUPS = (("reach_elderly", "老年人"), ("reach_youth", "青少年"), ("reach_new_citizens", "新市民"),
+               ("reach_disabled", "残障人士"))
+
+OUTREACH = Sheet(
+    id="outreach",
+    zh="宣教",
+    aliases=("宣传教育", "教育宣传", "宣教活动", "outreach"),
+    key=("region_code",),
+    columns=(
+        REGION,
+        _count("events", "宣教活动场次", "场", "本季度开展的消费者教育宣传活动场次。", "活动场次", "宣教场次"),
+        _count("reach_offline", "线下触达人次", "人次", "线下活动触达的人次。", "线下触达"),
+        _count("reach_online", "线上触达人次", "人次", "线上渠道触达的人次。", "线上触达"),
+        _count("reach_elderly", "老年人触达人次", "人次", "线下触达中的老年人人次（一老）。", "老年人触达"),
+        _count("reach_youth", "青少年触达人次", "人次", "线下触达中的青少年人次（一少）。", "青少年触达"),
+        _count("reach_new_citizens", "新市民触达人次", "人次", "线下触达中的新市民人次（一新）。", "新市民触达"),
+        _count("reach_disabled", "残障人士触达人次", "人次", "线下触达中的残障人士人次。", "残障人士触达", "残疾人触达人次"),
+        _count("events_rural", "进农村场次", "场", "“五进入”：进农村活动场次。", "进农村"),
+        _count("events_community", "进社区场次", "场", "“五进入”：进社区活动场次。", "进社区"),
+        _count("events_campus", "进校园场次", "场", "“五进入”：进校园活动场次。", "进校园"),
+        _count("events_enterprise", "进企业场次", "场", "“五进入”：进企业活动场次。", "进企业"),
+        _count("events_commercial", "进商圈场次", "场", "“五进入”：进商圈活动场次。", "进商圈"),
+        _count("counties_covered", "覆盖县区数", "个", "季末累计覆盖的县级行政区数（存量，不按季相加）。",
+               "覆盖县区", stock=True),
+        _count("outlets", "营业网点数", "个", "季末营业网点数（存量）。", "营业网点", "网点数", stock=True),
+        _count("outlets_age_friendly", "适老化网点数", "个", "季末完成适老化改造的网点数（存量）。",
+               "适老化网点", "适老网点数", stock=True),
+    ),
+    rules=tuple(
+        Rule(f"{cid}_within_offline", (cid,), "<=", ("reach_offline",), f"{zh}触达人次不得大于线下触达人次")
+        for cid, zh in _KEY_GROUPS
+    ) + (
+        Rule("age_friendly_within_outlets", ("outlets_age_friendly",), "<=", ("outlets",),
+             "适老化网点数不得大于营业网点数"),
+    ),
+)
+
+SHEETS: tuple[Sheet, ...] = (COMPLAINTS, COMPLAINTS_BY_LINE, MEDIATION, OUTREACH)
+SHEETS_BY_ID = {s.id: s for s in SHEETS}
+
+
+@dataclass(frozen=True)
+class CoverField:
+    id: str
+    zh: str
+    required: bool
+    help: str
+    aliases: tuple[str, ...] = field(default=())
+
+
+COVER_SHEET = "封面"
+COVER_SHEET_ALIASES = ("封面页", "基本信息", "填报说明", "cover")
+COVER: tuple[CoverField, ...] = (
+    CoverField("firm_name", "公司名称", True, "会员公司法定名称、简称或登记的别名。", ("机构名称", "填报单位", "firm")),
+    CoverField("period", "报送期间", True, "自然季度，如 2025Q3（也接受 2025-Q3、2025年第三季度）。",
+               ("报告期", "统计期间", "期间", "period")),
+    CoverField("basis", "数据口径", True, "当季 = 仅本季度；年累计 = 本年初至本季度末累计。",
+               ("口径", "统计口径", "basis")),
+    CoverField("version", "版本", False, "1、2、……；重报时版本号加一，新版本替换旧版本。不填视为 1。",
+               ("版本号", "version")),
+    CoverField("filler", "填报人", False, "填报人姓名。", ("联系人",)),
+    CoverField("phone", "联系电话", False, "填报人联系电话。", ("电话",)),
+    CoverField("filled_on", "填报日期", False, "YYYY-MM-DD。", ("日期", "报送日期")),
+)
+BASES = {"当季": "quarter", "年累计": "ytd"}
+
+# General rules that apply to every measure cell; their ids are what reject reports show.
+CELL_RULES = {
+    "non_negative_integer": "件数、人次、场次等计数须为非负整数",
+    "non_negative_amount": "金额须为非负数",
+    "not_a_percentage": "计数栏不得填写百分比",
+    "not_a_number": "无法识别为数字",
+    "unknown_region": "地区无法识别（应为省级行政区、计划单列市或 总公司/全国）",
+    "unknown_product_line": "险种不在本公司类型的险种目录中",
+    "duplicate_region": "同一地区（险种）重复出现",
+    "total_row_mismatch": "合计行应等于各地区之和",
+    "missing_column": "缺少必填列",
+    "missing_sheet": "缺少必填工作表",
+    "unknown_firm": "公司名称不在会员名录中",
+    "bad_period": "报送期间无法识别（应为如 2025Q3 的自然季度）",
+    "bad_basis": "数据口径应为 当季 或 年累计",
+    "bad_version": "版本应为正整数",
+    "ytd_negative": "年累计减去本年此前季度后为负数",
+    "unreadable_file": "文件无法读取（不是有效的工作簿或 CSV）",
+}
+WARNING_RULES = {
+    "tenfold_jump": "较上季度变化超过十倍，请核实",
+    "blank_not_reported": "空白视为未报送（不是 0）",
+}

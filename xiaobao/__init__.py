@@ -1,0 +1,1 @@
+"""xiaobao: 消保 analytics for an insurance-industry association."""

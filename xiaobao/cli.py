@@ -1,0 +1,25 @@
+"""The `xiaobao` console command. Each layer registers its own subcommands."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="xiaobao",
+    help="xiaobao 消保分析：会员公司季度报送 → 数据仓库 → 分析看板。",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _register() -> None:
+    # Imported here so that `xiaobao --help` lists every layer's commands, and a layer's import cost is paid once.
+    from dashboard import cli_serve
+    from etl import cli_demo, cli_ingest
+    from query import cli_export
+
+    for module in (cli_demo, cli_ingest, cli_export, cli_serve):
+        module.register(app)
+
+
+_register()

@@ -1,0 +1,47 @@
+"""The warehouse on disk. Written only by etl.store; read by the query layer.
+
+    <warehouse>/
+      current -> snapshots/000007     symlink, swapped atomically (os.replace) after a snapshot is complete
+      snapshots/000007/
+        complaints/year=2025/quarter=3/part-0.parquet     DOMAIN.md column ids, current figures only
+        complaints_by_line/…  mediation/…  outreach/…      same partitioning
+        submissions.parquet     every file ever received (not byte-identical duplicates), status, reasons
+        firms.parquet           the member registry used for this snapshot
+        regions.parquet         the region reference data used for this snapshot
+        ledger/<submission_id>/<dataset>.parquet   parsed figures of every accepted, superseded or held
+                                                  submission, as submitted (年累计 not yet differenced)
+      files/<sha256><ext>       original bytes of every file received, content-addressed, write-once
+
+A snapshot is never modified after `current` points at it, so a reader that resolved `current` once
+reads a consistent warehouse even while a new snapshot is being written.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+CURRENT = "current"
+SNAPSHOTS = "snapshots"
+FILES = "files"
+FACT_DATASETS = ("complaints", "complaints_by_line", "mediation", "outreach")
+
+
+def current_snapshot(warehouse: Path) -> Path | None:
+    """The snapshot `current` points at, resolved, or None for an empty warehouse."""
+    link = Path(warehouse) / CURRENT
+    if not link.is_symlink() and not link.exists():
+        return None
+    target = Path(os.readlink(link)) if link.is_symlink() else link
+    snap = target if target.is_absolute() else Path(warehouse) / target
+    return snap.resolve() if snap.exists() else None
+
+
+def version(warehouse: Path) -> str | None:
+    """The warehouse version: the name of the current snapshot. Caches are keyed by it."""
+    snap = current_snapshot(warehouse)
+    return snap.name if snap else None
+
+
+def dataset_files(snapshot: Path, dataset: str) -> list[Path]:
+    return sorted((snapshot / dataset).glob("year=*/quarter=*/*.parquet"))

@@ -30,7 +30,7 @@ system-deps:
 demo: install
 	@if [ ! -e $(WAREHOUSE)/current ]; then \
 		$(BIN)/xiaobao demo $(DEMO_DIR) && \
-		{ $(BIN)/xiaobao ingest $(DEMO_DIR) --warehouse $(WAREHOUSE) --registry $(DEMO_DIR)/firms.csv \
+		{ $(BIN)/xiaobao ingest $(DEMO_DIR)/submissions --warehouse $(WAREHOUSE) --registry $(DEMO_DIR)/firms.csv \
 			--report $(DEMO_DIR)/report.json; rc=$$?; [ $$rc -le 1 ]; } ; \
 	fi
 

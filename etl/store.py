@@ -267,9 +267,10 @@ def _materialise(previous: Path | None, subs: list[_Sub], fresh: list[_Sub], yea
     current: dict[tuple[str, str], dict[str, pl.DataFrame]] = {}  # (firm, period) → quarter figures
     for year in years:
         for period in _periods(year):
+            by_submission = {d: _split(ledgers[d][period], "submission_id") for d in ledgers}
             for (firm, p), cands in sorted(candidates.items(), key=lambda kv: kv[0]):
                 if p == period:
-                    _choose(firm, period, cands, ledgers, current)
+                    _choose(firm, period, cands, by_submission, current)
     for sheet in SHEETS:
         columns = _fact_columns(sheet.id)
         for year in years:
@@ -281,7 +282,12 @@ def _materialise(previous: Path | None, subs: list[_Sub], fresh: list[_Sub], yea
     return facts, ledgers
 
 
-def _choose(firm: str, period: str, cands: list[_Sub], ledgers, current) -> None:
+def _split(frame: pl.DataFrame, column: str) -> dict[str, pl.DataFrame]:
+    """One frame per value of `column` (filtering per submission or per firm in a loop is quadratic)."""
+    return {key[0]: part for key, part in frame.partition_by(column, as_dict=True).items()}
+
+
+def _choose(firm: str, period: str, cands: list[_Sub], by_submission, current) -> None:
     """The best candidate that can be materialised becomes current; better ones that cannot wait (held) or fail."""
     chosen = None
     for sub in sorted(cands, key=lambda s: _priority(s.row), reverse=True):
@@ -290,8 +296,8 @@ def _choose(firm: str, period: str, cands: list[_Sub], ledgers, current) -> None
             row.update(status="superseded", superseded_by=chosen.row["submission_id"],
                        status_note=f"已被版本 {chosen.row['version']}（{chosen.row['file_name']}）替换")
             continue
-        figures = {d: ledgers[d][period].filter(pl.col("submission_id") == row["submission_id"])
-                   for d in ledgers}
+        figures = {d: parts[row["submission_id"]] for d, parts in by_submission.items()
+                   if row["submission_id"] in parts}
         if row["basis"] == "年累计":
             quarter = int(period[-1])
             earlier = [f"{period[:4]}Q{q}" for q in range(1, quarter)]
@@ -331,7 +337,8 @@ def _difference(ytd: dict[str, pl.DataFrame], earlier: list[dict[str, pl.DataFra
             [pl.col(c.id).fill_null(0).sum().alias(f"{c.id}__before") for c in flows])
         joined = frame.join(before, on=key, how="left", nulls_equal=True)
         diffed = joined.with_columns(
-            [(pl.col(c.id) - pl.col(f"{c.id}__before").fill_null(0)).alias(c.id) for c in flows])
+            [(pl.col(c.id) - pl.col(f"{c.id}__before").fill_null(0)).alias(c.id) for c in flows]
+        ).with_columns([pl.col(c.id).round(6) for c in flows if c.kind == "money"])  # no float residue in 万元
         for c in flows:
             bad = diffed.filter(pl.col(c.id) < 0)
             for row in bad.iter_rows(named=True):
@@ -346,6 +353,15 @@ def _difference(ytd: dict[str, pl.DataFrame], earlier: list[dict[str, pl.DataFra
 
 def _tenfold_warnings(previous: Path | None, facts, fresh: list[_Sub]) -> None:
     """Warn (never block) when a count moves more than tenfold against the same firm and region last quarter."""
+    by_firm: dict[tuple[str, str], dict[str, pl.DataFrame]] = {}
+
+    def firm_rows(dataset: str, period: str, firm: str) -> pl.DataFrame:
+        if (dataset, period) not in by_firm:
+            frame = facts[dataset].get(period)
+            by_firm[(dataset, period)] = _split(frame if frame is not None else
+                                                _read_facts(previous, dataset, period), "firm_id")
+        return by_firm[(dataset, period)].get(firm, pl.DataFrame())
+
     for sub in fresh:
         row = sub.row
         if row["status"] != "accepted":
@@ -355,11 +371,8 @@ def _tenfold_warnings(previous: Path | None, facts, fresh: list[_Sub]) -> None:
         for sheet in SHEETS:
             if sheet.id not in facts or row["period"] not in facts[sheet.id]:
                 continue
-            now = facts[sheet.id][row["period"]].filter(pl.col("firm_id") == row["firm_id"])
-            prev_frame = facts[sheet.id].get(prev_period)
-            if prev_frame is None:
-                prev_frame = _read_facts(previous, sheet.id, prev_period)
-            prev = prev_frame.filter(pl.col("firm_id") == row["firm_id"])
+            now = firm_rows(sheet.id, row["period"], row["firm_id"])
+            prev = firm_rows(sheet.id, prev_period, row["firm_id"])
             if not now.height or not prev.height:
                 continue
             key = [c.id for c in sheet.columns if c.kind == "key"]

@@ -60,7 +60,7 @@ def parse_file(path: Path, registry: pl.DataFrame, regions: pl.DataFrame, *, nam
     except UnreadableFile as exc:
         ctx.error("unreadable_file", detail=f"{rule_text('unreadable_file')}：{exc}")
         sheets = None
-    except Exception as exc:  # a reader bug must reject this file only, never stop the batch
+    except Exception as exc:  # noqa: BLE001 — a reader bug must reject this file only, never stop the batch
         ctx.error("unreadable_file", detail=f"{rule_text('unreadable_file')}：{type(exc).__name__}")
         sheets = None
     if sheets is not None:

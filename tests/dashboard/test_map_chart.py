@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import polars as pl
 
 from dashboard.charts.china_map import SOURCE_ZH, choropleth, provinces_geojson, ten_dash_line
@@ -12,7 +14,7 @@ TERRITORY = {"710000", "810000", "820000", "460000"}  # Taiwan, Hong Kong, Macao
 
 
 def _signed_area(ring):
-    return sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(ring, ring[1:], strict=False)) / 2
+    return sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in pairwise(ring)) / 2
 
 
 def test_geojson_holds_every_province_of_the_reference_data_and_the_whole_territory():

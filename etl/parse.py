@@ -180,6 +180,8 @@ def _read_table(sheet: Sheet, raw: RawSheet, ctx: _Context) -> pl.DataFrame | No
         if norm.is_note(region_text) or (region_text and all(v is None for v in measure_texts.values())
                                          and norm.region_code(region_text, ctx.regions) is None):
             continue  # notes under the table (注：…, 数据来源 …) are not figures
+        if all(v is None for v in measure_texts.values()):
+            continue  # a region row left empty (the template pre-fills every region): not reported at all
         code = norm.region_code(region_text, ctx.regions)
         if code is None:
             ctx.error("unknown_region", sheet=raw.name, row=number, column=headers["region_code"],

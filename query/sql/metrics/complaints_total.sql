@@ -1,0 +1,2 @@
+-- 投诉总量 (件)
+sum(complaints_total)

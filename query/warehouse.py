@@ -1,0 +1,423 @@
+"""The read-only query layer over the current warehouse snapshot: every metric defined once (query/sql/),
+any combination of dimensions, filters bound as parameters, change over time, peers, anomalies.
+
+A `Warehouse` resolves `current` once and loads that snapshot into an in-memory DuckDB database, so a
+concurrent ingest never shows half a write and every query runs on memory. The dashboard keeps one per
+warehouse version. Dimension and metric names are checked against whitelists; user values are only ever
+bound parameters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from etl.contract import SHEETS_BY_ID
+from etl.reference import load_regions
+from query import catalog
+from query.filters import MIN_PEERS, Filters, Scope, shift
+from xiaobao import layout
+
+DIMS: dict[str, tuple[str, ...]] = {
+    "firm": ("firm_id", "firm_name"), "firm_type": ("firm_type",), "region": ("region_code", "region_name"),
+    "province": ("province_code", "province_name"), "period": ("period",), "year": ("year",),
+    "product_line": ("product_line",),
+}
+TIME_COLUMNS = ("period", "year")
+SUBMISSION_COLUMNS = ("submission_id", "file_name", "sha256", "firm_id", "firm_name", "firm_name_raw", "period",
+                      "version", "basis", "received_at", "filled_on", "status", "superseded_by", "stored_file",
+                      "reasons", "issues_json", "n_errors", "n_warnings", "status_note")
+ANOMALY_HISTORY = 8  # quarters of a cell's own history that make its baseline
+ANOMALY_MIN_HISTORY = 4
+ANOMALY_Z = 3.5  # robust z-score above which a jump is listed
+ANOMALY_MIN_JUMP = 10  # and at least this many complaints above the baseline
+
+
+class QueryError(ValueError):
+    """A request the layer cannot answer (unknown metric or dimension …); the message is Chinese."""
+
+
+def _sql(name: str) -> str:
+    return (catalog.SQL / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def _letters(n: int) -> str:
+    """0 → A, 25 → Z, 26 → AA: stable pseudonym suffixes."""
+    out = ""
+    n += 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(65 + r) + out
+    return out
+
+
+class Warehouse:
+    def __init__(self, path: Path | str, scope: Scope | None = None, low_base: dict[str, float] | None = None):
+        self.path = Path(path)
+        self.scope = scope or Scope()
+        self.thresholds = {**catalog.LOW_BASE, **(low_base or {})}
+        self.snapshot = layout.current_snapshot(self.path)
+        self.version = self.snapshot.name if self.snapshot else None
+        self.metrics = list(catalog.metrics())
+        self._con = duckdb.connect(":memory:")
+        self._load()
+        firms = self._query("SELECT firm_id FROM firms ORDER BY firm_id")["firm_id"].to_list()
+        ordered = sorted(firms, key=lambda f: hashlib.sha256(f"xiaobao-peer:{f}".encode()).hexdigest())
+        self._pseudonyms = {f: f"同业{_letters(i)}" for i, f in enumerate(f for f in ordered if f != self.scope.firm_id)}
+
+    # ── loading ─────────────────────────────────────────────────────────────────────────────────────────────
+    def _load(self) -> None:
+        snap = self.snapshot
+        for dataset in layout.FACT_DATASETS:
+            files = layout.dataset_files(snap, dataset) if snap else []
+            if files:
+                frame = pl.read_parquet(files, hive_partitioning=True)
+            else:
+                schema = {"period": pl.Utf8, "firm_id": pl.Utf8}
+                for c in SHEETS_BY_ID[dataset].columns:
+                    schema[c.id] = pl.Utf8 if c.kind == "key" else pl.Int64 if c.kind == "count" else pl.Float64
+                frame = pl.DataFrame(schema={**schema, "year": pl.Int64, "quarter": pl.Int64})
+            self._con.register("incoming", frame)
+            self._con.execute(f"CREATE TABLE {dataset} AS SELECT * FROM incoming")  # dataset: fixed list
+            self._con.unregister("incoming")
+        firms = pl.read_parquet(snap / "firms.parquet") if snap and (snap / "firms.parquet").exists() else \
+            pl.DataFrame(schema={c: pl.Utf8 for c in ("firm_id", "name", "short_name", "aliases", "firm_type")})
+        regions = pl.read_parquet(snap / "regions.parquet") if snap and (snap / "regions.parquet").exists() \
+            else load_regions()
+        for name, frame in (("firms", firms), ("regions", regions)):
+            self._con.register("incoming", frame)
+            self._con.execute(f"CREATE TABLE {name} AS SELECT * FROM incoming")
+            self._con.unregister("incoming")
+        self._con.execute(_sql("region_dim"))
+        for dataset in layout.FACT_DATASETS:
+            self._con.execute(_sql("base").replace("{dataset}", dataset))
+
+    def _query(self, sql: str, params: dict | None = None) -> pl.DataFrame:
+        cursor = self._con.cursor()  # one cursor per query: the connection is shared across threads
+        try:
+            return cursor.sql(sql, params=params or None).pl()
+        finally:
+            cursor.close()
+
+    # ── reference ───────────────────────────────────────────────────────────────────────────────────────
+    def periods(self) -> list[str]:
+        sql = " UNION ".join(f"SELECT DISTINCT period FROM {d}" for d in layout.FACT_DATASETS)
+        return sorted(self._query(sql)["period"].to_list())
+
+    def firms(self) -> pl.DataFrame:
+        frame = self._query("SELECT firm_id, name, short_name, firm_type FROM firms ORDER BY firm_id")
+        return self._pseudonymise(frame, extra_names=("name", "short_name")).sort("firm_id")
+
+    def regions(self) -> pl.DataFrame:
+        return self._query("""SELECT region_code, region_name, name_en, kind, province_code, province_name,
+                                     population, counties FROM region_dim ORDER BY region_code""")
+
+    def metric(self, metric_id: str) -> catalog.Metric:
+        try:
+            return catalog.by_id()[metric_id]
+        except KeyError:
+            raise QueryError(f"未知指标“{metric_id}”。可用指标：{'、'.join(m.id for m in self.metrics)}") from None
+
+    # ── the table ───────────────────────────────────────────────────────────────────────────────────────
+    def table(self, metrics: list[str] | tuple[str, ...], by: list[str] | tuple[str, ...] = (),
+              filters: Filters | None = None) -> pl.DataFrame:
+        """Dimension columns (in `by` order), then one column per metric, then `<metric>__low_base` flags."""
+        return self._table(list(metrics), list(by), filters or Filters(), self.thresholds)
+
+    def _table(self, metric_ids: list[str], by: list[str], filters: Filters, thresholds: dict) -> pl.DataFrame:
+        if not metric_ids:
+            raise QueryError("至少选择一个指标")
+        metrics = [self.metric(m) for m in dict.fromkeys(metric_ids)]
+        for d in by:
+            if d not in DIMS:
+                raise QueryError(f"未知维度“{d}”。可用维度：{'、'.join(DIMS)}")
+        by = list(dict.fromkeys(by))
+        if "product_line" in by and any(m.dataset != "complaints_by_line" for m in metrics):
+            raise QueryError("险种（product_line）维度只适用于分险种投诉件数（complaints）")
+        dims = [c for d in by for c in DIMS[d]]
+        filters = self._unpseudonymise(filters)
+        frames = []
+        for dataset in dict.fromkeys(m.dataset for m in metrics):
+            group = [m for m in metrics if m.dataset == dataset]
+            sql, params = self.sql(dataset, group, dims, filters, thresholds)
+            frames.append(self._query(sql, params))
+        result = frames[0]
+        for frame in frames[1:]:
+            result = (result.join(frame, on=dims, how="full", coalesce=True, nulls_equal=True) if dims
+                      else pl.concat([result, frame], how="horizontal"))
+        flags = [f"{m.id}__low_base" for m in metrics if m.low_base]
+        n_firms = [c for c in result.columns if c.startswith("__n_firms")]
+        result = self._suppress(result, [m.id for m in metrics], by, filters, n_firms)
+        result = result.select([*dims, *(m.id for m in metrics), *flags])
+        return self._pseudonymise(result.sort(dims, nulls_last=True) if dims else result)
+
+    def sql(self, dataset: str, metrics: list[catalog.Metric], dims: list[str], filters: Filters,
+            thresholds: dict | None = None) -> tuple[str, dict]:
+        """The SQL and bound parameters of one dataset's part of a table (also used bare by bench/queries.py)."""
+        thresholds = thresholds or self.thresholds
+        where, params = self._where(filters)
+        time_dims = [c for c in dims if c in TIME_COLUMNS]
+        peer_group = ", ".join(["firm_type", *time_dims])
+        group = list(dict.fromkeys([*dims, *(["firm_type"] if "firm_id" in dims else [])]))
+        columns = []
+        for m in metrics:
+            if m.kind == "across_firms":
+                continue
+            expr = m.sql.replace("{peer_group}", peer_group)
+            if m.kind == "index" and "firm_id" not in dims:
+                expr = "CAST(NULL AS DOUBLE)"  # the complaint index compares a firm with its peer group
+            kind = "BIGINT" if m.kind in ("count", "stock") else "DOUBLE"  # DuckDB sums integers as HUGEINT
+            columns.append(f"CAST({expr} AS {kind}) AS {m.id}")
+            if m.low_base:
+                tests = []
+                for base in m.low_base:
+                    params[f"lb_{base}"] = thresholds[base]
+                    tests.append(f"coalesce(sum({base}), 0) < $lb_{base}")
+                columns.append(f"({' OR '.join(tests)}) AS {m.id}__low_base")
+        columns.append(f"count(DISTINCT firm_id) AS __n_firms_{dataset}")
+        latest = ", ".join(["firm_id", "region_code", *time_dims])
+        regional = ", ".join(dict.fromkeys([*dims, "region_code"]))
+        select_group = ", ".join(group)
+        sql = f"""
+WITH filtered AS (
+    SELECT * FROM base_{dataset} WHERE {where}
+),
+marked AS (
+    SELECT
+        *,
+        period = max(period) OVER (PARTITION BY {latest}) AS is_latest,
+        row_number() OVER (PARTITION BY {regional} ORDER BY firm_id, period) = 1
+            AND population IS NOT NULL AS region_first
+    FROM filtered
+),
+final AS (
+    SELECT {select_group + ',' if group else ''}
+        {', '.join(columns)}
+    FROM marked
+    {'GROUP BY ' + select_group if group else ''}
+)
+SELECT * FROM final"""
+        across = [m for m in metrics if m.kind == "across_firms"]
+        if across:
+            per_firm = self.metric(across[0].of).sql
+            dim_list = ", ".join(dims)
+            per_group = ", ".join(dict.fromkeys([*dims, "firm_id"]))
+            aggs = ", ".join(f"{m.aggregate}(v) AS {m.id}" for m in across)
+            sql = f"""
+WITH main AS ({sql}),
+filtered AS (SELECT * FROM base_{dataset} WHERE {where}),
+marked AS (
+    SELECT *, period = max(period) OVER (PARTITION BY {latest}) AS is_latest FROM filtered
+),
+per_firm AS (
+    SELECT {per_group}, CAST({per_firm} AS DOUBLE) AS v FROM marked GROUP BY {per_group}
+),
+across AS (
+    SELECT {dim_list + ',' if dims else ''} {aggs} FROM per_firm {'GROUP BY ' + dim_list if dims else ''}
+),
+final AS (
+    SELECT main.*, {', '.join('across.' + m.id for m in across)}
+    FROM main {'JOIN across USING (' + dim_list + ')' if dims else 'CROSS JOIN across'}
+)
+SELECT * FROM final"""
+        return sql, params
+
+    @staticmethod
+    def _where(f: Filters) -> tuple[str, dict]:
+        clauses, params = ["TRUE"], {}
+        for column, name, value, op in (("period", "period", f.period, "="),
+                                        ("period", "period_from", f.period_from, ">="),
+                                        ("period", "period_to", f.period_to, "<="),
+                                        ("firm_type", "firm_type", f.firm_type, "=")):
+            if value is not None:
+                clauses.append(f"{column} {op} ${name}")
+                params[name] = value
+        for column, name, values in (("firm_id", "firms", f.firms), ("region_code", "regions", f.regions),
+                                     ("province_code", "provinces", f.provinces)):
+            if values:
+                clauses.append(f"list_contains(${name}, {column})")
+                params[name] = list(values)
+        return " AND ".join(clauses), params
+
+    # ── confidentiality ─────────────────────────────────────────────────────────────────────────────────
+    def _pseudonymise(self, frame: pl.DataFrame, extra_names: tuple[str, ...] = ()) -> pl.DataFrame:
+        if self.scope.firm_id is None or "firm_id" not in frame.columns:
+            return frame
+        mapping = self._pseudonyms
+        own = pl.col("firm_id") == self.scope.firm_id
+        names = [c for c in ("firm_name", *extra_names) if c in frame.columns]
+        return frame.with_columns(
+            *[pl.when(own).then(pl.col(c)).otherwise(pl.col("firm_id").replace_strict(
+                mapping, default=pl.lit("同业"), return_dtype=pl.Utf8)).alias(c) for c in names],
+            pl.when(own).then(pl.col("firm_id")).otherwise(
+                pl.col("firm_id").replace_strict(mapping, default=pl.lit("同业"), return_dtype=pl.Utf8))
+            .alias("firm_id"))
+
+    def _unpseudonymise(self, filters: Filters) -> Filters:
+        if self.scope.firm_id is None or not filters.firms:
+            return filters
+        back = {v: k for k, v in self._pseudonyms.items()}
+        return replace(filters, firms=tuple(back.get(f, f) for f in filters.firms))
+
+    def _suppress(self, frame: pl.DataFrame, metric_ids: list[str], by: list[str], filters: Filters,
+                  n_columns: list[str]) -> pl.DataFrame:
+        """Under a member's scope, an aggregate over fewer than MIN_PEERS firms (other than the member's own
+        figures alone) shows no value."""
+        if self.scope.firm_id is None or "firm" in by or filters.firms == (self.scope.firm_id,) or not n_columns:
+            return frame
+        n = pl.max_horizontal([pl.col(c).fill_null(0) for c in n_columns])
+        return frame.with_columns([pl.when(n >= MIN_PEERS).then(pl.col(m)).otherwise(None).alias(m)
+                                   for m in metric_ids])
+
+    # ── change over time ────────────────────────────────────────────────────────────────────────────────
+    def change(self, metric: str, by: list[str] | tuple[str, ...] = (), filters: Filters | None = None
+               ) -> pl.DataFrame:
+        """环比 and 同比 for `metric` at the grain `by`: value, prev_quarter, qoq_abs, qoq_pct, prev_year, yoy_abs,
+        yoy_pct; no value where the base is missing or zero. With `period` in `by`, every quarter of the range;
+        otherwise the last quarter of the filters."""
+        filters = filters or Filters()
+        by = [d for d in by if d != "year"]
+        rows_per_period = "period" in by
+        plain = [d for d in by if d != "period"]
+        periods = self.periods()
+        end = filters.latest or (periods[-1] if periods else None)
+        dims = [c for d in plain for c in DIMS[d]]
+        columns = [*dims, *(["period"] if rows_per_period else []), "value", "prev_quarter", "qoq_abs", "qoq_pct",
+                   "prev_year", "yoy_abs", "yoy_pct"]
+        if end is None:
+            return pl.DataFrame(schema={c: pl.Utf8 if c in dims or c == "period" else pl.Float64 for c in columns})
+        start = (filters.period_from or end) if rows_per_period else end
+        window = replace(filters, period=None, period_from=shift(start, -4), period_to=end)
+        t = self.table([metric], [*plain, "period"], window).with_columns(
+            (pl.col("period").str.slice(0, 4).cast(pl.Int64) * 4 + pl.col("period").str.slice(5, 1).cast(pl.Int64))
+            .alias("__i")).rename({metric: "value"})
+        base = t.select([*dims, "__i", "value"])
+        out = t.join(base.with_columns(pl.col("__i") + 1).rename({"value": "prev_quarter"}), on=[*dims, "__i"],
+                     how="left", nulls_equal=True)
+        out = out.join(base.with_columns(pl.col("__i") + 4).rename({"value": "prev_year"}), on=[*dims, "__i"],
+                       how="left", nulls_equal=True)
+        out = out.filter(pl.col("period").is_between(pl.lit(start), pl.lit(end)))
+        out = out.with_columns(
+            (pl.col("value") - pl.col("prev_quarter")).alias("qoq_abs"),
+            pl.when(pl.col("prev_quarter") != 0).then((pl.col("value") - pl.col("prev_quarter"))
+                                                      / pl.col("prev_quarter").abs()).alias("qoq_pct"),
+            (pl.col("value") - pl.col("prev_year")).alias("yoy_abs"),
+            pl.when(pl.col("prev_year") != 0).then((pl.col("value") - pl.col("prev_year"))
+                                                   / pl.col("prev_year").abs()).alias("yoy_pct"),
+        ).with_columns(pl.col("value", "prev_quarter", "prev_year", "qoq_abs", "yoy_abs").cast(pl.Float64))
+        out = out.select(columns).sort([*dims, *(["period"] if rows_per_period else [])], nulls_last=True)
+        if not dims and not rows_per_period and out.height == 0:
+            out = pl.DataFrame([{c: None for c in columns}], schema={c: pl.Float64 for c in columns})
+        return out
+
+    # ── peers ───────────────────────────────────────────────────────────────────────────────────────────
+    def peers(self, metric: str, period: str, firm_type: str, low_base: dict | bool | None = None
+              ) -> pl.DataFrame:
+        """Each firm of the peer group (same type, same period): value, rank (1 = best, ties share a rank, on the
+        unrounded value), percentile (share of the group at or below the firm's value), the group's P25 / median /
+        P75, n_firms, complaint_index, low_base, direction; aggregates suppressed under a member's scope when the
+        group has fewer than 5 firms."""
+        m = self.metric(metric)
+        thresholds = {**self.thresholds, **low_base} if isinstance(low_base, dict) else self.thresholds
+        wanted = list(dict.fromkeys([metric, "complaint_index"]))
+        t = self._table(wanted, ["firm"], Filters(period=period, firm_type=firm_type), thresholds)
+        flag = f"{metric}__low_base"
+        t = t.with_columns(pl.col(flag) if flag in t.columns else pl.lit(False).alias(flag)).rename(
+            {metric: "value", flag: "low_base"})
+        if metric == "complaint_index":
+            t = t.with_columns(pl.col("value").alias("complaint_index"))
+        values = t["value"].drop_nulls()
+        n = values.len()
+        descending = m.direction != "lower"
+        suppressed = self.scope.firm_id is not None and n < MIN_PEERS
+        q = (lambda p: None if n == 0 or suppressed else values.quantile(p, "linear"))
+        t = t.with_columns(
+            pl.col("value").rank("min", descending=descending).cast(pl.Int64).alias("rank"),
+            pl.col("value").map_elements(lambda v: (values <= v).sum() / n, return_dtype=pl.Float64)
+            .alias("percentile"),
+            pl.lit(q(0.25), pl.Float64).alias("p25"), pl.lit(q(0.5), pl.Float64).alias("median"),
+            pl.lit(q(0.75), pl.Float64).alias("p75"), pl.lit(n, pl.Int64).alias("n_firms"),
+            pl.lit(m.direction, pl.Utf8).alias("direction"), pl.lit(suppressed).alias("suppressed"))
+        return t.select("firm_id", "firm_name", "value", "rank", "percentile", "p25", "median", "p75", "n_firms",
+                        "complaint_index", "low_base", "direction", "suppressed").sort("rank", "firm_id",
+                                                                                       nulls_last=True)
+
+    # ── anomalies ───────────────────────────────────────────────────────────────────────────────────────
+    def anomalies(self, period: str | None = None) -> pl.DataFrame:
+        """Firm × region cells whose complaints jump against their own history: expected = median of the previous
+        8 quarters × (the firm's other regions now ÷ their usual total, clipped to 0.5–3), robust z = (x − expected) / max(1.4826·MAD·factor,
+        √expected, 1); listed when z ≥ 3.5 and the jump ≥ 10 complaints, the strongest evidence (highest z) first. A 代理退保 campaign shows as a jump with a high proxy-surrender share."""
+        columns = {"firm_id": pl.Utf8, "firm_name": pl.Utf8, "region_code": pl.Utf8, "region_name": pl.Utf8,
+                   "period": pl.Utf8, "complaints": pl.Int64, "baseline_median": pl.Float64, "mad": pl.Float64,
+                   "expected": pl.Float64,
+                   "robust_z": pl.Float64, "jump": pl.Float64, "jump_pct": pl.Float64,
+                   "proxy_surrender_share": pl.Float64}
+        periods = self.periods()
+        period = period or (periods[-1] if periods else None)
+        if period is None:
+            return pl.DataFrame(schema=columns)
+        cells = self._query("""
+            SELECT firm_id, firm_name, region_code, region_name, period,
+                   sum(complaints_total) AS complaints, sum(proxy_surrender_suspected) AS proxy
+            FROM base_complaints
+            WHERE period BETWEEN $start AND $period
+            GROUP BY ALL""", {"start": shift(period, -ANOMALY_HISTORY), "period": period})
+        key = ["firm_id", "region_code"]
+        past = cells.filter(pl.col("period") < period)
+        history = past.group_by(key).agg(pl.col("complaints").median().alias("baseline_median"),
+                                         pl.len().alias("__n"))
+        mad = past.join(history, on=key).group_by(key).agg(
+            (pl.col("complaints") - pl.col("baseline_median")).abs().median().alias("mad"))
+        history = history.join(mad, on=key)
+        # The firm's own seasonality and growth (life premium peaks in Q1, say) move every region at once; a
+        # campaign hits a few. So the baseline is scaled by the firm's total now against its usual total.
+        # Leave the cell itself out of the firm's factor, so that a campaign does not raise its own baseline.
+        totals = cells.group_by("firm_id", "period").agg(pl.col("complaints").sum().alias("t"))
+        usual = totals.filter(pl.col("period") < period).group_by("firm_id").agg(pl.col("t").median().alias("usual"))
+        now = cells.filter(pl.col("period") == period).join(history, on=key, how="inner") \
+            .join(totals.filter(pl.col("period") == period).select("firm_id", "t"), on="firm_id", how="left") \
+            .join(usual, on="firm_id", how="left").with_columns(
+                pl.when(pl.col("usual") - pl.col("baseline_median") > 0)
+                .then((pl.col("t") - pl.col("complaints")) / (pl.col("usual") - pl.col("baseline_median")))
+                .otherwise(1.0).clip(0.5, 3.0).alias("factor"))
+        now = now.with_columns((pl.col("baseline_median") * pl.col("factor")).alias("expected"))
+        scale = pl.max_horizontal(1.4826 * pl.col("mad") * pl.col("factor"),
+                                  pl.col("expected").sqrt(), pl.lit(1.0))
+        out = now.filter(pl.col("__n") >= ANOMALY_MIN_HISTORY).with_columns(
+            (pl.col("complaints") - pl.col("expected")).alias("jump"),
+            ((pl.col("complaints") - pl.col("expected")) / scale).alias("robust_z"),
+            pl.when(pl.col("expected") > 0).then(
+                (pl.col("complaints") - pl.col("expected")) / pl.col("expected")).alias("jump_pct"),
+            pl.when(pl.col("complaints") > 0).then(pl.col("proxy") / pl.col("complaints"))
+            .alias("proxy_surrender_share"))
+        out = out.filter((pl.col("robust_z") >= ANOMALY_Z) & (pl.col("jump") >= ANOMALY_MIN_JUMP))
+        out = out.select(list(columns)).cast(columns).sort(["robust_z", "firm_id"], descending=[True, False])
+        return self._pseudonymise(out)
+
+    # ── submissions ─────────────────────────────────────────────────────────────────────────────────────
+    def submissions(self, period: str | None = None) -> pl.DataFrame:
+        """Every file received (submissions.parquet) with the firm's short name; a member sees only its own."""
+        path = self.snapshot / "submissions.parquet" if self.snapshot else None
+        if path is None or not path.exists():
+            return pl.DataFrame(schema={c: pl.Utf8 for c in SUBMISSION_COLUMNS})
+        subs = pl.read_parquet(path)
+        names = self._query("SELECT firm_id, short_name AS firm_name FROM firms")
+        subs = subs.join(names, on="firm_id", how="left")
+        if period:
+            subs = subs.filter(pl.col("period") == period)
+        if self.scope.firm_id is not None:
+            subs = subs.filter(pl.col("firm_id") == self.scope.firm_id)
+        keep = [c for c in SUBMISSION_COLUMNS if c in subs.columns]
+        return subs.select(keep).sort("received_at", "file_name", nulls_last=True) \
+            if "received_at" in subs.columns else subs.select(keep)
+
+    def original_file(self, submission_id: str) -> tuple[str, bytes]:
+        rows = self.submissions().filter(pl.col("submission_id") == submission_id)
+        if rows.height == 0 or rows["stored_file"][0] is None:
+            raise QueryError(f"找不到报送 {submission_id} 的原始文件")
+        row = rows.row(0, named=True)
+        return row["file_name"], (self.path / row["stored_file"]).read_bytes()

@@ -1,7 +1,155 @@
-"""Placeholder until this layer's commands land (see docs/ARCHITECTURE.md)."""
+"""`xiaobao export`, `xiaobao peers`, `xiaobao anomalies`: the query layer from the command line."""
 
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from query import export
+from query.filters import Filters
+from query.warehouse import DIMS, QueryError, Warehouse
+from xiaobao.settings import warehouse_dir
+
+err = Console(stderr=True)
+WarehouseOpt = Annotated[Path | None, typer.Option("--warehouse", help="数据仓库目录（默认 data/parquet 或 $XIAOBAO_WAREHOUSE）")]
+FormatOpt = Annotated[str, typer.Option("--format", help="csv | xlsx | parquet | json")]
+OutOpt = Annotated[Path | None, typer.Option("--out", help="输出文件；不填则 CSV/JSON 写到标准输出")]
+
+
+def _split(values: list[str] | None) -> list[str]:
+    return [v.strip() for item in values or [] for v in item.split(",") if v.strip()]
+
+
+def _fail(message: str) -> None:
+    err.print(f"[red]错误：{message}[/red]")
+    raise typer.Exit(2)
+
+
+def _open(warehouse: Path | None) -> Warehouse:
+    wh = Warehouse(warehouse_dir(warehouse))
+    if wh.version is None:
+        _fail(f"数据仓库为空：{warehouse_dir(warehouse)}（先运行 xiaobao ingest）")
+    return wh
+
+
+def _emit(frame: pl.DataFrame, fmt: str, out: Path | None, labels: str, meta: dict) -> None:
+    if fmt not in export.FORMATS:
+        _fail(f"格式应为 {'、'.join(export.FORMATS)} 之一")
+    if out is None:
+        if fmt in ("xlsx", "parquet"):
+            _fail(f"{fmt} 格式需要 --out 文件")
+        sys.stdout.buffer.write(export.to_bytes(frame, fmt, labels, meta))
+        sys.stdout.flush()
+    else:
+        export.write(frame, fmt, out, labels=labels, meta=meta)
+        err.print(f"已导出 {frame.height} 行到 {out}")
+
+
+def export_command(
+    metrics: Annotated[str, typer.Argument(help="指标，逗号分隔，如 complaints_per_100m_premium,mediation_success_rate",
+                                           metavar="METRIC[,METRIC…]")],
+    by: Annotated[str | None, typer.Option("--by", help=f"维度，逗号分隔：{', '.join(DIMS)}")] = None,
+    period: Annotated[str | None, typer.Option("--period", help="单个季度，如 2025Q3")] = None,
+    period_from: Annotated[str | None, typer.Option("--from", help="起始季度")] = None,
+    period_to: Annotated[str | None, typer.Option("--to", help="截止季度")] = None,
+    firm_type: Annotated[str | None, typer.Option("--firm-type", help="财产险 | 人身险")] = None,
+    firm: Annotated[list[str] | None, typer.Option("--firm", help="公司代码，可重复")] = None,
+    region: Annotated[list[str] | None, typer.Option("--region", help="地区代码，可重复")] = None,
+    province: Annotated[list[str] | None, typer.Option("--province", help="省份代码，可重复")] = None,
+    fmt: FormatOpt = "csv",
+    labels: Annotated[str, typer.Option("--labels", help="表头：id（英文代码）| zh（中文）")] = "id",
+    out: OutOpt = None,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """导出看板上同样筛选条件下的同一张表（CSV 为带 BOM 的 UTF-8，可直接用 Excel 打开）。
+
+    列：所选维度（firm_id 与 firm_name、region_code 与 region_name …）在前，指标在后；比率另附 <指标>__low_base
+    低基数标记。每次导出都记入数据仓库的 audit/exports.jsonl。
+
+    示例：xiaobao export complaints_per_100m_premium,mediation_success_rate --by province --period 2025Q3 --labels zh --out 2025Q3.csv
+    """
+    if period and (period_from or period_to):
+        _fail("--period 与 --from/--to 只能选一种")
+    if labels not in ("id", "zh"):
+        _fail("--labels 应为 id 或 zh")
+    wh = _open(warehouse)
+    metric_ids, dims = _split([metrics]), _split([by] if by else [])
+    try:
+        filters = Filters(period=period, period_from=period_from, period_to=period_to, firm_type=firm_type,
+                          firms=tuple(_split(firm)), regions=tuple(_split(region)),
+                          provinces=tuple(_split(province)))
+        frame = wh.table(metric_ids, dims, filters)
+    except (QueryError, ValueError) as exc:
+        _fail(str(exc))
+    meta = export.meta(filters, metric_ids, dims, version=wh.version)
+    _emit(frame, fmt, out, labels, meta)
+    export.record(wh.path, meta, frame.height, fmt)
+
+
+def _show(frame: pl.DataFrame, title: str) -> None:
+    table = Table(title=title)
+    for column in frame.columns:
+        table.add_column(column, overflow="fold")
+    for row in frame.iter_rows():
+        table.add_row(*("—" if v is None else f"{v:.4g}" if isinstance(v, float) else str(v) for v in row))
+    Console().print(table)
+
+
+def peers_command(
+    metric: Annotated[str, typer.Argument(help="指标，如 complaints_per_100m_premium")],
+    period: Annotated[str, typer.Option("--period", help="季度，如 2025Q3")],
+    firm_type: Annotated[str, typer.Option("--firm-type", help="财产险 | 人身险")] = "财产险",
+    fmt: Annotated[str | None, typer.Option("--format", help="不填则在终端显示表格；csv | xlsx | parquet | json")] = None,
+    out: OutOpt = None,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """同业对标：同类型公司在该季度的指标值、排名（1 为最好，并列同名次）、百分位与同业 P25 / 中位数 / P75。
+
+    示例：xiaobao peers complaints_per_100m_premium --period 2025Q3 --firm-type 人身险
+    """
+    wh = _open(warehouse)
+    try:
+        frame = wh.peers(metric, period, firm_type)
+    except (QueryError, ValueError) as exc:
+        _fail(str(exc))
+    if fmt is None:
+        _show(frame.select("firm_name", "value", "rank", "percentile", "median", "low_base"),
+              f"{wh.metric(metric).zh}：{firm_type} {period}（{frame['n_firms'][0] if frame.height else 0} 家）")
+    else:
+        _emit(frame, fmt, out, "id", export.meta(Filters(period=period, firm_type=firm_type), [metric], ["firm"],
+                                                 version=wh.version))
+
+
+def anomalies_command(
+    period: Annotated[str | None, typer.Option("--period", help="季度；不填则为最新一期")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="不填则在终端显示表格；csv | json …")] = None,
+    out: OutOpt = None,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """异常波动：投诉量明显高于自身历史（稳健 z 分数）的公司 × 地区，证据最强的在前，附疑似代理退保占比。
+
+    示例：xiaobao anomalies --period 2025Q3
+    """
+    wh = _open(warehouse)
+    try:
+        frame = wh.anomalies(period)
+    except (QueryError, ValueError) as exc:
+        _fail(str(exc))
+    if fmt is None:
+        _show(frame.select("firm_name", "region_name", "complaints", "expected", "robust_z",
+                           "proxy_surrender_share"), f"投诉异常波动 {period or wh.periods()[-1]}")
+    else:
+        _emit(frame, fmt, out, "id", export.meta(Filters(period=period), ["complaints_total"], ["firm", "region"],
+                                                 version=wh.version))
 
 
 def register(app: typer.Typer) -> None:
-    del app
+    app.command("export")(export_command)
+    app.command("peers")(peers_command)
+    app.command("anomalies")(anomalies_command)

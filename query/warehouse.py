@@ -289,7 +289,9 @@ SELECT * FROM final"""
         columns = [*dims, *(["period"] if rows_per_period else []), "value", "prev_quarter", "qoq_abs", "qoq_pct",
                    "prev_year", "yoy_abs", "yoy_pct"]
         if end is None:
-            return pl.DataFrame(schema={c: pl.Utf8 if c in dims or c == "period" else pl.Float64 for c in columns})
+            schema = {c: pl.Utf8 if c in dims or c == "period" else pl.Float64 for c in columns}
+            rows = [dict.fromkeys(columns)] if not dims and not rows_per_period else []
+            return pl.DataFrame(rows, schema=schema)
         start = (filters.period_from or end) if rows_per_period else end
         window = replace(filters, period=None, period_from=shift(start, -4), period_to=end)
         t = self.table([metric], [*plain, "period"], window).with_columns(

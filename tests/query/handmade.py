@@ -1,0 +1,77 @@
+"""A tiny warehouse written by hand: every figure is here, so every metric the tests expect is computed by hand.
+
+Firms: A and B and D 财产险, C 人身险. Regions: 广东 (440000, excluding 深圳 as reported), 深圳 (440300),
+总公司/全国 (000000). 广东 whole province: 126,012,510 residents, 122 counties; 深圳: 17,560,061 and 9.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import polars as pl
+
+from etl.contract import SHEETS_BY_ID
+from etl.reference import load_regions
+from xiaobao import layout
+
+FIRMS = [("A", "示例甲财产保险股份有限公司", "甲财险", "", "财产险"),
+         ("B", "示例乙财产保险股份有限公司", "乙财险", "", "财产险"),
+         ("C", "示例丙人寿保险股份有限公司", "丙人寿", "", "人身险"),
+         ("D", "示例丁财产保险股份有限公司", "丁财险", "", "财产险")]
+CAUSES = ("cause_sales", "cause_claims", "cause_surrender", "cause_policy_service", "cause_other")
+
+
+def complaint(period, firm, region, premium, policies, insured, total, regulator, causes, resolved, on_time, proxy):
+    return {"period": period, "firm_id": firm, "region_code": region, "premium_wan": premium, "policies": policies,
+            "insured_persons": insured, "complaints_total": total, "complaints_regulator": regulator,
+            "complaints_direct": None if total is None else total - regulator,
+            **dict(zip(CAUSES, causes, strict=True)), "resolved": resolved, "resolved_on_time": on_time,
+            "proxy_surrender_suspected": proxy}
+
+
+COMPLAINTS = [
+    complaint("2024Q4", "A", "440000", 20000.0, 10000, 20000, 40, 10, (10, 10, 10, 5, 5), 30, 27, 4),
+    complaint("2024Q4", "A", "440300", 10000.0, 5000, 0, 30, 5, (10, 5, 5, 5, 5), 10, 10, 0),
+    complaint("2024Q4", "B", "440000", 0.0, 0, None, 0, 0, (0, 0, 0, 0, 0), 0, 0, 0),
+    complaint("2024Q4", "C", "000000", 5000.0, 1000, 1000, 10, 2, (2, 2, 2, 2, 2), 10, 5, 1),
+    complaint("2025Q1", "A", "440000", 30000.0, 10000, 10000, 30, 6, (6, 6, 6, 6, 6), 30, 30, 3),
+    complaint("2025Q1", "B", "440000", 10000.0, 5000, 5000, 30, 3, (6, 6, 6, 6, 6), 20, 10, 0),
+    complaint("2025Q1", "D", "440300", 10000.0, 5000, 5000, 30, 3, (6, 6, 6, 6, 6), 20, 10, 0),
+    complaint("2025Q4", "A", "440000", 20000.0, 10000, 10000, 35, 5, (7, 7, 7, 7, 7), 35, 35, 0),
+]
+LINES = [("2025Q1", "A", "440000", "机动车辆保险", 20), ("2025Q1", "A", "440000", "健康保险", 10),
+         ("2025Q1", "B", "440000", "机动车辆保险", 30)]
+MEDIATION = [("2025Q1", "A", "440000", 10, 8, 8, 6, 3, 12.5, 2), ("2025Q1", "B", "440000", 0, 0, 0, 0, 0, 0.0, 0)]
+OUTREACH = [
+    # period, firm, region, events, offline, online, elderly, youth, new, disabled, 5×五进入, counties, outlets, age
+    ("2024Q4", "A", "440000", 5, 1000, 500, 100, 100, 50, 50, 1, 1, 1, 1, 1, 50, 100, 40),
+    ("2024Q4", "A", "440300", 2, 1000, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 5, 10, 10),
+    ("2025Q1", "A", "440000", 9, 3000, 700, 300, 300, 200, 200, 2, 2, 2, 2, 1, 60, 120, 60),
+]
+
+
+def _frame(dataset: str, rows: list) -> pl.DataFrame:
+    sheet = SHEETS_BY_ID[dataset]
+    schema = {"period": pl.Utf8, "firm_id": pl.Utf8}
+    for c in sheet.columns:
+        schema[c.id] = pl.Utf8 if c.kind == "key" else pl.Int64 if c.kind == "count" else pl.Float64
+    if rows and isinstance(rows[0], tuple):
+        rows = [dict(zip(schema, r, strict=True)) for r in rows]
+    return pl.DataFrame(rows, schema=schema)
+
+
+def build(path: Path) -> Path:
+    snap = path / layout.SNAPSHOTS / "000001"
+    for dataset, rows in (("complaints", COMPLAINTS), ("complaints_by_line", LINES), ("mediation", MEDIATION),
+                          ("outreach", OUTREACH)):
+        frame = _frame(dataset, rows)
+        for (period,), part in frame.partition_by("period", as_dict=True).items():
+            folder = snap / dataset / f"year={period[:4]}" / f"quarter={period[-1]}"
+            folder.mkdir(parents=True, exist_ok=True)
+            part.write_parquet(folder / "part-0.parquet")
+    pl.DataFrame(FIRMS, schema=["firm_id", "name", "short_name", "aliases", "firm_type"], orient="row") \
+        .write_parquet(snap / "firms.parquet")
+    load_regions().write_parquet(snap / "regions.parquet")
+    os.symlink(Path(layout.SNAPSHOTS) / "000001", path / layout.CURRENT)
+    return path

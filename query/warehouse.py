@@ -64,6 +64,7 @@ class Warehouse:
         self.version = self.snapshot.name if self.snapshot else None
         self.metrics = list(catalog.metrics())
         self._con = duckdb.connect(":memory:")
+        self._periods: list[str] | None = None
         self._load()
         firms = self._query("SELECT firm_id FROM firms ORDER BY firm_id")["firm_id"].to_list()
         ordered = sorted(firms, key=lambda f: hashlib.sha256(f"xiaobao-peer:{f}".encode()).hexdigest())
@@ -105,8 +106,10 @@ class Warehouse:
 
     # ── reference ───────────────────────────────────────────────────────────────────────────────────────
     def periods(self) -> list[str]:
-        sql = " UNION ".join(f"SELECT DISTINCT period FROM {d}" for d in layout.FACT_DATASETS)
-        return sorted(self._query(sql)["period"].to_list())
+        if self._periods is None:  # a snapshot never changes: ask once
+            sql = " UNION ".join(f"SELECT DISTINCT period FROM {d}" for d in layout.FACT_DATASETS)
+            self._periods = sorted(self._query(sql)["period"].to_list())
+        return list(self._periods)
 
     def firms(self) -> pl.DataFrame:
         frame = self._query("SELECT firm_id, name, short_name, firm_type FROM firms ORDER BY firm_id")
@@ -363,11 +366,11 @@ SELECT * FROM final"""
         if period is None:
             return pl.DataFrame(schema=columns)
         cells = self._query("""
-            SELECT firm_id, firm_name, region_code, region_name, period,
+            SELECT firm_id, region_code, period,
                    sum(complaints_total) AS complaints, sum(proxy_surrender_suspected) AS proxy
-            FROM base_complaints
+            FROM complaints
             WHERE period BETWEEN $start AND $period
-            GROUP BY ALL""", {"start": shift(period, -ANOMALY_HISTORY), "period": period})
+            GROUP BY firm_id, region_code, period""", {"start": shift(period, -ANOMALY_HISTORY), "period": period})
         key = ["firm_id", "region_code"]
         past = cells.filter(pl.col("period") < period)
         history = past.group_by(key).agg(pl.col("complaints").median().alias("baseline_median"),
@@ -397,6 +400,9 @@ SELECT * FROM final"""
             pl.when(pl.col("complaints") > 0).then(pl.col("proxy") / pl.col("complaints"))
             .alias("proxy_surrender_share"))
         out = out.filter((pl.col("robust_z") >= ANOMALY_Z) & (pl.col("jump") >= ANOMALY_MIN_JUMP))
+        names = self._query("""SELECT firm_id, short_name AS firm_name FROM firms""")
+        regions = self._query("""SELECT region_code, region_name FROM region_dim""")
+        out = out.join(names, on="firm_id", how="left").join(regions, on="region_code", how="left")
         out = out.select(list(columns)).cast(columns).sort(["robust_z", "firm_id"], descending=[True, False])
         return self._pseudonymise(out)
 

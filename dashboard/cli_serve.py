@@ -1,7 +1,51 @@
-"""Placeholder until this layer's commands land (see docs/ARCHITECTURE.md)."""
+"""`xiaobao serve`: the dashboard (Streamlit) on a host and port, over a chosen warehouse."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
+from xiaobao.settings import ROOT, registry_path, warehouse_dir
+
+APP = ROOT / "dashboard" / "app.py"
+
+
+def streamlit_command(host: str, port: int) -> list[str]:
+    """The `streamlit run` command line (the streamlit next to this Python: the project's venv)."""
+    streamlit = Path(sys.executable).with_name("streamlit")
+    return [str(streamlit), "run", str(APP), "--server.address", host, "--server.port", str(port),
+            "--server.headless", "true"]
+
+
+def serve(
+    host: Annotated[str, typer.Option("--host", help="监听地址；局域网访问用 0.0.0.0。")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="端口。")] = 8501,
+    warehouse: Annotated[Path | None, typer.Option(
+        "--warehouse", help="数据仓库目录（默认 data/parquet，或环境变量 XIAOBAO_WAREHOUSE）。")] = None,
+    registry: Annotated[Path | None, typer.Option(
+        "--registry", help="会员名录 firms.csv（默认 data/reference/firms.csv，或环境变量 XIAOBAO_REGISTRY）。")] = None,
+) -> None:
+    """启动分析看板（Streamlit）。数据仓库更新后无需重启，页面自动显示新数据。
+
+    示例：
+
+        xiaobao serve --host 127.0.0.1 --port 8501 --warehouse data/parquet
+    """
+    env = dict(os.environ)
+    # Absolute paths, resolved against the caller's directory: streamlit runs from the repository root
+    # (where .streamlit/config.toml is).
+    env["XIAOBAO_WAREHOUSE"] = str(warehouse_dir(warehouse).resolve())
+    env["XIAOBAO_REGISTRY"] = str(registry_path(registry).resolve())
+    command = streamlit_command(host, port)
+    typer.echo(f"消保分析看板：http://{host}:{port}  （Ctrl+C 停止）")
+    os.chdir(ROOT)
+    # exec: the server keeps this process id, so whoever started `xiaobao serve` can stop it by PID.
+    os.execve(command[0], command, env)
+
 
 def register(app: typer.Typer) -> None:
-    del app
+    app.command("serve")(serve)

@@ -1,0 +1,241 @@
+"""Entry point: page config, language, the shared filters (bound to the URL), presentation mode, navigation.
+
+Run with `xiaobao serve` (or `streamlit run dashboard/app.py`). The filters live in sidebar widgets whose
+values are seeded from the URL on a session's first run and written back to the URL on every run, so a
+copied link opens the same view on any page. Pages read them through `dashboard.context.current()`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import sys
+from pathlib import Path
+
+import streamlit as st
+
+# `streamlit run dashboard/app.py` puts dashboard/ on sys.path, not the repository root.
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from dashboard import context, data, theme
+from dashboard.filters import SHARED_PARAMS, Choices, View, parse, to_params
+from dashboard.i18n import LANG_STATE_KEY, t
+from query import Filters
+from xiaobao.settings import warehouse_dir
+
+log = logging.getLogger("xiaobao.dashboard")
+PAGES_DIR = Path(__file__).parent / "pages"
+# (section key, [(file, url_path, title key)]) — the pages agreed in DASHBOARD.md. No page icons: Streamlit
+# shows the page's icon as the favicon and fetches material icons for it from a CDN (offline here).
+SECTIONS = (
+    ("section_analysis", (("overview.py", "overview", "page_overview"),
+                          ("complaints.py", "complaints", "page_complaints"),
+                          ("mediation.py", "mediation", "page_mediation"),
+                          ("outreach.py", "outreach", "page_outreach"),
+                          ("map.py", "map", "page_map"))),
+    ("section_benchmark", (("peers.py", "peers", "page_peers"),
+                           ("explorer.py", "explorer", "page_explorer"))),
+    ("section_submissions", (("submissions.py", "submissions", "page_submissions"),)),
+)
+# Widget keys (session state); the URL parameter names are in dashboard.filters.
+W = {name: f"_w_{name}" for name in ("lang", "present", "span", "period", "from", "to", "type", "firms",
+                                      "provinces", "regions")}
+SEEDED = "_xb_seeded"
+MESSAGES = "_xb_messages"
+
+# Presentation mode: no sidebar (the page menu moves to the top bar), larger type, and every ui.slide()
+# block at least one projector screen tall, so paging down shows one headline at a time.
+PRESENT_CSS = """<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { display: none !important; }
+html { font-size: 24px; }
+[data-testid="stMetricValue"] { font-size: 4.2rem !important; }
+[data-testid="stMetricLabel"] p, [data-testid="stMetricDeltaDescription"] { font-size: 1.3rem !important; }
+[data-testid="stMain"] h1 { font-size: 3.4rem !important; }
+[data-testid="stMain"] h3 { font-size: 2.2rem !important; }
+[class*="st-key-slide_"] { min-height: 92vh; }
+</style>"""
+
+
+def choices_of(wh) -> Choices:
+    regions = data.regions(wh)
+    provinces = regions.filter(regions["kind"] == "province")["region_code"].to_list() \
+        if "kind" in regions.columns else []
+    return Choices(periods=data.periods(wh), firm_ids=tuple(data.firms(wh)["firm_id"].to_list()),
+                   region_codes=tuple(regions["region_code"].to_list()), province_codes=tuple(provinces))
+
+
+def seed_widgets(view: View, choices: Choices) -> None:
+    """Put a View into the sidebar widgets' state (first run of a session, or a page's request)."""
+    f, ss = view.filters, st.session_state
+    ss[W["lang"]], ss[W["present"]] = view.lang, view.present
+    ss[W["span"]] = "range" if view.is_range else "single"
+    ss[W["period"]] = f.period or f.period_to or choices.latest
+    if view.is_range and choices.periods:
+        ss[W["from"]], ss[W["to"]] = f.period_from or choices.periods[0], f.period_to or choices.latest
+    else:   # sanitize_state derives the range from the quarter
+        ss.pop(W["from"], None)
+        ss.pop(W["to"], None)
+    ss[W["type"]] = f.firm_type or ""
+    ss[W["firms"]], ss[W["provinces"]], ss[W["regions"]] = list(f.firms), list(f.provinces), list(f.regions)
+
+
+def widget_view(choices: Choices) -> View:
+    ss = st.session_state
+    single = ss.get(W["span"]) != "range" or not choices.periods
+    start, end = (None, None) if single else (ss.get(W["from"]), ss.get(W["to"]))
+    filters = Filters(period=ss.get(W["period"]) if single else None,
+                      period_from=start, period_to=end, firm_type=ss.get(W["type"]) or None,
+                      firms=tuple(ss.get(W["firms"], ())), provinces=tuple(ss.get(W["provinces"], ())),
+                      regions=tuple(ss.get(W["regions"], ())))
+    return View(filters=filters, lang=ss.get(W["lang"], "zh"), present=bool(ss.get(W["present"])))
+
+
+def apply_pending(choices: Choices) -> None:
+    """Filter changes a page asked for (context.request_filters), applied before the widgets exist."""
+    pending = st.session_state.pop(context.PENDING_KEY, None)
+    if pending:
+        current = widget_view(choices)
+        seed_widgets(dataclasses.replace(current, filters=dataclasses.replace(current.filters, **pending)),
+                     choices)
+
+
+def sanitize_state(choices: Choices, firm_types: dict[str, str]) -> None:
+    """Widget values no longer offered (new snapshot, other firm type) fall back instead of failing."""
+    ss, periods = st.session_state, choices.periods
+    # Only the quarter or the range widgets are on screen, so the others' state is gone after a switch:
+    # the quarter becomes the range's end, the range the TREND_QUARTERS quarters up to the quarter.
+    start, end = ss.get(W["from"]), ss.get(W["to"])
+    has_range = start in periods and end in periods
+    if ss.get(W["period"]) not in periods:
+        ss[W["period"]] = end if has_range else choices.latest
+    if periods and not has_range:
+        last = periods.index(ss[W["period"]])
+        ss[W["from"]], ss[W["to"]] = periods[max(0, last - context.TREND_QUARTERS + 1)], ss[W["period"]]
+    elif has_range and periods.index(start) > periods.index(end):
+        ss[W["from"]], ss[W["to"]] = end, start
+    chosen_type = ss.get(W["type"]) or None
+    allowed = {
+        W["firms"]: {f for f, kind in firm_types.items() if chosen_type is None or kind == chosen_type},
+        W["provinces"]: set(choices.province_codes),
+        W["regions"]: set(choices.region_codes),
+    }
+    for key, options in allowed.items():
+        kept = [v for v in ss.get(key, []) if v in options]
+        if kept != ss.get(key):   # written only when it changes: a write overrides the browser's value
+            ss[key] = kept
+
+
+def sidebar(choices: Choices, firms, regions) -> None:
+    """The shared filters. Each widget's default is its current value: when the browser re-mounts the
+    sidebar on a page switch it may report the default back, which must then be the value it had."""
+    ss, sb = st.session_state, st.sidebar
+    lang = ss[W["lang"]]
+
+    def pick_one(label: str, options, key: str, column=sb, **kwargs) -> None:
+        options = list(options)
+        column.selectbox(label, options, key=key, index=options.index(ss[key]), **kwargs)
+
+    sb.radio(t("language", lang), ("zh", "en"), key=W["lang"], horizontal=True, index=("zh", "en").index(lang),
+             format_func=lambda v: {"zh": "中文", "en": "English"}[v])
+    sb.toggle(t("present", lang), key=W["present"], value=ss[W["present"]], help=t("present_help", lang))
+    sb.subheader(t("filters", lang))
+    if choices.periods:
+        sb.segmented_control(t("span", lang), ("single", "range"), key=W["span"], required=True,
+                             default=ss[W["span"]], format_func=lambda v: t(f"span_{v}", lang))
+        if ss[W["span"]] == "range":
+            # Two selectboxes, not a range select_slider: a range slider seeded through session state
+            # falls back to a single value on the next rerun (Streamlit 1.67).
+            start, end = sb.columns(2)
+            pick_one(t("period_from", lang), choices.periods, W["from"], start)
+            pick_one(t("period_to", lang), choices.periods, W["to"], end)
+        else:
+            pick_one(t("period", lang), reversed(choices.periods), W["period"])
+    pick_one(t("firm_type", lang), ("", "财产险", "人身险"), W["type"],
+             format_func=lambda v: t(v or "all_types", lang))
+    chosen_type = ss[W["type"]] or None
+    offered = firms if chosen_type is None else firms.filter(firms["firm_type"] == chosen_type)
+    names = dict(zip(firms["firm_id"].to_list(), firms["short_name"].to_list(), strict=True))
+    sb.multiselect(t("firms", lang), offered["firm_id"].to_list(), key=W["firms"], default=ss[W["firms"]],
+                   format_func=lambda f: names.get(f) or f, placeholder=t("all_firms", lang))
+    region_names = dict(zip(regions["region_code"].to_list(),
+                            regions["region_name" if lang == "zh" else "name_en"].to_list(), strict=True))
+    sb.multiselect(t("provinces", lang), list(choices.province_codes), key=W["provinces"],
+                   default=ss[W["provinces"]], format_func=lambda c: region_names.get(c) or c,
+                   placeholder=t("all_regions", lang))
+    with sb.expander(t("regions", lang)):
+        st.multiselect(t("regions", lang), list(choices.region_codes), key=W["regions"],
+                       default=ss[W["regions"]], format_func=lambda c: region_names.get(c) or c,
+                       placeholder=t("all_regions", lang), label_visibility="collapsed")
+    sb.button(t("reset_filters", lang), on_click=seed_widgets, args=(View(lang=lang), choices))
+
+
+def sync_url(view: View) -> None:
+    """Write the shared parameters into the URL (only those that changed; page parameters untouched)."""
+    wanted = to_params(view)
+    for name in SHARED_PARAMS:
+        have = st.query_params.get_all(name)
+        if name in wanted and have != [wanted[name]]:
+            st.query_params[name] = wanted[name]
+        elif name not in wanted and have:
+            del st.query_params[name]
+
+
+def navigation(lang: str, present: bool):
+    sections = {}
+    for section, pages in SECTIONS:
+        found = [st.Page(f"pages/{file}", title=t(title, lang), url_path=url, default=(url == "overview"))
+                 for file, url, title in pages if (PAGES_DIR / file).exists()]
+        if found:
+            sections[t(section, lang)] = found
+    return st.navigation(sections, position="top" if present else "sidebar")
+
+
+def exit_present() -> None:
+    st.session_state[W["present"]] = False
+
+
+def main() -> None:
+    # No page_icon: a material icon favicon is fetched from a CDN, and the meeting room is offline.
+    st.set_page_config(page_title="消保分析", layout="wide")
+    theme.register()
+    ss = st.session_state
+    try:
+        wh = data.warehouse(warehouse_dir())
+        choices = choices_of(wh)
+        firms, regions = data.firms(wh), data.regions(wh)
+    except Exception:
+        log.exception("cannot open the warehouse")
+        st.error(t("warehouse_error", ss.get(LANG_STATE_KEY)), icon="⚠️")
+        st.stop()
+    if SEEDED not in ss:
+        view, ss[MESSAGES] = parse({k: st.query_params.get_all(k) for k in st.query_params}, choices)
+        seed_widgets(view, choices)
+        ss[SEEDED] = True
+    else:
+        ss[MESSAGES] = []
+    apply_pending(choices)
+    sanitize_state(choices, dict(zip(firms["firm_id"].to_list(), firms["firm_type"].to_list(), strict=True)))
+    ss[LANG_STATE_KEY] = lang = ss[W["lang"]]
+    sidebar(choices, firms, regions)
+    view = widget_view(choices)
+    sync_url(view)
+    pg = navigation(lang, view.present)
+    if view.present:
+        st.html(PRESENT_CSS)
+        st.button(t("present_exit", lang), on_click=exit_present, type="tertiary", icon=":material/close:")
+    for message in ss[MESSAGES]:
+        st.warning(message, icon="⚠️")
+    f = view.filters
+    context.publish(context.PageContext(wh=wh, filters=f, lang=lang, period=f.period or f.period_to,
+                                        present=view.present, periods=choices.periods))
+    try:
+        pg.run()
+    except Exception:
+        log.exception("page %s failed", pg.url_path)
+        st.error(t("page_error", lang), icon="⚠️")
+
+
+if __name__ == "__main__":  # Streamlit runs the entry script as __main__; context.current() may call main()
+    context.run_as_entry(main)

@@ -1,0 +1,105 @@
+"""Bars: rankings against a peer median, biggest movers, and composition (mix). Pure: frame → Figure.
+
+Colours keep their meaning (dashboard.theme): a bar is WORSE / BETTER only relative to a stated reference
+(the peer median) and the metric's direction; without one it is NEUTRAL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import plotly.graph_objects as go
+import polars as pl
+
+from dashboard import theme
+from dashboard.charts.labels import change_text, is_percent, title_with_unit, value_text
+
+ROW_HEIGHT = 44      # px per bar: readable from the back of a meeting room
+LABEL_ROOM = 1.3     # the value axis runs to 130 % of the largest bar so the outside labels fit
+
+
+def _height(rows: int) -> int:
+    return max(320, ROW_HEIGHT * rows + 150)
+
+
+def _value_axis(fig: go.Figure, values: list[float], unit: str | None) -> None:
+    top = max([v for v in values if v is not None] + [0])
+    low = min([v for v in values if v is not None] + [0])
+    span = (top - low) or 1
+    fig.update_xaxes(title=None, range=[low - (0.3 * span if low < 0 else 0), top + (LABEL_ROOM - 1) * span],
+                     tickformat=".0%" if is_percent(unit) else None)
+
+
+def ranked_bars(frame: pl.DataFrame, label: str, metric: str, *, title: str, unit: str, lang: str = "zh",
+                direction: str | None = None, reference: float | None = None, reference_label: str = "",
+                low_base: str | None = None, low_base_label: str = "⚠ 低基数") -> go.Figure:
+    """Horizontal bars of `metric` per `label`, largest first; rows without a value are left out.
+
+    With a `reference` (peer median) a dashed line marks it and each bar is coloured by which side of it
+    the value lies, read through the metric's `direction`. Low-base bars are hatched amber and labelled.
+    """
+    rows = frame.filter(pl.col(metric).is_not_null()).sort(metric, descending=True)
+    values = rows[metric].to_list()
+    flags = rows[low_base].fill_null(False).to_list() if low_base else [False] * rows.height
+    colours = [theme.NEUTRAL if reference is None else theme.direction_colour(direction, v - reference)
+               for v in values]
+    texts = [value_text(v, unit, lang) + (f" {low_base_label}" if f else "")
+             for v, f in zip(values, flags, strict=True)]
+    fig = go.Figure(go.Bar(
+        x=values, y=[str(v) for v in rows[label].to_list()], orientation="h", text=texts,
+        textposition="outside", cliponaxis=False, hovertemplate="%{y}: %{text}<extra></extra>",
+        marker={"color": colours, "pattern": {"shape": ["/" if f else "" for f in flags],
+                                             "fgcolor": theme.LOW_BASE}},
+        name=title,
+    ))
+    if reference is not None:
+        fig.add_vline(x=reference, line={"dash": "dash", "color": theme.HIGHLIGHT, "width": 3},
+                      annotation_text=f"{reference_label} {value_text(reference, unit, lang)}".strip(),
+                      annotation_position="top")
+    fig.update_layout(template=theme.TEMPLATE, title={"text": title_with_unit(title, unit, lang)},
+                      showlegend=False, height=_height(rows.height))
+    fig.update_yaxes(autorange="reversed", title=None)
+    _value_axis(fig, values + ([reference] if reference is not None else []), unit)
+    return fig
+
+
+def change_bars(frame: pl.DataFrame, label: str, change: str, *, title: str, lang: str = "zh",
+                direction: str | None = None) -> go.Figure:
+    """Diverging bars of a relative change (0.12 = +12%) per `label`, coloured better / worse."""
+    rows = frame.filter(pl.col(change).is_not_null())
+    values = rows[change].to_list()
+    fig = go.Figure(go.Bar(
+        x=values, y=[str(v) for v in rows[label].to_list()], orientation="h",
+        text=[change_text(v, lang) for v in values], textposition="outside", cliponaxis=False,
+        hovertemplate="%{y}: %{text}<extra></extra>",
+        marker={"color": [theme.direction_colour(direction, v) for v in values]}, name=title,
+    ))
+    fig.update_layout(template=theme.TEMPLATE, title={"text": title}, showlegend=False,
+                      height=_height(rows.height))
+    fig.update_yaxes(autorange="reversed", title=None)
+    _value_axis(fig, values, "%")
+    fig.update_xaxes(zeroline=True, zerolinewidth=2)
+    return fig
+
+
+def mix_bars(frame: pl.DataFrame, label: str, parts: Mapping[str, str], *, title: str, unit: str = "",
+             lang: str = "zh", percent: bool = True) -> go.Figure:
+    """Stacked horizontal bars: one bar per `label`, one segment per column of `parts` ({column: name}).
+
+    With `percent` Plotly normalises each bar to 100% (a picture of the mix; the counts stay in the hover).
+    """
+    fig = go.Figure()
+    labels = [str(v) for v in frame[label].to_list()]
+    for i, (column, name) in enumerate(parts.items()):
+        values = frame[column].to_list()
+        fig.add_trace(go.Bar(
+            x=values, y=labels, orientation="h", name=name, text=[value_text(v, unit, lang) for v in values],
+            hovertemplate="%{y} · " + name + ": %{text}<extra></extra>", textposition="none",
+            marker={"color": theme.SERIES[i % len(theme.SERIES)]},
+        ))
+    fig.update_layout(template=theme.TEMPLATE, title={"text": title}, barmode="stack",
+                      barnorm="percent" if percent else None, height=_height(len(labels)) + 60,
+                      legend={"orientation": "h", "yanchor": "top", "y": -0.08, "x": 0})
+    fig.update_yaxes(autorange="reversed", title=None)
+    fig.update_xaxes(title=None, ticksuffix="%" if percent else "")
+    return fig

@@ -1,0 +1,207 @@
+"""What every page needs, built once per run by app.py: `ctx = current()`.
+
+PageContext carries the Warehouse (cached per warehouse version), the shared filters from the sidebar/URL,
+the language, the selected quarter and presentation mode, plus cached shortcuts to the query layer.
+Pages never filter for confidentiality or compute metrics: everything comes from `ctx.table/change/…`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+import streamlit as st
+
+from dashboard import data
+from dashboard.filters import View, query_string
+from query import Filters, Warehouse
+
+CTX_KEY = "_xb_ctx"
+RUN_KEY = "_xb_ctx_run"         # which script run published the context (see current())
+PENDING_KEY = "_xb_pending"     # filter changes requested by a page, applied by app.py on the next run
+TREND_QUARTERS = 8              # a single quarter's trend shows the two years up to it (同比 visible twice)
+
+
+@dataclass(frozen=True)
+class PageContext:
+    wh: Warehouse
+    filters: Filters            # as chosen: one quarter (period) or a range (period_from / period_to)
+    lang: str                   # "zh" | "en"
+    period: str | None          # the chosen quarter, or the last quarter of the range; None: empty warehouse
+    present: bool               # presentation mode (joint meetings on a projector)
+    periods: tuple[str, ...]    # every quarter the warehouse holds, ascending
+
+    # --- filters derived from the choice -------------------------------------------------------------
+    def at(self, period: str | None = None) -> Filters:
+        """The shared filters restricted to one quarter (headline figures, rankings, maps)."""
+        return dataclasses.replace(self.filters, period=period or self.period, period_from=None,
+                                   period_to=None)
+
+    def trend(self) -> Filters:
+        """The shared filters over a range of quarters, for charts over time.
+
+        A chosen range is used as is; a single quarter gets the TREND_QUARTERS quarters up to it.
+        """
+        if self.filters.period is None or self.period is None:
+            return self.filters
+        end = self.periods.index(self.period)
+        start = self.periods[max(0, end - TREND_QUARTERS + 1)]
+        return dataclasses.replace(self.filters, period=None, period_from=start, period_to=self.period)
+
+    @property
+    def is_range(self) -> bool:
+        return self.filters.period is None and self.period is not None
+
+    @property
+    def view(self) -> View:
+        return View(filters=self.filters, lang=self.lang, present=self.present)
+
+    def link(self, extra: Mapping[str, str] | None = None) -> str:
+        """`?…` query string that reopens this view (plus page-specific parameters)."""
+        return query_string(self.view, extra)
+
+    # --- metric metadata (names, units and definitions from the query layer, never retyped) ----------
+    def metric(self, metric_id: str) -> Any:
+        for m in self.wh.metrics:
+            if m.id == metric_id:
+                return m
+        raise KeyError(metric_id)
+
+    def has_metric(self, metric_id: str) -> bool:
+        return any(m.id == metric_id for m in self.wh.metrics)
+
+    def metric_name(self, metric_id: str) -> str:
+        m = self.metric(metric_id)
+        return m.zh if self.lang == "zh" else m.en
+
+    def metric_unit(self, metric_id: str) -> str:
+        m = self.metric(metric_id)
+        return (m.unit_zh if self.lang == "zh" else m.unit_en) or ""
+
+    def metric_definition(self, metric_id: str) -> str:
+        m = self.metric(metric_id)
+        return m.definition_zh if self.lang == "zh" else m.definition_en
+
+    # --- cached query-layer calls (keyed by warehouse version + arguments) ---------------------------
+    def table(self, metrics: list[str] | tuple[str, ...], by: list[str] | tuple[str, ...],
+              filters: Filters | None = None) -> pl.DataFrame:
+        return data.table(self.wh, metrics, by, filters or self.filters)
+
+    def change(self, metric: str, by: list[str] | tuple[str, ...],
+               filters: Filters | None = None) -> pl.DataFrame:
+        return data.change(self.wh, metric, by, filters or self.at())
+
+    def peers(self, metric: str, period: str | None = None, firm_type: str | None = None,
+              low_base: bool | None = None) -> pl.DataFrame:
+        firm_type = firm_type or self.filters.firm_type
+        if firm_type is None:
+            raise ValueError("peers() needs a firm type: peer groups are same type and period")
+        return data.peers(self.wh, metric, period or self.period, firm_type, low_base)
+
+    def anomalies(self, period: str | None = None) -> pl.DataFrame:
+        return data.anomalies(self.wh, period or self.period)
+
+    def submissions(self, period: str | None = None) -> pl.DataFrame:
+        return data.submissions(self.wh, period)
+
+    def localise(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """For display in English: region and province names from the reference table's name_en.
+
+        Display only (charts, on-screen tables); exports keep the query layer's columns untouched.
+        """
+        if self.lang == "zh":
+            return frame
+        regions = self.regions()
+        english = dict(zip(regions["region_code"].to_list(), regions["name_en"].to_list(), strict=True))
+        for code, name in (("region_code", "region_name"), ("province_code", "province_name")):
+            if code in frame.columns and name in frame.columns:
+                frame = frame.with_columns(
+                    pl.col(code).replace_strict(english, default=pl.col(name), return_dtype=pl.Utf8).alias(name))
+        return frame
+
+    def restrict(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Rows of a query result that has no `filters` argument (anomalies, submissions) kept to the
+        chosen firm type, firms, provinces and regions — selection only, no arithmetic."""
+        f = self.filters
+        if "firm_id" in frame.columns:
+            if f.firms:
+                frame = frame.filter(pl.col("firm_id").is_in(list(f.firms)))
+            if f.firm_type:
+                firms = self.firms()
+                typed = firms.filter(pl.col("firm_type") == f.firm_type)["firm_id"].to_list()
+                frame = frame.filter(pl.col("firm_id").is_in(typed))
+        if "region_code" in frame.columns and (f.regions or f.provinces):
+            regions = self.regions()
+            in_provinces = regions.filter(pl.col("province_code").is_in(list(f.provinces)))["region_code"]
+            wanted = set(f.regions) | set(in_provinces.to_list())
+            frame = frame.filter(pl.col("region_code").is_in(sorted(wanted)))
+        return frame
+
+    def firms(self) -> pl.DataFrame:
+        return data.firms(self.wh)
+
+    def regions(self) -> pl.DataFrame:
+        return data.regions(self.wh)
+
+
+def _run_token() -> object:
+    """An object unique to the current script run: Streamlit gives each run a fresh `cursors` dict."""
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    run = get_script_run_ctx()
+    return run.cursors if run is not None else None
+
+
+def run_as_entry(main: Callable[[], None]) -> None:
+    """Run the entry script's body under the main script's hash, whoever executes it.
+
+    Widget ids include the hash of the script that is running. Streamlit may run dashboard/app.py as a
+    page of its old (v1) multipage mode (see current()), where that hash differs; the sidebar widgets
+    must keep one id in every run, or their values (seeded from a shared link) are lost on the next click.
+    """
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    run = get_script_run_ctx()
+    if run is None:
+        main()
+        return
+    with run.run_with_active_hash(run.pages_manager.main_script_hash):
+        main()
+
+
+def current() -> PageContext:
+    """The context app.py built for this run. Pages call it first."""
+    ctx = st.session_state.get(CTX_KEY)
+    if ctx is None or st.session_state.get(RUN_KEY) is not _run_token():
+        # Streamlit ran this page file without app.py. With a folder named pages/ next to the entry
+        # script it uses its old (v1) multipage mode until st.navigation has been called once in the
+        # process: the first run after the server starts, and every AppTest run. Run the entry point,
+        # which calls st.navigation and runs this same page inside it, then end this outer run.
+        from dashboard.app import main
+
+        run_as_entry(main)
+        st.stop()
+    return ctx
+
+
+def publish(ctx: PageContext) -> None:
+    """app.py: make the context of this run available to the page."""
+    st.session_state[CTX_KEY] = ctx
+    st.session_state[RUN_KEY] = _run_token()
+
+
+def request_filters(**changes: Any) -> None:
+    """Change shared filters from a page (e.g. a click on a map province) and rerun.
+
+    Keys: period, period_from, period_to, firm_type, firms, provinces, regions (values as in Filters).
+    The sidebar widgets take the new values on the next run, so the URL and every other page follow.
+    """
+    allowed = {"period", "period_from", "period_to", "firm_type", "firms", "provinces", "regions"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError(f"unknown filter(s): {sorted(unknown)}")
+    st.session_state[PENDING_KEY] = {**st.session_state.get(PENDING_KEY, {}), **changes}
+    st.rerun()

@@ -1,0 +1,112 @@
+"""Caches over the query layer, keyed by the warehouse version so a new ingest shows without a restart.
+
+One `Warehouse` per (path, version) in `st.cache_resource` (its DuckDB connection is opened once and shared;
+the query layer takes a cursor per query). Results in bounded `st.cache_data` keyed by path + version +
+the call's arguments; the Warehouse object itself and the Filters are passed unhashed (`_` prefix) and
+represented in the key by the version and `repr(filters)` (a frozen dataclass: its repr is its value).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+import streamlit as st
+
+from query import Filters, Warehouse
+from xiaobao import layout
+
+RESULTS = 512   # results kept per function: every page × a few dozen filter combinations
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _open(path: str, version: str | None) -> Warehouse:
+    del version  # part of the cache key only: a new snapshot opens a new Warehouse
+    return Warehouse(Path(path))
+
+
+# id(Warehouse) → (resolved path, version): the cache key of every result computed from that Warehouse.
+# Two warehouses may both be at snapshot 000001, so the version alone is not a key.
+_KEYS: dict[int, tuple[str, str | None]] = {}
+
+
+def warehouse(path: Path) -> Warehouse:
+    """The Warehouse over the current snapshot; re-opened when `current` moves to a new snapshot."""
+    resolved = str(Path(path).resolve())
+    version = layout.version(Path(path))
+    wh = _open(resolved, version)
+    _KEYS[id(wh)] = (resolved, version)
+    return wh
+
+
+def _key(wh: Warehouse) -> tuple[str, str | None]:
+    return _KEYS.get(id(wh), (f"object:{id(wh)}", wh.version))
+
+
+@st.cache_data(max_entries=RESULTS, show_spinner=False)
+def _table(key: tuple, metrics: tuple[str, ...], by: tuple[str, ...], filters_key: str,
+           _wh: Warehouse, _filters: Filters) -> pl.DataFrame:
+    return _wh.table(metrics=list(metrics), by=list(by), filters=_filters)
+
+
+@st.cache_data(max_entries=RESULTS, show_spinner=False)
+def _change(key: tuple, metric: str, by: tuple[str, ...], filters_key: str,
+            _wh: Warehouse, _filters: Filters) -> pl.DataFrame:
+    return _wh.change(metric, list(by), _filters)
+
+
+@st.cache_data(max_entries=RESULTS, show_spinner=False)
+def _peers(key: tuple, metric: str, period: str, firm_type: str, low_base: bool | None,
+           _wh: Warehouse) -> pl.DataFrame:
+    return _wh.peers(metric, period, firm_type, low_base=low_base)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _anomalies(key: tuple, period: str | None, _wh: Warehouse) -> pl.DataFrame:
+    return _wh.anomalies(period=period)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _submissions(key: tuple, period: str | None, _wh: Warehouse) -> pl.DataFrame:
+    return _wh.submissions(period=period)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def _reference(key: tuple, what: str, _wh: Warehouse) -> pl.DataFrame | tuple[str, ...]:
+    if what == "periods":
+        return tuple(_wh.periods())
+    return _wh.firms() if what == "firms" else _wh.regions()
+
+
+def table(wh: Warehouse, metrics: list[str] | tuple[str, ...], by: list[str] | tuple[str, ...],
+          filters: Filters) -> pl.DataFrame:
+    return _table(_key(wh), tuple(metrics), tuple(by), repr(filters), wh, filters)
+
+
+def change(wh: Warehouse, metric: str, by: list[str] | tuple[str, ...], filters: Filters) -> pl.DataFrame:
+    return _change(_key(wh), metric, tuple(by), repr(filters), wh, filters)
+
+
+def peers(wh: Warehouse, metric: str, period: str, firm_type: str,
+          low_base: bool | None = None) -> pl.DataFrame:
+    return _peers(_key(wh), metric, period, firm_type, low_base, wh)
+
+
+def anomalies(wh: Warehouse, period: str | None = None) -> pl.DataFrame:
+    return _anomalies(_key(wh), period, wh)
+
+
+def submissions(wh: Warehouse, period: str | None = None) -> pl.DataFrame:
+    return _submissions(_key(wh), period, wh)
+
+
+def periods(wh: Warehouse) -> tuple[str, ...]:
+    return _reference(_key(wh), "periods", wh)
+
+
+def firms(wh: Warehouse) -> pl.DataFrame:
+    return _reference(_key(wh), "firms", wh)
+
+
+def regions(wh: Warehouse) -> pl.DataFrame:
+    return _reference(_key(wh), "regions", wh)

@@ -1,0 +1,103 @@
+"""投诉分析 Complaints: rates by firm (against the peer median) and by region, causes and product lines,
+the ranking table, and trends for chosen firms."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboard import ui
+from dashboard.charts.bars import mix_bars, ranked_bars
+from dashboard.charts.trend import trend
+from dashboard.context import current
+from dashboard.i18n import pick, t
+
+RATES = ("complaints_per_100m_premium", "complaints_per_10k_policies", "complaints_per_10k_insured")
+CAUSES = ("cause_sales", "cause_claims", "cause_surrender", "cause_policy_service", "cause_other")
+TREND_FIRMS = 5   # firms drawn when none is chosen: the highest rates of the quarter
+
+ctx = current()
+ui.page_title(t("page_complaints"), ctx)
+if ctx.period is None:
+    ui.empty_state("empty_no_data")
+    st.stop()
+
+metric = st.segmented_control(pick({"zh": "口径", "en": "Rate"}), RATES, default=RATES[0], required=True,
+                              key="complaints_rate", format_func=ctx.metric_name)
+name, unit, direction = ctx.metric_name(metric), ctx.metric_unit(metric), ctx.metric(metric).direction
+flag = f"{metric}__low_base"
+ui.metric_help(metric, ctx)
+
+with ui.slide("firms"):
+    st.subheader(pick({"zh": f"各公司{name}与同业中位数（{ctx.period}）",
+                       "en": f"{name} by firm against the peer median ({ctx.period})"}))
+    types = [ctx.filters.firm_type] if ctx.filters.firm_type else ["财产险", "人身险"]
+    for tab, firm_type in zip(st.tabs([t(x) for x in types]), types, strict=True):
+        with tab:
+            peers = ctx.peers(metric, ctx.period, firm_type)
+            if ctx.filters.firms:
+                peers = peers.filter(pl.col("firm_id").is_in(list(ctx.filters.firms)))
+            if ui.is_empty(peers, ["value"]):
+                ui.empty_state("empty_filters")
+                continue
+            median = peers["median"].drop_nulls()
+            ui.chart(ranked_bars(peers, "firm_name", "value", title=name, unit=unit, lang=ctx.lang,
+                                 direction=direction, reference=median[0] if median.len() else None,
+                                 reference_label=t("peer_median"), low_base="low_base",
+                                 low_base_label=t("low_base")), key=f"complaints_peers_{firm_type}")
+            ui.peer_table(peers, metric, ctx)
+    st.caption(pick({"zh": "同业组 = 同类型、同季度的全部会员公司（全国口径，不受地区筛选影响）。",
+                     "en": "Peer group = all members of the same type in the same quarter (nationwide; "
+                           "region filters do not apply)."}))
+
+with ui.slide("regions"):
+    st.subheader(pick({"zh": f"各地区{name}", "en": f"{name} by region"}))
+    by_region = ctx.localise(ctx.table([metric], by=["region"]))
+    if ui.is_empty(by_region, [metric]):
+        ui.empty_state("empty_filters")
+    else:
+        ui.chart(ranked_bars(by_region, "region_name", metric, title=name, unit=unit, lang=ctx.lang,
+                             low_base=flag if flag in by_region.columns else None, low_base_label=t("low_base")),
+                 key="complaints_regions")
+
+with ui.slide("causes"):
+    st.subheader(pick({"zh": "投诉原因与险种", "en": "Causes and product lines"}))
+    left, right = st.columns(2)
+    with left:
+        causes = [c for c in CAUSES if ctx.has_metric(c)]
+        by_firm = ctx.table(causes, by=["firm"]) if causes else pl.DataFrame()
+        if not causes or ui.is_empty(by_firm, causes):
+            ui.empty_state("empty_filters")
+        else:
+            ui.chart(mix_bars(by_firm, "firm_name", {c: ctx.metric_name(c) for c in causes},
+                              title=pick({"zh": "投诉原因构成", "en": "Mix of causes"}),
+                              unit=ctx.metric_unit(causes[0]), lang=ctx.lang), key="complaints_causes")
+            ui.metric_help(causes, ctx)
+    with right:
+        lines = ctx.table(["complaints_by_line"], by=["product_line"]) if ctx.has_metric("complaints_by_line") \
+            else pl.DataFrame()
+        if ui.is_empty(lines, ["complaints_by_line"]):
+            ui.empty_state("empty_filters")
+        else:
+            ui.chart(ranked_bars(lines, "product_line", "complaints_by_line",
+                                 title=ctx.metric_name("complaints_by_line"),
+                                 unit=ctx.metric_unit("complaints_by_line"), lang=ctx.lang),
+                     key="complaints_lines")
+
+with ui.slide("trend"):
+    st.subheader(pick({"zh": f"{name}趋势", "en": f"{name} over time"}))
+    firms = list(ctx.filters.firms)
+    if not firms:
+        latest = ctx.table([metric], by=["firm"], filters=ctx.at())
+        if flag in latest.columns:
+            latest = latest.filter(~pl.col(flag).fill_null(False))
+        firms = latest.drop_nulls(metric).sort(metric, descending=True)["firm_id"].head(TREND_FIRMS).to_list()
+        st.caption(pick({"zh": f"未选择公司：显示本季{name}最高的 {TREND_FIRMS} 家（不含低基数）。",
+                         "en": f"No firm chosen: the {TREND_FIRMS} highest this quarter (low base excluded)."}))
+    series = ctx.table([metric], by=["firm", "period"], filters=ctx.trend()).filter(pl.col("firm_id").is_in(firms))
+    if ui.is_empty(series, [metric]):
+        ui.empty_state("empty_filters")
+    else:
+        ui.chart(trend(series, metric, title=name, unit=unit, lang=ctx.lang, series="firm_name",
+                       low_base=flag if flag in series.columns else None, low_base_label=t("low_base")),
+                 key="complaints_trend")

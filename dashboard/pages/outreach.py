@@ -1,0 +1,94 @@
+"""宣教覆盖 Outreach: reach and reach per 10,000 residents by region, key groups (一老一少一新, 残障),
+the 五进入 mix, county coverage (median and max across firms) and the age-friendly outlet share."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboard import ui
+from dashboard.charts.bars import mix_bars, ranked_bars
+from dashboard.context import current
+from dashboard.i18n import pick, t
+
+HEADLINES = ("outreach_reach", "reach_per_10k_residents", "key_group_share", "age_friendly_outlet_share")
+GROUPS = ("reach_elderly", "reach_youth", "reach_new_citizens", "reach_disabled")
+VENUES = ("events_rural", "events_community", "events_campus", "events_enterprise", "events_commercial")
+COVERAGE = "county_coverage_rate"
+
+ctx = current()
+ui.page_title(t("page_outreach"), ctx)
+if ctx.period is None:
+    ui.empty_state("empty_no_data")
+    st.stop()
+
+
+def region_bars(metric: str, key: str) -> None:
+    frame = ctx.localise(ctx.table([metric], by=["region"]))
+    flag = f"{metric}__low_base"
+    st.markdown(f"**{ctx.metric_name(metric)}**")
+    if ui.is_empty(frame, [metric]):
+        ui.empty_state("empty_filters")
+    else:
+        ui.chart(ranked_bars(frame, "region_name", metric, title=ctx.metric_name(metric),
+                             unit=ctx.metric_unit(metric), lang=ctx.lang,
+                             low_base=flag if flag in frame.columns else None, low_base_label=t("low_base")),
+                 key=key)
+    ui.metric_help(metric, ctx)
+
+
+def mix(ids: tuple[str, ...], by: str, label: str, title: str, key: str) -> None:
+    present = [m for m in ids if ctx.has_metric(m)]
+    frame = ctx.table(present, by=[by]) if present else pl.DataFrame()
+    if not present or ui.is_empty(frame, present):
+        ui.empty_state("empty_filters")
+        return
+    ui.chart(mix_bars(frame, label, {m: ctx.metric_name(m) for m in present}, title=title,
+                      unit=ctx.metric_unit(present[0]), lang=ctx.lang), key=key)
+    ui.metric_help(present, ctx)
+
+
+with ui.slide("headlines"):
+    ui.headlines(HEADLINES, ctx, per_row=2)
+
+with ui.slide("reach"):
+    st.subheader(pick({"zh": "各地区触达", "en": "Reach by region"}))
+    left, right = st.columns(1 if ctx.present else 2)
+    with left:
+        region_bars("outreach_reach", "outreach_reach_region")
+    with right:
+        region_bars("reach_per_10k_residents", "outreach_per_10k_region")
+
+with ui.slide("groups"):
+    st.subheader(pick({"zh": "重点人群：一老一少一新与残障人士", "en": "Key groups: elderly, youth, new citizens, disabled"}))
+    left, right = st.columns(1 if ctx.present else 2)
+    with left:
+        mix(GROUPS, "firm", "firm_name", pick({"zh": "各公司重点人群构成", "en": "Key-group mix by firm"}),
+            "outreach_groups")
+    with right:
+        region_bars("key_group_share", "outreach_key_group_region")
+
+with ui.slide("venues"):
+    st.subheader(pick({"zh": "“五进入”活动构成", "en": "Where events were held (the five settings)"}))
+    mix(VENUES, "firm", "firm_name", pick({"zh": "各公司五进入场次构成", "en": "Event settings by firm"}),
+        "outreach_venues")
+
+with ui.slide("coverage"):
+    st.subheader(pick({"zh": "县域覆盖与适老化网点", "en": "County coverage and age-friendly outlets"}))
+    st.caption(pick({"zh": "县域覆盖率按公司计算；跨公司只看中位数与最大值，不相加（同一县可被多家公司覆盖）。",
+                     "en": "County coverage is per firm; across firms read the median and the maximum, never a "
+                           "sum (several firms may cover the same county)."}))
+    stats = [m for m in (f"{COVERAGE}_median", f"{COVERAGE}_max") if ctx.has_metric(m)]
+    if stats:
+        by_region = ctx.table(stats, by=["region"])
+        ui.value_table(by_region, stats, ctx) if not ui.is_empty(by_region, stats) else ui.empty_state("empty_filters")
+    left, right = st.columns(1 if ctx.present else 2)
+    for column, metric in ((left, COVERAGE), (right, "age_friendly_outlet_share")):
+        with column:
+            frame = ctx.table([metric], by=["firm"])
+            if ui.is_empty(frame, [metric]):
+                ui.empty_state("empty_filters")
+                continue
+            ui.chart(ranked_bars(frame, "firm_name", metric, title=ctx.metric_name(metric),
+                                 unit=ctx.metric_unit(metric), lang=ctx.lang), key=f"outreach_{metric}")
+            ui.metric_help(metric, ctx)

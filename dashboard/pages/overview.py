@@ -1,0 +1,65 @@
+"""总览 Overview: headline figures with 环比 / 同比, the association trend, the biggest movers, anomalies."""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboard import ui
+from dashboard.charts.bars import change_bars
+from dashboard.charts.trend import trend
+from dashboard.context import current
+from dashboard.i18n import pick, t
+
+HEADLINES = ("complaints_total", "complaints_per_100m_premium", "on_time_resolution_rate",
+             "mediation_success_rate", "outreach_reach", "age_friendly_outlet_share")
+TREND_METRICS = ("complaints_per_100m_premium", "complaints_total", "on_time_resolution_rate",
+                 "mediation_success_rate", "outreach_reach", "reach_per_10k_residents")
+MOVERS_METRIC = "complaints_per_100m_premium"
+MOVERS = 10
+
+ctx = current()
+ui.page_title(t("page_overview"), ctx)
+if ctx.period is None:
+    ui.empty_state("empty_no_data")
+    st.stop()
+
+with ui.slide("headlines"):
+    st.subheader(pick({"zh": f"{ctx.period} 主要指标（全协会，按当前筛选）",
+                       "en": f"{ctx.period} headline figures (association, current filters)"}))
+    ui.headlines(HEADLINES, ctx)
+
+with ui.slide("trend"):
+    st.subheader(pick({"zh": "全协会趋势", "en": "Association trend"}))
+    metric = st.selectbox(pick({"zh": "指标", "en": "Metric"}), TREND_METRICS, key="overview_trend_metric",
+                          format_func=ctx.metric_name)
+    series = ctx.table([metric], by=["period"], filters=ctx.trend())
+    if ui.is_empty(series, [metric]):
+        ui.empty_state("empty_filters")
+    else:
+        ui.chart(trend(series, metric, title=ctx.metric_name(metric), unit=ctx.metric_unit(metric),
+                       lang=ctx.lang, low_base=f"{metric}__low_base" if f"{metric}__low_base" in series.columns
+                       else None, low_base_label=t("low_base")), key="overview_trend")
+    ui.metric_help(metric, ctx)
+
+with ui.slide("movers"):
+    st.subheader(pick({"zh": f"环比变动最大的公司：{ctx.metric_name(MOVERS_METRIC)}",
+                       "en": f"Biggest movers on last quarter: {ctx.metric_name(MOVERS_METRIC)}"}))
+    moves = ctx.change(MOVERS_METRIC, by=["firm"], filters=ctx.at())
+    moves = moves.filter(pl.col("qoq_pct").is_not_null()).sort(pl.col("qoq_pct").abs(), descending=True)
+    if moves.height == 0:
+        ui.empty_state(pick({"zh": "没有可比较的上季度数据（首个季度，或上季度分母为零）。",
+                             "en": "No previous quarter to compare with (first quarter, or a zero base)."}))
+    else:
+        ui.chart(change_bars(moves.head(MOVERS), "firm_name", "qoq_pct", title=t("qoq"), lang=ctx.lang,
+                             direction=ctx.metric(MOVERS_METRIC).direction), key="overview_movers")
+    ui.metric_help(MOVERS_METRIC, ctx)
+
+with ui.slide("anomalies"):
+    st.subheader(pick({"zh": "异常波动（与自身历史相比）", "en": "Anomalies (against own history)"}))
+    anomalies = ctx.restrict(ctx.anomalies(ctx.period))
+    if anomalies.height == 0:
+        ui.empty_state(pick({"zh": "本季度没有公司 × 地区的投诉量明显偏离其历史水平。",
+                             "en": "No firm × region complaint count departs markedly from its own history."}))
+    else:
+        ui.anomaly_table(anomalies, ctx)

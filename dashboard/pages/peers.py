@@ -1,0 +1,100 @@
+"""同业对标 Peer benchmark: one firm against its peer group (same type, same quarter) — for every metric its
+value against the group's P25 / median / P75 and its percentile, and its rank over time.
+
+Everything shown comes from `wh.peers` as the query layer returns it: under a member firm's Scope the
+other firms are already pseudonyms and small groups already suppressed; this page filters nothing itself.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import streamlit as st
+
+from dashboard import page_params, ui
+from dashboard.charts.peers import bullet_benchmark, rank_over_time
+from dashboard.context import current
+from dashboard.i18n import pick, t
+
+PEER_FIELDS = ("value", "p25", "median", "p75", "percentile", "rank", "n_firms", "low_base")
+
+ctx = current()
+lang = ctx.lang
+ui.page_title(t("page_peers"), ctx)
+if ctx.period is None:
+    ui.empty_state("empty_no_data")
+    st.stop()
+
+firms = ctx.firms()
+if ctx.filters.firm_type:
+    firms = firms.filter(pl.col("firm_type") == ctx.filters.firm_type)
+if ctx.filters.firms:  # firms chosen in the sidebar are the ones the reader wants to benchmark
+    firms = firms.filter(pl.col("firm_id").is_in(list(ctx.filters.firms)))
+if firms.height == 0:
+    ui.empty_state("empty_filters", lang)
+    st.stop()
+ids = firms["firm_id"].to_list()
+names = dict(zip(ids, firms["short_name"].to_list(), strict=True))
+types = dict(zip(ids, firms["firm_type"].to_list(), strict=True))
+for message in page_params.seed("peers_focus", "focus_firm", ids, ids[0], lang=lang):
+    st.warning(message, icon="⚠️")
+focus = st.selectbox(pick({"zh": "对标公司", "en": "Firm to benchmark"}), ids, key="peers_focus",
+                     format_func=lambda f: names.get(f) or f)
+page_params.write("focus_firm", focus)
+firm_type, firm_name = types[focus], names.get(focus) or focus
+st.caption(pick({"zh": f"同业组：{ctx.period} 全部{t(firm_type, lang)}会员公司（全国口径，不受地区筛选影响）。",
+                 "en": f"Peer group: every {t(firm_type, lang)} member in {ctx.period} (nationwide; "
+                       f"region filters do not apply)."}))
+
+metrics = [m for m in ctx.wh.metrics if m.kind == "rate"]
+
+
+def focus_row(metric_id: str, period: str) -> dict:
+    """The focus firm's row of the peer table for one metric and quarter (all None when it has none)."""
+    peers = ctx.peers(metric_id, period, firm_type)
+    row = peers.filter(pl.col("firm_id") == focus)
+    found = row.row(0, named=True) if row.height else {}
+    return {k: found.get(k) for k in PEER_FIELDS}
+
+
+rows = [{"metric": m.id, "label": ctx.metric_name(m.id), "unit": ctx.metric_unit(m.id), "direction": m.direction,
+         **focus_row(m.id, ctx.period)} for m in metrics]
+bench = pl.DataFrame(rows, infer_schema_length=None)
+
+with ui.slide("benchmark"):
+    st.subheader(pick({"zh": f"{firm_name}与同业（{ctx.period}）", "en": f"{firm_name} against peers ({ctx.period})"}))
+    if bench["median"].null_count() == bench.height:
+        ui.empty_state("empty_filters", lang)
+    else:
+        ui.chart(bullet_benchmark(bench, firm_label=firm_name, lang=lang, low_base_label=t("low_base", lang),
+                                  median_label=t("peer_median", lang)), key="peers_bullets")
+        st.caption(pick({"zh": "菱形为本公司数值（绿色优于同业中位数，红色劣于）；灰条为同业 P25–P75，竖线为中位数。",
+                         "en": "Diamond: this firm (green better than the peer median, red worse); grey band: "
+                               "peers' P25–P75; tick: median."}))
+    table = bench.select(
+        pl.col("label").alias(pick({"zh": "指标", "en": "Metric"})),
+        *[pl.Series(header, [ui.fmt_metric(r["metric"], r[field], ctx) for r in rows]) for field, header in (
+            ("value", firm_name), ("p25", "P25"), ("median", t("peer_median", lang)), ("p75", "P75"))],
+        pl.Series(t("percentile", lang), [ui.fmt_percentile(r["percentile"], lang) for r in rows]),
+        pl.Series(t("rank", lang), [f"{r['rank']} / {r['n_firms']}" if r["rank"] is not None else "—"
+                                    for r in rows]),
+        pl.Series(t("low_base", lang), ["⚠" if r["low_base"] else "" for r in rows]),
+    )
+    st.dataframe(table, hide_index=True, width="stretch")
+    with st.expander(f"ⓘ {t('definition', lang)}"):
+        for m in metrics:
+            st.markdown(ui.metric_help_text(m.id, ctx))
+
+with ui.slide("rank"):
+    st.subheader(pick({"zh": "同业排名变化", "en": "Rank over time"}))
+    metric = st.selectbox(pick({"zh": "指标", "en": "Metric"}), [m.id for m in metrics], key="peers_rank_metric",
+                          format_func=ctx.metric_name)
+    window = ctx.trend()
+    periods = [p for p in ctx.periods if (window.period_from or p) <= p <= (window.period_to or p)]
+    history = pl.DataFrame([{"period": p, **focus_row(metric, p)} for p in periods], infer_schema_length=None)
+    if history["rank"].null_count() == history.height:
+        ui.empty_state("empty_metric", lang)
+    else:
+        ui.chart(rank_over_time(history, title=f"{firm_name} · {ctx.metric_name(metric)}", lang=lang,
+                                rank_label=t("rank", lang), of_label=pick({"zh": "共 {n} 家", "en": "of {n}"}),
+                                low_base_label=t("low_base", lang)), key="peers_rank")
+        ui.metric_help(metric, ctx)

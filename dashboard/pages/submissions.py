@@ -1,0 +1,111 @@
+"""报送情况 Submissions (secretariat): for the chosen quarter, which member firms have submitted, which are
+missing, the rejected and held files with every reason (original file and error list downloadable), and
+each firm's resubmission history."""
+
+from __future__ import annotations
+
+import re
+from functools import partial
+
+import polars as pl
+import streamlit as st
+
+from dashboard import submission_status as status
+from dashboard import ui
+from dashboard.context import current
+from dashboard.i18n import pick, t
+
+
+def markdown_text(text: str) -> str:
+    """A reason line shown literally: cell values such as `*`, `$5` or `<1>` must not turn into markup."""
+    return re.sub(r"([\\`*_~$\[\]<>#|])", r"\\\1", text)
+
+
+ctx = current()
+lang = ctx.lang
+ui.page_title(t("page_submissions"), ctx)
+if ctx.period is None:
+    ui.empty_state("empty_no_data")
+    st.stop()
+if ctx.is_range:
+    st.caption(pick({"zh": f"报送情况按季度查看：显示所选区间的最后一季 {ctx.period}。",
+                     "en": f"Submissions are shown per quarter: the last quarter of the range, {ctx.period}."}))
+
+registry = ctx.restrict(ctx.firms())
+received = status.for_period(ctx.submissions(), ctx.period)
+# Files naming no registry firm stay in view whatever the firm filters: nobody else would see them.
+received = pl.concat([ctx.restrict(received.filter(pl.col("firm_id").is_not_null())),
+                      received.filter(pl.col("firm_id").is_null())])
+firms = status.firm_status(registry, received)
+counts = status.counts(firms)
+short = dict(zip(registry["firm_id"].to_list(), registry["short_name"].to_list(), strict=True))
+who = pl.col("firm_id").replace_strict(short, default=pl.col("firm_name_raw"), return_dtype=pl.Utf8)
+
+with ui.slide("summary"):
+    cols = st.columns(6)
+    cols[0].metric(pick({"zh": "应报公司", "en": "Member firms"}), registry.height, border=True)
+    for col, key in zip(cols[1:5], status.FIRM_STATUSES, strict=True):
+        col.metric(status.label(key, lang), counts[key], border=True)
+    cols[5].metric(pick({"zh": "收到文件", "en": "Files received"}), received.height, border=True)
+    missing = firms.filter(pl.col("status") == "missing")["short_name"].to_list()
+    if missing:
+        st.warning(pick({"zh": "未报送：", "en": "Missing: "}) + "、".join(missing), icon="📭")
+
+with ui.slide("firms"):
+    st.subheader(pick({"zh": f"各公司报送状态（{ctx.period}）", "en": f"Status by firm ({ctx.period})"}))
+    st.dataframe(firms.select(
+        pl.col("short_name").alias(t("firm", lang)),
+        pl.col("firm_type").replace({k: t(k, lang) for k in ("财产险", "人身险")}).alias(t("firm_type", lang)),
+        pl.col("status").replace(status.LABELS[lang]).alias(pick({"zh": "状态", "en": "Status"})),
+        pl.col("version").alias(pick({"zh": "入库版本", "en": "Accepted version"})),
+        pl.col("files").alias(pick({"zh": "文件数", "en": "Files"})),
+        status.received_text("last_received").alias(pick({"zh": "最近接收（北京时间）", "en": "Last received (Beijing)"})),
+        pl.col("last_file_status").replace(status.LABELS[lang])
+        .alias(pick({"zh": "最近文件状态", "en": "Last file"})),
+    ), hide_index=True, width="stretch")
+
+with ui.slide("problems"):
+    problems = status.problem_files(received).with_columns(who.alias("who"))
+    st.subheader(pick({"zh": f"退回与暂缓的文件（{problems.height}）", "en": f"Rejected and held files ({problems.height})"}))
+    if problems.height == 0:
+        st.success(pick({"zh": "本季没有被退回或暂缓的文件。", "en": "No file was rejected or held this quarter."}))
+    for i, row in enumerate(problems.iter_rows(named=True)):
+        title = f"{status.label(row['status'], lang)} · {row['who'] or '—'} · {row['file_name']}"
+        with st.expander(title, expanded=i == 0):
+            st.markdown("\n".join(f"- {markdown_text(line)}" for line in (row["reasons"] or "").splitlines() if line))
+            issues = status.issues_frame(row["issues_json"])
+            if issues.height:
+                shown = issues.with_columns(pl.col("severity").replace(status.LABELS[lang]))
+                shown.columns = list(status.ISSUE_HEADERS[lang])
+                st.dataframe(shown, hide_index=True, width="stretch")
+            left, right = st.columns(2)
+            left.download_button(
+                pick({"zh": "下载原始文件", "en": "Download the original file"}),
+                partial(lambda sid: ctx.wh.original_file(sid)[1], row["submission_id"]),
+                file_name=row["file_name"], key=f"original_{row['submission_id']}", on_click="ignore",
+                icon=":material/download:", width="stretch")
+            right.download_button(
+                pick({"zh": "下载错误清单（CSV）", "en": "Download the error list (CSV)"}),
+                status.issues_csv(issues, lang), file_name=f"{row['file_name']}.错误清单.csv",
+                mime="text/csv", key=f"issues_{row['submission_id']}", on_click="ignore",
+                icon=":material/download:", width="stretch", disabled=issues.height == 0)
+
+with ui.slide("history"):
+    st.subheader(pick({"zh": "报送与重报记录", "en": "Submission and resubmission history"}))
+    history = status.history(received).with_columns(who.alias("who"))
+    firm_choice = st.selectbox(t("firm", lang), ["", *history["who"].drop_nulls().unique(maintain_order=True)],
+                               format_func=lambda v: v or t("all_firms", lang), key="submissions_history_firm")
+    if firm_choice:
+        history = history.filter(pl.col("who") == firm_choice)
+    st.dataframe(history.select(
+        pl.col("who").alias(t("firm", lang)),
+        pl.col("file_name").alias(pick({"zh": "文件名", "en": "File"})),
+        pl.col("version").alias(pick({"zh": "版本", "en": "Version"})),
+        pl.col("basis").alias(pick({"zh": "口径", "en": "Basis"})),
+        pl.col("status").replace(status.LABELS[lang])
+        .alias(pick({"zh": "状态", "en": "Status"})),
+        pl.col("superseded_by_label").alias(pick({"zh": "被替代为", "en": "Superseded by"})),
+        status.received_text().alias(pick({"zh": "接收时间（北京时间）", "en": "Received (Beijing)"})),
+        pl.col("n_errors").alias(pick({"zh": "错误", "en": "Errors"})),
+        pl.col("n_warnings").alias(pick({"zh": "提示", "en": "Warnings"})),
+    ), hide_index=True, width="stretch")

@@ -1,0 +1,123 @@
+"""Who has submitted for a quarter, and what was wrong with the files that were not accepted.
+
+Pure functions over `wh.submissions()` rows and the member registry (`wh.firms()`), used by the 报送情况
+page; no Streamlit here so they are tested directly. Nothing is computed from the figures: a firm's status
+is read from the statuses the store gave its files.
+"""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+
+# A firm's status for a quarter, strongest first: an accepted file means its figures are in the
+# warehouse whatever else it sent; a held one waits for an earlier quarter (年累计); a firm whose files
+# were all rejected still owes a corrected resubmission; no file at all is missing.
+FIRM_STATUSES = ("accepted", "held", "rejected", "missing")
+FILE_STATUSES = ("accepted", "held", "rejected", "superseded")
+LABELS = {
+    "zh": {"accepted": "已入库", "held": "暂缓入库", "rejected": "已退回待重报", "missing": "未报送",
+           "superseded": "已被替代", "error": "错误", "warning": "提示"},
+    "en": {"accepted": "Accepted", "held": "Held", "rejected": "Rejected, resubmission due",
+           "missing": "Missing", "superseded": "Superseded", "error": "Error", "warning": "Warning"},
+}
+ISSUE_COLUMNS = ("severity", "sheet", "row", "column", "value", "rule", "message")
+ISSUE_HEADERS = {
+    "zh": ("级别", "工作表", "行", "列", "单元格内容", "规则", "说明"),
+    "en": ("severity", "sheet", "row", "column", "value", "rule", "message"),
+}
+_ISSUE_SCHEMA = {"severity": pl.Utf8, "sheet": pl.Utf8, "row": pl.Int64, "column": pl.Utf8, "value": pl.Utf8,
+                 "rule": pl.Utf8, "message": pl.Utf8}
+
+
+def label(status: str, lang: str = "zh") -> str:
+    return LABELS[lang].get(status, status)
+
+
+def for_period(submissions: pl.DataFrame, period: str) -> pl.DataFrame:
+    """Files for `period`, plus files whose period could not be read at all (unreadable or without a
+    recognisable 报送期间): they may belong to any quarter and must not drop out of sight."""
+    return submissions.filter((pl.col("period") == period) | pl.col("period").is_null())
+
+
+def firm_status(registry: pl.DataFrame, submissions: pl.DataFrame) -> pl.DataFrame:
+    """One row per registry firm: firm_id, name, short_name, firm_type, status (FIRM_STATUSES), version
+    (the accepted version, if any), files (files received), last_received, last_file_status.
+
+    `submissions` holds one quarter's files (see `for_period`); files of firms outside the registry
+    (unknown firm names) are not rows here, they are listed with the problem files.
+    """
+    per_firm = (
+        submissions.filter(pl.col("firm_id").is_not_null())
+        .sort("received_at")
+        .group_by("firm_id")
+        .agg(
+            pl.col("status").alias("statuses"),
+            pl.col("version").filter(pl.col("status") == "accepted").last().alias("version"),
+            pl.len().alias("files"),
+            pl.col("received_at").last().alias("last_received"),
+            pl.col("status").last().alias("last_file_status"),
+        )
+    )
+    strongest = pl.when(pl.col("statuses").list.contains("accepted")).then(pl.lit("accepted"))
+    for status in ("held", "rejected"):
+        strongest = strongest.when(pl.col("statuses").list.contains(status)).then(pl.lit(status))
+    return (
+        registry.select("firm_id", "name", "short_name", "firm_type")
+        .join(per_firm, on="firm_id", how="left")
+        .with_columns(strongest.otherwise(pl.lit("missing")).alias("status"),
+                      pl.col("files").fill_null(0))
+        .drop("statuses")
+        .sort(pl.col("status").replace_strict(FIRM_STATUSES, range(len(FIRM_STATUSES)), return_dtype=pl.Int8),
+              "firm_id")
+    )
+
+
+def counts(status: pl.DataFrame) -> dict[str, int]:
+    """Firms per status, every status present (0 when none) — the page's summary line."""
+    found = dict(status.group_by("status").len().iter_rows())
+    return {s: int(found.get(s, 0)) for s in FIRM_STATUSES}
+
+
+def problem_files(submissions: pl.DataFrame) -> pl.DataFrame:
+    """Rejected and held files, newest first."""
+    return submissions.filter(pl.col("status").is_in(["rejected", "held"])).sort("received_at", descending=True)
+
+
+def issues_frame(issues_json: str | None) -> pl.DataFrame:
+    """The issues of one file (the store's `issues_json`) as a table: severity, sheet, row, column, value,
+    rule, message — errors first, then in sheet and row order as the member reads the workbook."""
+    items = json.loads(issues_json) if issues_json else []
+    # The cell text may have been stored as a number; it is shown as the member typed it.
+    rows = [{c: (str(item[c]) if c == "value" and item.get(c) is not None else item.get(c))
+             for c in ISSUE_COLUMNS} for item in items]
+    frame = pl.DataFrame(rows, schema=_ISSUE_SCHEMA) if rows else pl.DataFrame(schema=_ISSUE_SCHEMA)
+    return frame.sort(
+        pl.col("severity") != "error", "sheet", "row", nulls_last=True, maintain_order=True)
+
+
+def issues_csv(issues: pl.DataFrame, lang: str = "zh") -> bytes:
+    """The error list a member firm can open in Excel: UTF-8 with BOM (Excel on Chinese Windows needs it),
+    headers in the reader's language, severity spelled out."""
+    shown = issues.select(ISSUE_COLUMNS).with_columns(
+        pl.col("severity").replace_strict(LABELS[lang], default=pl.col("severity"), return_dtype=pl.Utf8))
+    shown.columns = list(ISSUE_HEADERS[lang])
+    return "\ufeff".encode() + shown.write_csv().encode("utf-8")
+
+
+def history(submissions: pl.DataFrame) -> pl.DataFrame:
+    """Every file received, per firm in the order received: the resubmission history. Adds
+    `superseded_by_label` ("v2 · file name") naming the file that replaced a superseded one."""
+    names = submissions.select(
+        pl.col("submission_id").alias("superseded_by"),
+        pl.format("v{} · {}", pl.col("version"), pl.col("file_name")).alias("superseded_by_label"),
+    )
+    return (submissions.join(names, on="superseded_by", how="left")
+            .sort("firm_id", "period", "received_at", nulls_last=True))
+
+
+def received_text(column: str = "received_at") -> pl.Expr:
+    """A UTC receipt time as the secretariat reads it: Beijing time, to the minute."""
+    col = pl.col(column)
+    return col.dt.replace_time_zone("UTC").dt.convert_time_zone("Asia/Shanghai").dt.strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,266 @@
+"""Shared rendering: headline figures, definitions one click away, tables with low-base flags,
+empty states, downloads, charts and presentation-mode slides. Values are formatted, never computed."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+import streamlit as st
+
+from dashboard import theme
+from dashboard.charts.labels import change_text, value_text
+from dashboard.i18n import current_lang, pick, t
+
+if TYPE_CHECKING:
+    import plotly.graph_objects as go
+
+    from dashboard.context import PageContext
+
+log = logging.getLogger("xiaobao.dashboard")
+
+# Offline: Plotly geo would fetch world_110m.json from a CDN; MAP serves a stub under dashboard/static/.
+PLOTLY_CONFIG = {"topojsonURL": "/app/static/topojson/", "displaylogo": False, "responsive": True}
+LOW_BASE_SUFFIX = "__low_base"
+# Dimension columns shown in tables (ids stay in exports; people read names).
+DIM_LABELS = {"firm_name": "firm", "region_name": "region", "province_name": "province",
+              "period": "quarter", "year": "quarter", "firm_type": "firm_type", "product_line": "product_line"}
+HIDDEN_DIMS = ("firm_id", "region_code", "province_code")
+
+
+def _fmt():
+    # dashboard/format.py (owned by MAP) holds the Chinese number conventions.
+    from dashboard import format as fmt
+
+    return fmt
+
+
+def _ctx() -> PageContext:
+    from dashboard.context import current
+
+    return current()
+
+
+def fmt_metric(metric_id: str, value: float | None, ctx: PageContext | None = None) -> str:
+    """A metric value in the reader's conventions: 12.3 件/亿元, 45.6%, 1.23万 人次, — for no value."""
+    ctx = ctx or _ctx()
+    return value_text(value, ctx.metric_unit(metric_id), ctx.lang)
+
+
+def fmt_change_pct(value: float | None, ctx: PageContext | None = None) -> str:
+    """A relative change (0.052 → +5.2%); — when the base is missing or zero."""
+    ctx = ctx or _ctx()
+    return change_text(value, ctx.lang)
+
+
+def fmt_percentile(value: float | None, lang: str | None = None) -> str:
+    """A peer percentile (query layer: 0–1, the share of the group at or below the firm) as 第75百分位 / 75th."""
+    lang = lang or current_lang()
+    if value is None:
+        return t("no_value", lang)
+    n = round(value * 100)
+    if lang == "zh":
+        return f"第{n}百分位"
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def metric_help(metric_id: str | Sequence[str], ctx: PageContext | None = None) -> None:
+    """The DOMAIN.md definition of a metric (or of each metric of a chart), one click away: a popover."""
+    ctx = ctx or _ctx()
+    ids = [metric_id] if isinstance(metric_id, str) else list(metric_id)
+    label = ctx.metric_name(ids[0]) if len(ids) == 1 else "、".join(ctx.metric_name(m) for m in ids[:3]) + \
+        ("…" if len(ids) > 3 else "")
+    with st.popover(f"ⓘ {t('definition', ctx.lang)}：{label}"):
+        st.markdown("\n\n---\n\n".join(metric_help_text(m, ctx) for m in ids))
+
+
+def metric_help_text(metric_id: str, ctx: PageContext | None = None) -> str:
+    """Markdown: name, unit, definition and direction (also used as `help=` of st.metric)."""
+    ctx = ctx or _ctx()
+    m = ctx.metric(metric_id)
+    unit = ctx.metric_unit(metric_id)
+    direction = {"lower": pick({"zh": "越低越好", "en": "lower is better"}, ctx.lang),
+                 "higher": pick({"zh": "越高越好", "en": "higher is better"}, ctx.lang)}.get(m.direction or "")
+    lines = [f"**{ctx.metric_name(metric_id)}**" + (f"（{unit}）" if unit else ""),
+             ctx.metric_definition(metric_id)]
+    if direction:
+        lines.append(direction)
+    return "\n\n".join(lines)
+
+
+def headline(metric_id: str, change: pl.DataFrame, ctx: PageContext | None = None) -> None:
+    """One headline figure with 环比 / 同比 from `wh.change(metric, by=[], …)` (a single row).
+
+    The 环比 badge is coloured by the metric's direction (theme: worse / better / neutral); 同比 follows
+    in the card's description line. No base → "—", never 0.
+    """
+    ctx = ctx or _ctx()
+    row = change.row(0, named=True) if change.height else {}
+    direction = ctx.metric(metric_id).direction
+    qoq, yoy = row.get("qoq_pct"), row.get("yoy_pct")
+    st.metric(
+        label=ctx.metric_name(metric_id),
+        value=fmt_metric(metric_id, row.get("value"), ctx),
+        delta=fmt_change_pct(qoq, ctx),
+        delta_color=theme.streamlit_delta_color(direction) if qoq is not None else "off",
+        delta_arrow="auto" if qoq is not None else "off",
+        delta_description=f"{t('qoq', ctx.lang)} · {t('yoy', ctx.lang)} {fmt_change_pct(yoy, ctx)}",
+        help=metric_help_text(metric_id, ctx),
+        border=True,
+    )
+
+
+def headlines(metric_ids: Sequence[str], ctx: PageContext | None = None, per_row: int = 3) -> None:
+    """A grid of headline figures for the chosen quarter (metrics the query layer lacks are skipped)."""
+    ctx = ctx or _ctx()
+    shown = [m for m in metric_ids if ctx.has_metric(m)]
+    per_row = 2 if ctx.present else per_row   # fewer, larger figures on the projector
+    for start in range(0, len(shown), per_row):
+        for column, metric in zip(st.columns(per_row), shown[start:start + per_row], strict=False):
+            with column:
+                headline(metric, ctx.change(metric, by=[], filters=ctx.at()), ctx)
+
+
+def display_frame(frame: pl.DataFrame, metric_ids: Sequence[str], ctx: PageContext | None = None) -> pl.DataFrame:
+    """The table as people read it: names not ids, translated headers, formatted values, ⚠ 低基数 flags."""
+    ctx = ctx or _ctx()
+    frame = ctx.localise(frame)
+    flag = t("low_base", ctx.lang)
+    columns: list[pl.Series] = []
+    for name in frame.columns:
+        if name in HIDDEN_DIMS or name.endswith(LOW_BASE_SUFFIX) or name in metric_ids:
+            continue
+        if name in DIM_LABELS and not (name == "year" and "period" in frame.columns):
+            columns.append(frame[name].cast(pl.Utf8).alias(t(DIM_LABELS[name], ctx.lang)))
+    for metric_id in metric_ids:
+        unit = ctx.metric_unit(metric_id)
+        header = ctx.metric_name(metric_id) + (f"（{unit}）" if unit and ctx.lang == "zh" else
+                                               f" ({unit})" if unit else "")
+        low = frame[metric_id + LOW_BASE_SUFFIX].to_list() if metric_id + LOW_BASE_SUFFIX in frame.columns \
+            else [False] * frame.height
+        texts = [fmt_metric(metric_id, v, ctx) + (f" {flag}" if is_low else "")
+                 for v, is_low in zip(frame[metric_id].to_list(), low, strict=True)]
+        columns.append(pl.Series(header, texts, dtype=pl.Utf8))
+    return pl.DataFrame(columns)
+
+
+def value_table(frame: pl.DataFrame, metric_ids: Sequence[str], ctx: PageContext | None = None,
+                height: int | str = "auto") -> pl.DataFrame:
+    """Render `wh.table(…)` output formatted; low-base values carry a visible ⚠ 低基数 and a note."""
+    ctx = ctx or _ctx()
+    shown = display_frame(frame, metric_ids, ctx)
+    st.dataframe(shown, hide_index=True, width="stretch", height=height)
+    if any(c.endswith(LOW_BASE_SUFFIX) and frame[c].fill_null(False).any() for c in frame.columns
+           if c.removesuffix(LOW_BASE_SUFFIX) in metric_ids):
+        st.caption(t("low_base_note", ctx.lang))
+    return shown
+
+
+def peer_table(frame: pl.DataFrame, metric_id: str, ctx: PageContext | None = None) -> pl.DataFrame:
+    """`wh.peers()` as a ranking table: firm, value (⚠ 低基数 flagged), rank of n, percentile, P25/median/P75."""
+    ctx = ctx or _ctx()
+    lang, flag = ctx.lang, t("low_base", ctx.lang)
+    values = [fmt_metric(metric_id, v, ctx) + (f" {flag}" if low else "")
+              for v, low in zip(frame["value"], frame["low_base"].fill_null(False), strict=True)]
+    shown = pl.DataFrame({
+        t("rank", lang): [t("no_value", lang) if r is None else f"{r}/{n}"
+                          for r, n in zip(frame["rank"], frame["n_firms"], strict=True)],
+        t("firm", lang): frame["firm_name"].cast(pl.Utf8),
+        ctx.metric_name(metric_id): values,
+        t("percentile", lang): [fmt_percentile(p, lang) for p in frame["percentile"]],
+        "P25": [fmt_metric(metric_id, v, ctx) for v in frame["p25"]],
+        t("peer_median", lang): [fmt_metric(metric_id, v, ctx) for v in frame["median"]],
+        "P75": [fmt_metric(metric_id, v, ctx) for v in frame["p75"]],
+    })
+    st.dataframe(shown, hide_index=True, width="stretch")
+    if frame["low_base"].fill_null(False).any():
+        st.caption(t("low_base_note", lang))
+    return shown
+
+
+def anomaly_table(frame: pl.DataFrame, ctx: PageContext | None = None) -> pl.DataFrame:
+    """`wh.anomalies()` as people read it: firm, region, complaints against the firm's own baseline."""
+    ctx = ctx or _ctx()
+    fmt, lang, frame = _fmt(), ctx.lang, ctx.localise(frame)
+    shown = pl.DataFrame({
+        t("firm", lang): frame["firm_name"].cast(pl.Utf8),
+        t("region", lang): frame["region_name"].cast(pl.Utf8),
+        pick({"zh": "投诉量", "en": "Complaints"}, lang): [fmt.fmt_number(v, lang) for v in frame["complaints"]],
+        pick({"zh": "历史中位数", "en": "Baseline median"}, lang):
+            [fmt.fmt_number(v, lang) for v in frame["baseline_median"]],
+        pick({"zh": "较历史", "en": "vs baseline"}, lang):
+            [fmt_change_pct(v, ctx) for v in frame["jump_pct"]],
+        pick({"zh": "稳健 Z 值", "en": "Robust z"}, lang):
+            [t("no_value", lang) if v is None else f"{v:.1f}" for v in frame["robust_z"]],
+    })
+    st.dataframe(shown, hide_index=True, width="stretch")
+    st.caption(pick({"zh": "稳健 Z 值 = (本季投诉量 − 历史中位数) / 历史 MAD，由查询层计算；绝对值越大越异常。",
+                     "en": "Robust z = (complaints − baseline median) / baseline MAD, computed by the query "
+                           "layer; the larger, the more unusual."}, lang))
+    return shown
+
+
+def empty_state(reason: str, lang: str | None = None) -> None:
+    """Explain in words why nothing is shown. `reason`: a STRINGS key (empty_filters, …) or a sentence."""
+    st.info(t(reason, lang or current_lang()), icon="ℹ️")
+
+
+def is_empty(frame: pl.DataFrame, metric_ids: Sequence[str] = ()) -> bool:
+    """No rows, or every value of the metrics null (zero or unreported denominators)."""
+    if frame.height == 0:
+        return True
+    return bool(metric_ids) and all(frame[m].null_count() == frame.height for m in metric_ids)
+
+
+def download_buttons(frame: pl.DataFrame, filters: Any, metric_ids: Sequence[str], by: Sequence[str],
+                     key: str = "dl", ctx: PageContext | None = None) -> None:
+    """CSV / XLSX / Parquet of exactly this table, written by query.export (bytes as `xiaobao export`)."""
+    from query import export
+
+    ctx = ctx or _ctx()
+    meta = export.meta(filters=filters, metrics=list(metric_ids), by=list(by)) \
+        if hasattr(export, "meta") else {"filters": repr(filters)}
+    cols = st.columns(3)
+    for col, fmt, mime in zip(cols, ("csv", "xlsx", "parquet"),
+                              ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                               "application/vnd.apache.parquet"), strict=True):
+        buf = io.BytesIO()
+        export.write(frame, fmt, buf, labels="zh" if ctx.lang == "zh" else "id", meta=meta)
+        col.download_button(t(f"download_{fmt}", ctx.lang), buf.getvalue(), file_name=f"xiaobao.{fmt}",
+                            mime=mime, key=f"{key}_{fmt}", on_click="ignore", width="stretch")
+
+
+def chart(fig: go.Figure, key: str | None = None) -> None:
+    """A Plotly figure with the offline config (local topojson, no logo)."""
+    st.plotly_chart(fig, config=PLOTLY_CONFIG, width="stretch", key=key, theme=None)
+
+
+@contextmanager
+def slide(key: str):
+    """One headline per screen in presentation mode: a block that fills the projector's height."""
+    with st.container(key=f"slide_{key}", border=False):
+        yield
+
+
+def page_title(text: str, ctx: PageContext | None = None) -> None:
+    """Page heading with the period it shows, e.g. 总览 · 2025Q3."""
+    ctx = ctx or _ctx()
+    if ctx.period is None:
+        st.title(text)
+        return
+    when = ctx.period if not ctx.is_range else f"{ctx.filters.period_from} – {ctx.filters.period_to}"
+    st.title(f"{text} · {when}")
+
+
+def guarded(run, lang: str | None = None) -> None:
+    """Run a page body; an unexpected exception becomes a friendly message, its trace goes to the log."""
+    try:
+        run()
+    except Exception:
+        log.exception("page failed")
+        st.error(t("page_error", lang or current_lang()), icon="⚠️")

@@ -1,0 +1,58 @@
+"""Fixtures for the dashboard tests: a small synthetic warehouse and AppTest runs of dashboard/app.py."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = ROOT / "dashboard" / "app.py"
+# Generous: the first run of a session pays for imports and DuckDB; later runs hit the caches.
+TIMEOUT = 60
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(tmp_path_factory) -> Path:
+    """A warehouse built by the query layer's synthetic generator: 2 years, 12 firms of both types."""
+    from xiaobao import synthetic
+
+    path = tmp_path_factory.mktemp("warehouse")
+    synthetic.build(path, years=2, firms=12, seed=0)
+    return path
+
+
+@pytest.fixture
+def demo_wh(demo_warehouse):
+    """The query layer's Warehouse over the demo warehouse: the expected values of every page test."""
+    from query import Warehouse
+
+    return Warehouse(demo_warehouse)
+
+
+@pytest.fixture
+def app_test(demo_warehouse, monkeypatch) -> Callable[..., AppTest]:
+    """`app_test("peers.py", params={"type": "财产险"})` → an AppTest of dashboard/app.py, run on that page.
+
+    The URL query parameters are set before the first run (as when a shared link is opened). AppTest
+    needs one run before it can switch pages, so the first run shows the default page (总览); with `page`
+    given the test is then switched there and run again. `warehouse=` points at another warehouse;
+    `run=False` returns it unrun (and unswitched).
+    """
+
+    def make(page: str | None = None, params: Mapping[str, str | list[str]] | None = None,
+             warehouse: Path | None = None, run: bool = True) -> AppTest:
+        monkeypatch.setenv("XIAOBAO_WAREHOUSE", str(warehouse or demo_warehouse))
+        at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+        for name, value in (params or {}).items():
+            at.query_params[name] = value
+        if not run:
+            return at
+        at.run()
+        if page is not None:
+            at.switch_page(f"pages/{page}").run()
+        return at
+
+    return make

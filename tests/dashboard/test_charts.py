@@ -1,0 +1,96 @@
+"""Chart functions (pure frame → Figure) and the colour meanings they share."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from dashboard import format as fmt
+from dashboard import theme
+from dashboard.charts.bars import change_bars, mix_bars, ranked_bars
+from dashboard.charts.labels import change_text, value_text
+from dashboard.charts.trend import trend
+
+
+@pytest.mark.parametrize(("direction", "delta", "colour"), [
+    ("lower", 2.0, theme.WORSE),      # more complaints per 亿元: worse
+    ("lower", -2.0, theme.BETTER),
+    ("higher", 0.1, theme.BETTER),    # a higher mediation success rate: better
+    ("higher", -0.1, theme.WORSE),
+    (None, 5.0, theme.NEUTRAL),       # a count has no good direction
+    ("lower", 0.0, theme.NEUTRAL),
+    ("lower", None, theme.NEUTRAL),
+])
+def test_direction_colour_keeps_one_meaning(direction, delta, colour):
+    assert theme.direction_colour(direction, delta) == colour
+
+
+def test_value_text_reads_shares_as_per_cent_and_rates_with_their_unit():
+    assert value_text(0.456, "%") == fmt.fmt_pct(0.456, "zh")
+    assert value_text(12.345, "件/亿元") == fmt.fmt_value(12.345, "件/亿元", "zh")
+    assert value_text(None, "件/亿元") == fmt.fmt_value(None, "件/亿元", "zh")
+    assert value_text(123456.0, "万元") == fmt.fmt_money_wan(123456.0, "zh") == "12.35亿元"
+    assert change_text(0.052).startswith("+")
+    assert change_text(-0.03) == fmt.fmt_pct(-0.03, "zh")
+
+
+def test_trend_single_line_keeps_gaps_and_flags_low_base():
+    frame = pl.DataFrame({"period": ["2025Q2", "2025Q1", "2025Q3"], "rate": [2.0, 1.5, None],
+                          "rate__low_base": [True, False, None]})
+    fig = trend(frame, "rate", title="亿元保费投诉量", unit="件/亿元", low_base="rate__low_base")
+    (line,) = fig.data
+    assert list(line.x) == ["2025Q1", "2025Q2", "2025Q3"]          # sorted by quarter
+    assert list(line.y) == [1.5, 2.0, None]                          # no value is a gap, never 0
+    assert line.connectgaps is False
+    assert list(line.marker.symbol) == ["circle", "circle-open", "circle"]
+    assert line.text[1] == fmt.fmt_value(2.0, "件/亿元", "zh") + " ⚠ 低基数"
+    assert fig.layout.title.text == "亿元保费投诉量（件/亿元）"
+    assert fig.layout.template.layout.font.family.startswith("Noto Sans CJK SC")
+
+
+def test_trend_draws_one_line_per_firm_and_highlights_one():
+    frame = pl.DataFrame({"period": ["2025Q1", "2025Q2"] * 2, "firm_name": ["甲", "甲", "乙", "乙"],
+                          "rate": [1.0, 2.0, 3.0, 4.0]})
+    fig = trend(frame, "rate", title="t", unit="", series="firm_name", highlight="乙")
+    assert [(d.name, list(d.y), d.line.width) for d in fig.data] == [("甲", [1.0, 2.0], 2), ("乙", [3.0, 4.0], 4)]
+    assert fig.layout.showlegend is True
+
+
+def test_ranked_bars_sort_drop_missing_and_colour_against_the_peer_median():
+    frame = pl.DataFrame({"firm_name": ["甲", "乙", "丙", "丁"], "value": [10.0, None, 30.0, 20.0],
+                          "low_base": [False, False, True, False]})
+    fig = ranked_bars(frame, "firm_name", "value", title="亿元保费投诉量", unit="件/亿元", direction="lower",
+                      reference=20.0, reference_label="同业中位数", low_base="low_base")
+    (bars,) = fig.data
+    assert list(bars.y) == ["丙", "丁", "甲"] and list(bars.x) == [30.0, 20.0, 10.0]
+    assert list(bars.marker.color) == [theme.WORSE, theme.NEUTRAL, theme.BETTER]
+    assert list(bars.marker.pattern.shape) == ["/", "", ""]
+    assert bars.text[0].endswith("⚠ 低基数")
+    (line,) = fig.layout.shapes
+    assert (line.x0, line.x1, line.line.dash) == (20.0, 20.0, "dash")
+    assert fig.layout.xaxis.range[1] > 30.0                           # room for the outside labels
+
+
+def test_ranked_bars_without_reference_are_neutral_and_percent_axis():
+    frame = pl.DataFrame({"region_name": ["北京市", "广东省"], "share": [0.2, 0.5]})
+    fig = ranked_bars(frame, "region_name", "share", title="重点人群占比", unit="%")
+    assert list(fig.data[0].marker.color) == [theme.NEUTRAL, theme.NEUTRAL]
+    assert list(fig.data[0].text) == [fmt.fmt_pct(0.5, "zh"), fmt.fmt_pct(0.2, "zh")]
+    assert fig.layout.xaxis.tickformat == ".0%"
+    assert fig.layout.shapes == ()
+
+
+def test_change_bars_colour_moves_by_direction():
+    frame = pl.DataFrame({"firm_name": ["甲", "乙", "丙"], "qoq_pct": [0.25, -0.1, None]})
+    fig = change_bars(frame, "firm_name", "qoq_pct", title="环比", direction="lower")
+    (bars,) = fig.data
+    assert list(bars.y) == ["甲", "乙"]
+    assert list(bars.marker.color) == [theme.WORSE, theme.BETTER]
+    assert bars.text[0].startswith("+")
+
+
+def test_mix_bars_one_segment_per_part_normalised_to_100():
+    frame = pl.DataFrame({"firm_name": ["甲", "乙"], "events_rural": [3, 1], "events_campus": [1, 1]})
+    fig = mix_bars(frame, "firm_name", {"events_rural": "进农村", "events_campus": "进校园"}, title="五进入")
+    assert [(d.name, list(d.x)) for d in fig.data] == [("进农村", [3, 1]), ("进校园", [1, 1])]
+    assert fig.layout.barmode == "stack" and fig.layout.barnorm == "percent"

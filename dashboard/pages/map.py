@@ -6,11 +6,13 @@ dimension; figures a firm cannot split (总公司/全国) are shown beside the m
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import polars as pl
 import streamlit as st
 
 from dashboard import page_params, ui
-from dashboard.charts.china_map import SOURCE_EN, SOURCE_ZH, choropleth
+from dashboard.charts.china_map import choropleth
 from dashboard.context import current, request_filters
 from dashboard.i18n import pick, t
 
@@ -47,7 +49,8 @@ metric = PAIRS[rate] if raw and ctx.has_metric(PAIRS[rate]) else rate
 name, unit = ctx.metric_name(metric), ctx.metric_unit(metric)
 ui.metric_help(metric, ctx)
 
-frame = ctx.table([metric], by=["province"])
+# The map always draws every province (a clicked province filters the other pages, not the map itself).
+frame = ctx.table([metric], by=["province"], filters=replace(ctx.filters, provinces=(), regions=()))
 flag = f"{metric}__low_base"
 if ui.is_empty(frame, [metric]):
     ui.empty_state("empty_filters")
@@ -60,24 +63,19 @@ with ui.slide("map"):
                      else f"{name} ({ctx.period})", unit=unit, lang=ctx.lang,
                      low_base_col=flag if flag in frame.columns else None)
     event = st.plotly_chart(fig, key="map_chart", on_select="rerun", selection_mode="points",
-                            config=ui.PLOTLY_CONFIG, use_container_width=True)
-    st.caption(SOURCE_ZH if ctx.lang == "zh" else SOURCE_EN)
-    clicked = [p.get("location") for p in (event.selection.points if event and event.selection else [])]
-    clicked = [c for c in clicked if c]
-    if clicked and tuple(clicked) != tuple(ctx.filters.provinces or ()):
-        request_filters(provinces=tuple(clicked))  # every other page now shows these provinces
+                            config=ui.PLOTLY_CONFIG, width="stretch", theme=None)
+    points = event.selection.points if event and event.selection else []
+    clicked = tuple(dict.fromkeys(p.get("location") for p in points if p.get("location")))
+    # Act on a new click only: the chart keeps its selection across reruns, the sidebar may have moved on.
+    if clicked != st.session_state.get("map_last_click", ()):
+        st.session_state["map_last_click"] = clicked
+        if clicked:
+            request_filters(provinces=clicked)  # every other page now shows these provinces
 
 if national.height and national[metric][0] is not None:
     st.metric(pick({"zh": "总公司/全国（不分地区的数据，未计入任何省份）",
                     "en": "Head office / national (not split by region; in no province)"}),
               ui.fmt_metric(metric, national[metric][0], ctx))
 
-chosen = st.multiselect(pick({"zh": "筛选省份（也可点击地图）", "en": "Filter provinces (or click the map)"}),
-                        provinces["province_code"].to_list(), default=list(ctx.filters.provinces or ()),
-                        format_func=dict(zip(provinces["province_code"], ctx.localise(provinces)["province_name"],
-                                             strict=True)).get, key="map_provinces")
-if tuple(chosen) != tuple(ctx.filters.provinces or ()):
-    request_filters(provinces=tuple(chosen))
-
 with ui.slide("table"):
-    ui.value_table(frame, [metric], ctx)
+    ui.value_table(ctx.table([metric], by=["province"]), [metric], ctx)

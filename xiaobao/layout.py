@@ -8,8 +8,8 @@
         submissions.parquet     every file ever received (not byte-identical duplicates), status, reasons
         firms.parquet           the member registry used for this snapshot
         regions.parquet         the region reference data used for this snapshot
-        ledger/<submission_id>/<dataset>.parquet   parsed figures of every accepted, superseded or held
-                                                  submission, as submitted (年累计 not yet differenced)
+        ledger/<dataset>/<period>.parquet   parsed figures of every accepted, superseded or held submission of
+                                            that period (column submission_id), as submitted (年累计 not differenced)
       files/<sha256><ext>       original bytes of every file received, content-addressed, write-once
 
 A snapshot is never modified after `current` points at it, so a reader that resolved `current` once

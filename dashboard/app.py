@@ -39,6 +39,7 @@ SECTIONS = (
                            ("explorer.py", "explorer", "page_explorer"))),
     ("section_submissions", (("submissions.py", "submissions", "page_submissions"),)),
 )
+DEFAULT_PAGE = "overview"
 # Widget keys (session state); the URL parameter names are in dashboard.filters.
 W = {name: f"_w_{name}" for name in ("lang", "present", "span", "period", "from", "to", "type", "firms",
                                       "provinces", "regions")}
@@ -185,10 +186,16 @@ def sync_url(view: View) -> None:
 def navigation(lang: str, present: bool):
     sections = {}
     for section, pages in SECTIONS:
-        found = [st.Page(f"pages/{file}", title=t(title, lang), url_path=url, default=(url == "overview"))
+        found = [st.Page(f"pages/{file}", title=t(title, lang), url_path=url) if url != DEFAULT_PAGE else
+                 # The default page always lives at "/" (its own url_path answers "page not found"), so it is
+                 # registered as "home" and /overview is a hidden alias of the same file: links keep working.
+                 st.Page(f"pages/{file}", title=t(title, lang), url_path="home", default=True)
                  for file, url, title in pages if (PAGES_DIR / file).exists()]
         if found:
             sections[t(section, lang)] = found
+    if (PAGES_DIR / "overview.py").exists():
+        sections[t(SECTIONS[0][0], lang)].append(
+            st.Page("pages/overview.py", title=t("page_overview", lang), url_path=DEFAULT_PAGE, visibility="hidden"))
     return st.navigation(sections, position="top" if present else "sidebar")
 
 

@@ -1,17 +1,34 @@
 """Numbers as people in the room read them: Chinese conventions (万, 亿, 件/亿元) in zh, thousands separators in en.
 
-Pure functions; no value (None or NaN) always reads "—", never 0.
+Pure functions; no value (None, NaN, ±inf) always reads "—", never 0.
 """
 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 NO_VALUE = "—"
 
 
+class _Step(NamedTuple):
+    threshold: float   # from this size on …
+    divisor: float     # … the number is divided by this …
+    suffix: str        # … and carries this suffix
+    decimals: int | None  # None: the caller's `digits`
+    grouped: bool      # thousands separators
+
+
+# zh: 9876 · 1.23万 · 4.56亿 · 5.1万亿 (a Chinese reader counts in 万 and 亿, never in thousands or millions).
+ZH_STEPS = (_Step(0, 1, "", None, False), _Step(1e4, 1e4, "万", None, False), _Step(1e8, 1e8, "亿", None, False),
+            _Step(1e12, 1e12, "万亿", None, False))
+# en: 9,876.5 · 12,345 · 1.2M · 4.6bn.
+EN_STEPS = (_Step(0, 1, "", None, True), _Step(1e4, 1, "", 0, True), _Step(1e6, 1e6, "M", 1, True),
+            _Step(1e9, 1e9, "bn", 1, True))
+
+
 def _missing(x: float | None) -> bool:
-    return x is None or (isinstance(x, float) and math.isnan(x))
+    return x is None or not math.isfinite(float(x))
 
 
 def _trim(text: str) -> str:
@@ -19,30 +36,37 @@ def _trim(text: str) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
+def _signed(negative: bool, text: str) -> str:
+    """A minus only on what still reads as non-zero after rounding (-0.001 → 0, never -0)."""
+    return "-" + text if negative and text.strip("0.,%") else text
+
+
+def _scaled(a: float, steps: tuple[_Step, ...], digits: int) -> str:
+    i = max(k for k, step in enumerate(steps) if a >= step.threshold)
+    while True:
+        step = steps[i]
+        decimals = digits if step.decimals is None else step.decimals
+        text = f"{a / step.divisor:{',' if step.grouped else ''}.{decimals}f}"
+        # Rounding may carry into the next unit: 99,999,999 is 1亿, not 10000万.
+        if i + 1 < len(steps) and float(text.replace(",", "")) * step.divisor >= steps[i + 1].threshold:
+            i += 1
+            continue
+        if 0 < a < 1 and float(text) == 0:  # a small rate still shows its size: 0.0012, not 0
+            decimals = min(10, 1 - math.floor(math.log10(a)))
+            text = f"{a:.{decimals}f}"
+        return _trim(text) + step.suffix
+
+
 def fmt_number(x: float | None, lang: str = "zh", digits: int = 2) -> str:
-    """zh: 987 · 1.23万 · 4.56亿 · 12.35; en: 987 · 12,345 · 1.2M · 4.6bn · 12.35."""
+    """zh: 987 · 1.23万 · 4.56亿 · 5.1万亿 · 12.35; en: 987 · 12,345 · 1.2M · 4.6bn · 12.35."""
     if _missing(x):
         return NO_VALUE
-    sign, a = ("-" if x < 0 else ""), abs(float(x))
-    if lang == "zh":
-        if a >= 1e8:
-            return f"{sign}{_trim(f'{a / 1e8:.{digits}f}')}亿"
-        if a >= 1e4:
-            return f"{sign}{_trim(f'{a / 1e4:.{digits}f}')}万"
-    else:
-        if a >= 1e9:
-            return f"{sign}{_trim(f'{a / 1e9:.1f}')}bn"
-        if a >= 1e6:
-            return f"{sign}{_trim(f'{a / 1e6:.1f}')}M"
-        if a >= 1e4:
-            return f"{sign}{a:,.0f}"
-    if float(a).is_integer():
-        return f"{sign}{int(a):,}" if lang != "zh" else f"{sign}{int(a)}"
-    return f"{sign}{_trim(f'{a:.{digits}f}')}"
+    text = _scaled(abs(float(x)), ZH_STEPS if lang == "zh" else EN_STEPS, digits)
+    return _signed(x < 0, text)
 
 
 def fmt_value(x: float | None, unit: str | None, lang: str = "zh") -> str:
-    """12.3 件/亿元 · 1.23万 人次; the unit follows with a thin space; no unit → the number alone."""
+    """12.3 件/亿元 · 1.23万 人次; the unit follows after a space; no unit → the number alone."""
     text = fmt_number(x, lang)
     if text == NO_VALUE or not unit:
         return text
@@ -50,19 +74,15 @@ def fmt_value(x: float | None, unit: str | None, lang: str = "zh") -> str:
 
 
 def fmt_pct(x: float | None, lang: str = "zh", digits: int = 1) -> str:
-    """A fraction as per cent: 0.1234 → 12.3%; −0.05 → -5.0%."""
+    """A fraction as per cent: 0.1234 → 12.3%; -0.05 → -5.0% (the same in both languages)."""
     if _missing(x):
         return NO_VALUE
-    return f"{float(x) * 100:.{digits}f}%"
+    return _signed(x < 0, f"{abs(float(x)) * 100:.{digits}f}%")
 
 
 def fmt_money_wan(x: float | None, lang: str = "zh") -> str:
-    """An amount held in 万元: 1234.5 → 1234.5万元; 123456 → 12.35亿元; en: CNY 12.3M."""
+    """An amount held in 万元: 1234.5 → 1234.5万元; 123456 → 12.35亿元; 0.5 → 5000元; en: CNY 12.3M."""
     if _missing(x):
         return NO_VALUE
-    if lang == "zh":
-        if abs(x) >= 1e4:
-            return f"{_trim(f'{x / 1e4:.2f}')}亿元"
-        return f"{_trim(f'{x:.2f}')}万元"
     yuan = float(x) * 1e4
-    return f"CNY {fmt_number(yuan, 'en')}"
+    return f"{fmt_number(yuan, 'zh')}元" if lang == "zh" else f"CNY {fmt_number(yuan, 'en')}"

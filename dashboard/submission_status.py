@@ -19,9 +19,12 @@ FILE_STATUSES = ("accepted", "held", "rejected", "superseded")
 LABELS = {
     "zh": {"accepted": "已入库", "held": "暂缓入库", "rejected": "已退回待重报", "missing": "未报送",
            "superseded": "已被替代", "error": "错误", "warning": "提示"},
-    "en": {"accepted": "Accepted", "held": "Held", "rejected": "Rejected, resubmission due",
+    "en": {"accepted": "Accepted", "held": "Held", "rejected": "Rejected",
            "missing": "Missing", "superseded": "Superseded", "error": "Error", "warning": "Warning"},
 }
+# A file's own status reads differently from a firm's: the file was rejected; the firm owes a resubmission.
+FILE_LABELS = {"zh": {**LABELS["zh"], "rejected": "已退回"}, "en": {**LABELS["en"], "rejected": "Rejected"}}
+BASES = {"zh": {}, "en": {"当季": "Quarter", "年累计": "Year to date"}}
 ISSUE_COLUMNS = ("severity", "sheet", "row", "column", "value", "rule", "message")
 ISSUE_HEADERS = {
     "zh": ("级别", "工作表", "行", "列", "单元格内容", "规则", "说明"),
@@ -31,8 +34,8 @@ _ISSUE_SCHEMA = {"severity": pl.Utf8, "sheet": pl.Utf8, "row": pl.Int64, "column
                  "rule": pl.Utf8, "message": pl.Utf8}
 
 
-def label(status: str, lang: str = "zh") -> str:
-    return LABELS[lang].get(status, status)
+def label(status: str, lang: str = "zh", file: bool = False) -> str:
+    return (FILE_LABELS if file else LABELS)[lang].get(status, status)
 
 
 def for_period(submissions: pl.DataFrame, period: str) -> pl.DataFrame:

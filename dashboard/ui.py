@@ -120,6 +120,10 @@ def headlines(metric_ids: Sequence[str], ctx: PageContext | None = None, per_row
     ctx = ctx or _ctx()
     shown = [m for m in metric_ids if ctx.has_metric(m)]
     per_row = 2 if ctx.present else per_row   # fewer, larger figures on the projector
+    if ctx.is_range:   # 环比 / 同比 belong to one quarter: the range's last
+        st.caption(pick({"zh": f"以下指标为区间最后一个季度（{ctx.period}）的数值及其环比、同比。",
+                         "en": f"Figures below are for the range's last quarter ({ctx.period}), with QoQ and YoY."},
+                        ctx.lang))
     for start in range(0, len(shown), per_row):
         for column, metric in zip(st.columns(per_row), shown[start:start + per_row], strict=False):
             with column:
@@ -150,7 +154,7 @@ def display_frame(frame: pl.DataFrame, metric_ids: Sequence[str], ctx: PageConte
 
 
 def value_table(frame: pl.DataFrame, metric_ids: Sequence[str], ctx: PageContext | None = None,
-                height: int | str = "auto") -> pl.DataFrame:
+                height: int | str = "auto") -> None:
     """Render `wh.table(…)` output formatted; low-base values carry a visible ⚠ 低基数 and a note."""
     ctx = ctx or _ctx()
     shown = display_frame(frame, metric_ids, ctx)
@@ -158,10 +162,9 @@ def value_table(frame: pl.DataFrame, metric_ids: Sequence[str], ctx: PageContext
     if any(c.endswith(LOW_BASE_SUFFIX) and frame[c].fill_null(False).any() for c in frame.columns
            if c.removesuffix(LOW_BASE_SUFFIX) in metric_ids):
         st.caption(t("low_base_note", ctx.lang))
-    return shown
 
 
-def peer_table(frame: pl.DataFrame, metric_id: str, ctx: PageContext | None = None) -> pl.DataFrame:
+def peer_table(frame: pl.DataFrame, metric_id: str, ctx: PageContext | None = None) -> None:
     """`wh.peers()` as a ranking table: firm, value (⚠ 低基数 flagged), rank of n, percentile, P25/median/P75."""
     ctx = ctx or _ctx()
     lang, flag = ctx.lang, t("low_base", ctx.lang)
@@ -180,29 +183,30 @@ def peer_table(frame: pl.DataFrame, metric_id: str, ctx: PageContext | None = No
     st.dataframe(shown, hide_index=True, width="stretch")
     if frame["low_base"].fill_null(False).any():
         st.caption(t("low_base_note", lang))
-    return shown
 
 
-def anomaly_table(frame: pl.DataFrame, ctx: PageContext | None = None) -> pl.DataFrame:
+def anomaly_table(frame: pl.DataFrame, ctx: PageContext | None = None) -> None:
     """`wh.anomalies()` as people read it: firm, region, complaints against the firm's own baseline."""
     ctx = ctx or _ctx()
     fmt, lang, frame = _fmt(), ctx.lang, ctx.localise(frame)
     shown = pl.DataFrame({
         t("firm", lang): frame["firm_name"].cast(pl.Utf8),
         t("region", lang): frame["region_name"].cast(pl.Utf8),
-        pick({"zh": "投诉量", "en": "Complaints"}, lang): [fmt.fmt_number(v, lang) for v in frame["complaints"]],
-        pick({"zh": "历史中位数", "en": "Baseline median"}, lang):
-            [fmt.fmt_number(v, lang) for v in frame["baseline_median"]],
-        pick({"zh": "较历史", "en": "vs baseline"}, lang):
-            [fmt_change_pct(v, ctx) for v in frame["jump_pct"]],
+        pick({"zh": "本季投诉量", "en": "Complaints"}, lang): [fmt.fmt_number(v, lang) for v in frame["complaints"]],
+        pick({"zh": "按历史预期", "en": "Expected"}, lang): [fmt.fmt_number(v, lang) for v in frame["expected"]],
+        pick({"zh": "超出预期", "en": "Above expected"}, lang): [fmt_change_pct(v, ctx) for v in frame["jump_pct"]],
         pick({"zh": "稳健 Z 值", "en": "Robust z"}, lang):
             [t("no_value", lang) if v is None else f"{v:.1f}" for v in frame["robust_z"]],
+        pick({"zh": "疑似代理退保占比", "en": "Suspected proxy surrender"}, lang):
+            [fmt.fmt_pct(v, lang) for v in frame["proxy_surrender_share"]],
     })
     st.dataframe(shown, hide_index=True, width="stretch")
-    st.caption(pick({"zh": "稳健 Z 值 = (本季投诉量 − 历史中位数) / 历史 MAD，由查询层计算；绝对值越大越异常。",
-                     "en": "Robust z = (complaints − baseline median) / baseline MAD, computed by the query "
-                           "layer; the larger, the more unusual."}, lang))
-    return shown
+    st.caption(pick({"zh": "预期 = 该公司该地区过去 8 个季度投诉量的中位数，按公司其他地区的当季变化调整；"
+                           "稳健 Z 值越大越异常（查询层计算）。疑似代理退保占比高的跳升，往往是代理退保活动的先兆。",
+                     "en": "Expected = the cell's median over the previous 8 quarters, scaled by the firm's other "
+                           "regions this quarter; the larger the robust z, the more unusual (computed by the query "
+                           "layer). A jump with a high suspected proxy-surrender share often signals a campaign."},
+                    lang))
 
 
 def empty_state(reason: str, lang: str | None = None) -> None:
@@ -238,6 +242,15 @@ def download_buttons(frame: pl.DataFrame, filters: Any, metric_ids: Sequence[str
 def chart(fig: go.Figure, key: str | None = None) -> None:
     """A Plotly figure with the offline config (local topojson, no logo)."""
     st.plotly_chart(fig, config=PLOTLY_CONFIG, width="stretch", key=key, theme=None)
+
+
+def pair(ctx: PageContext | None = None) -> tuple[Any, Any]:
+    """Two charts side by side, or stacked full width in presentation mode (one thing at a time)."""
+    ctx = ctx or _ctx()
+    if ctx.present:
+        return st.container(), st.container()
+    left, right = st.columns(2)
+    return left, right
 
 
 @contextmanager

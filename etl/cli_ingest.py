@@ -2,124 +2,216 @@
 
 from __future__ import annotations
 
+from datetime import timedelta, timezone
 from pathlib import Path
 from typing import Annotated
 
 import polars as pl
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from etl.ingest import STATUS_ZH, Report, run
-from etl.read import find_submissions
-from etl.store import load_submissions
+from etl.ingest import UsageError, run
+from etl.normalise import parse_period
+from etl.report import STATUS_ZH, Report
+from etl.store import Outcome, load_submissions
 from xiaobao import layout
 from xiaobao.settings import registry_path, warehouse_dir
 
-console = Console()
-err = Console(stderr=True)
+MAX_REASONS = 10  # per file on the terminal; the JSON report and the 报送情况 page list every one
 
-Paths = Annotated[list[Path], typer.Argument(help="报送文件或文件夹（递归查找 .xlsx、CSV 文件夹、.zip）")]
-WarehouseOpt = Annotated[Path | None, typer.Option("--warehouse", help="数据仓库目录（默认 data/parquet 或 $XIAOBAO_WAREHOUSE）")]
-RegistryOpt = Annotated[Path | None, typer.Option("--registry", help="会员名录 CSV（默认 data/reference/firms.csv 或 $XIAOBAO_REGISTRY）")]
-ReportOpt = Annotated[Path | None, typer.Option("--report", help="把逐个文件的结果写成 JSON")]
+INGEST_HELP = (
+    "校验并导入会员公司的季度报送（.xlsx 工作簿、CSV 文件夹或 .zip；文件夹递归查找），写入数据仓库。"
+    "\n\n有错误的报送整份退回并列出全部错误；年累计报送换算为当季数，缺少本年早前季度时暂缓，补齐后自动入库；"
+    "高版本（或同版本中填报日期更晚的）替换旧版本，旧版本保留在历史中；与已收文件完全相同的文件不重复入库。"
+    "每个收到的文件（含退回与暂缓的）原样保存在数据仓库 files/ 下。"
+    "\n\n退出码：0 全部入库（重复文件、同批被替换的旧版本不算问题）；1 有退回或暂缓；2 用法错误（路径不存在、"
+    "会员名录无法读取、数据仓库无法写入）。"
+    "\n\n示例：\n\n    xiaobao ingest data/inbox/2025Q3 --report 2025Q3导入报告.json"
+)
+VALIDATE_HELP = (
+    "只校验、不写入：与 ingest 相同的检查、汇总和 --report 报告，数据仓库保持不变。年累计换算和十倍波动提示"
+    "参照现有数据仓库（如有）。退出码同 ingest。"
+    "\n\n示例：\n\n    xiaobao validate 示例安泰财险_2025Q3.xlsx --report 校验结果.json"
+)
+STATUS_HELP = (
+    "报送情况：数据仓库中已有的期间；某一期间哪些会员公司已入库、暂缓、退回待重报、未报送（以数据仓库中的"
+    "会员名录为准），以及退回与暂缓的文件及其原因。不指定 --period 时显示最近一期。"
+    "\n\n示例：\n\n    xiaobao status --period 2025Q3"
+)
+BEIJING = timezone(timedelta(hours=8), "北京时间")  # no daylight saving in China, so a fixed offset is exact
+FIRM_STATUS_ZH = {"accepted": "已入库", "held": "暂缓", "rejected": "退回待重报", "missing": "未报送"}
+
+Paths = Annotated[list[Path], typer.Argument(help="报送文件或文件夹（递归查找 .xlsx、CSV 文件夹、.zip）",
+                                             metavar="PATH...", show_default=False)]
+WarehouseOpt = Annotated[Path | None, typer.Option(
+    "--warehouse", metavar="DIR", help="数据仓库目录（默认 data/parquet，或环境变量 XIAOBAO_WAREHOUSE）")]
+RegistryOpt = Annotated[Path | None, typer.Option(
+    "--registry", metavar="FIRMS.csv", help="会员名录 CSV（默认 data/reference/firms.csv，或环境变量 XIAOBAO_REGISTRY）")]
+ReportOpt = Annotated[Path | None, typer.Option("--report", metavar="REPORT.json",
+                                                help="把逐个文件的结果（状态、错误、提示）写成 JSON")]
+
+
+# ── ingest / validate ─────────────────────────────────────────────────────────────────────────────────────────
+def _consoles() -> tuple[Console, Console]:
+    """Made per command, so the terminal width (or COLUMNS) is read when the command runs, not at import."""
+    return Console(soft_wrap=True), Console(stderr=True, soft_wrap=True)
 
 
 def _run(paths: list[Path], warehouse: Path | None, registry: Path | None, report: Path | None,
          dry_run: bool) -> None:
-    units = find_submissions([p for p in paths if p.exists()])
-    try:
-        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=err, transient=True, disable=len(units) < 5) as bar:
-            task = bar.add_task("读取与校验", total=len(units))
-            result = run(paths, warehouse_dir(warehouse), registry_path(registry), dry_run=dry_run,
-                         progress=lambda _unit: bar.advance(task))
-    except (FileNotFoundError, ValueError) as exc:
-        err.print(f"[red]错误：{exc}[/red]")
-        raise typer.Exit(2) from exc
-    _summary(result)
+    console, err = _consoles()
+    target = warehouse_dir(warehouse)
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True) as bar:
+        task = bar.add_task("查找报送文件", total=None)
+
+        def progress(done: int, total: int, unit: Path) -> None:
+            bar.update(task, completed=done, total=total, description="读取与校验")
+            if done == total:
+                bar.update(task, description="核对数据仓库" if dry_run else "写入数据仓库")
+
+        try:
+            result = run(paths, target, registry_path(registry), dry_run=dry_run, progress=progress,
+                         on_wait=lambda: err.print("另一个导入正在写入该数据仓库，等待其完成……"))
+        except UsageError as exc:
+            err.print(f"[red]错误：{escape(str(exc))}[/red]")
+            raise typer.Exit(2) from exc
+        except OSError as exc:
+            err.print(f"[red]错误：数据仓库 {escape(str(target))} 无法写入：{escape(str(exc))}[/red]")
+            raise typer.Exit(2) from exc
+        except RuntimeError as exc:  # a damaged warehouse, a file changed while being read: no snapshot written
+            err.print(f"[red]错误：{escape(str(exc))}[/red]")
+            raise typer.Exit(2) from exc
+    _summary(result, target, console)
     if report:
         result.write(report)
-        console.print(f"报告已写入 {report}")
+        console.print(f"逐个文件的结果已写入 {escape(str(report))}")
     raise typer.Exit(0 if result.ok else 1)
 
 
-def _summary(result: Report) -> None:
-    problems = [o for o in result.outcomes if o.status in ("rejected", "held")]
+def _reasons(o: Outcome) -> str:
+    lines = [o.message] if o.message else []
+    errors = [i.message for i in o.issues if i.severity == "error"]
+    lines += errors[:MAX_REASONS]
+    if len(errors) > MAX_REASONS:
+        lines.append(f"……另有 {len(errors) - MAX_REASONS} 处错误（见 --report 报告或 报送情况 页面）")
+    return "\n".join(lines)
+
+
+def _summary(result: Report, warehouse: Path, console: Console) -> None:
+    problems = [o for o in result.files if o.status in ("rejected", "held")]
     if problems:
         table = Table(title="退回与暂缓的文件", show_lines=True)
-        for header in ("文件", "状态", "原因"):
+        for header in ("文件", "公司", "期间", "状态", "原因"):
             table.add_column(header, overflow="fold")
         for o in problems:
-            reasons = [o.note] if o.note else []
-            reasons += [i.message for i in o.issues if i.severity == "error"][:20]
-            table.add_row(o.file_name, STATUS_ZH[o.status], "\n".join(r for r in reasons if r))
+            table.add_row(escape(o.file_name), o.firm_id or "—", o.period or "—", STATUS_ZH[o.status],
+                          escape(_reasons(o)))
         console.print(table)
-    totals = Table(title="汇总")
+    if result.earlier:
+        table = Table(title="本次导入改变了状态的早前报送", show_lines=True)
+        for header in ("文件", "公司", "期间", "原状态", "现状态", "说明"):
+            table.add_column(header, overflow="fold")
+        for o in result.earlier:
+            table.add_row(escape(o.file_name), o.firm_id or "—", o.period or "—", STATUS_ZH[o.previous_status],
+                          STATUS_ZH[o.status], escape(_reasons(o)))
+        console.print(table)
+    warned = sum(1 for o in result.files if o.status != "duplicate" and any(i.severity == "warning" for i in o.issues))
+    totals = Table(title="校验结果（未写入数据仓库）" if result.dry_run else "导入结果")
     for status in STATUS_ZH:
         totals.add_column(STATUS_ZH[status], justify="right")
-    totals.add_row(*(str(n) for n in result.counts().values()))
+    totals.add_column("有提示", justify="right")
+    totals.add_row(*(str(n) for n in result.counts().values()), str(warned))
     console.print(totals)
+    if not result.dry_run:
+        console.print(f"数据仓库 {escape(str(warehouse))}：当前版本 {layout.version(warehouse) or '（空）'}")
 
 
 def ingest(paths: Paths, warehouse: WarehouseOpt = None, registry: RegistryOpt = None,
            report: ReportOpt = None) -> None:
-    """校验并导入会员公司的季度报送，写入数据仓库。
-
-    有错误的报送整份退回（列出全部错误）；年累计缺少此前季度时暂缓，补齐后自动入库；高版本替换低版本；
-    完全相同的文件不重复入库。退出码：0 全部入库，1 有退回或暂缓，2 用法错误。
-
-    示例：xiaobao ingest data/inbox/2025Q3 --report report.json
-    """
     _run(paths, warehouse, registry, report, dry_run=False)
 
 
 def validate(paths: Paths, warehouse: WarehouseOpt = None, registry: RegistryOpt = None,
              report: ReportOpt = None) -> None:
-    """只校验、不写入：与 ingest 相同的检查和报告（年累计与十倍波动参照现有数据仓库）。
-
-    示例：xiaobao validate 示例安泰财险_2025Q3.xlsx --report check.json
-    """
     _run(paths, warehouse, registry, report, dry_run=True)
 
 
-def status(period: Annotated[str | None, typer.Option("--period", help="报送期间，如 2025Q3；不填则为最新一期")] = None,
-           warehouse: WarehouseOpt = None) -> None:
-    """报送情况：已有哪些期间；某一期哪些会员已报送、哪些未报送；退回与暂缓的文件及原因。
+# ── status ────────────────────────────────────────────────────────────────────────────────────────────────────
+def firm_statuses(firms: pl.DataFrame, subs: pl.DataFrame) -> pl.DataFrame:
+    """One row per registry firm for one period's files: firm_id, short_name, status (strongest first:
+    an accepted file means the figures are in; held waits for an earlier quarter; rejected owes a resubmission)."""
+    per_firm = subs.filter(pl.col("firm_id").is_not_null()).group_by("firm_id").agg(pl.col("status"))
+    strongest = pl.when(pl.col("status").list.contains("accepted")).then(pl.lit("accepted"))
+    for status in ("held", "rejected"):
+        strongest = strongest.when(pl.col("status").list.contains(status)).then(pl.lit(status))
+    return (firms.select("firm_id", "short_name").join(per_firm, on="firm_id", how="left")
+            .with_columns(strongest.otherwise(pl.lit("missing")).alias("status")).sort("firm_id"))
 
-    示例：xiaobao status --period 2025Q3
-    """
-    snapshot = layout.current_snapshot(warehouse_dir(warehouse))
+
+def _for_period(subs: pl.DataFrame, period: str) -> pl.DataFrame:
+    return subs.filter(pl.col("period") == period)
+
+
+def status(period: Annotated[str | None, typer.Option("--period", metavar="P",
+                                                      help="报送期间，如 2025Q3（也接受 2025-Q3、2025年第三季度）")] = None,
+           warehouse: WarehouseOpt = None) -> None:
+    console, err = _consoles()
+    target = warehouse_dir(warehouse)
+    wanted = None
+    if period is not None:
+        wanted = parse_period(period)
+        if wanted is None:
+            err.print(f"[red]错误：报送期间“{escape(period)}”无法识别，应为如 2025Q3 的自然季度[/red]")
+            raise typer.Exit(2)
+    snapshot = layout.current_snapshot(target)
     if snapshot is None:
-        err.print(f"数据仓库为空：{warehouse_dir(warehouse)}")
-        raise typer.Exit(1)
+        console.print(f"数据仓库 {escape(str(target))} 中还没有数据。先运行：xiaobao ingest 报送文件夹")
+        return
     subs = load_submissions(snapshot)
     firms = pl.read_parquet(snapshot / "firms.parquet")
-    periods = sorted(p for p in subs["period"].drop_nulls().unique().to_list())
-    console.print("已有期间：" + "、".join(periods))
-    period = period or (periods[-1] if periods else None)
-    if period not in periods:
-        err.print(f"没有 {period} 的报送")
-        raise typer.Exit(1)
-    current = subs.filter(pl.col("period") == period)
-    accepted = set(current.filter(pl.col("status") == "accepted")["firm_id"].to_list())
-    missing = firms.filter(~pl.col("firm_id").is_in(sorted(accepted)))
-    console.print(f"{period}：会员 {firms.height} 家，已入库 {len(accepted)} 家，未入库 {missing.height} 家")
-    if missing.height:
-        console.print("未入库：" + "、".join(f"{r['short_name']}（{r['firm_id']}）" for r in missing.iter_rows(named=True)))
-    problems = subs.filter(pl.col("status").is_in(["rejected", "held"]) & (
-        (pl.col("period") == period) | pl.col("period").is_null()))
+    periods = sorted(subs["period"].drop_nulls().unique().to_list())
+    overview = Table(title=f"已有期间（会员 {firms.height} 家，数据仓库版本 {snapshot.name}）")
+    for header in ("期间", *FIRM_STATUS_ZH.values(), "收到文件"):
+        overview.add_column(header, justify="right")
+    for p in periods:
+        counts = firm_statuses(firms, _for_period(subs, p))["status"].value_counts()
+        found = dict(counts.iter_rows())
+        overview.add_row(p, *(str(found.get(s, 0)) for s in FIRM_STATUS_ZH), str(_for_period(subs, p).height))
+    console.print(overview)
+    period = wanted or (periods[-1] if periods else None)
+    if period is None:
+        return
+    files = _for_period(subs, period)
+    per_firm = firm_statuses(firms, files)
+    found = dict(per_firm["status"].value_counts().iter_rows())
+    console.print(f"[bold]{period}[/bold]：会员 {firms.height} 家，"
+                  + "，".join(f"{label} {found.get(s, 0)} 家" for s, label in FIRM_STATUS_ZH.items()))
+    for s in ("missing", "rejected", "held"):
+        names = per_firm.filter(pl.col("status") == s)
+        if names.height:
+            console.print(f"{FIRM_STATUS_ZH[s]}：" + "、".join(
+                f"{escape(r['short_name'])}（{r['firm_id']}）" for r in names.iter_rows(named=True)))
+    # Files whose period could not be read may belong to this quarter: they must not drop out of sight.
+    problems = subs.filter(pl.col("status").is_in(["rejected", "held"])
+                           & ((pl.col("period") == period) | pl.col("period").is_null())).sort("seq")
     if problems.height:
-        table = Table(title=f"{period} 退回与暂缓的文件", show_lines=True)
-        for header in ("文件", "公司", "状态", "原因"):
+        table = Table(title=f"{period} 退回与暂缓的文件（原件保存在数据仓库 files/ 下）", show_lines=True)
+        for header in ("文件", "公司", "状态", "收到时间（北京时间）", "原因"):
             table.add_column(header, overflow="fold")
         for r in problems.iter_rows(named=True):
-            table.add_row(r["file_name"], r["firm_id"] or "—", STATUS_ZH[r["status"]], r["reasons"] or "")
+            lines = (r["reasons"] or "").splitlines()
+            if len(lines) > MAX_REASONS:
+                lines = [*lines[:MAX_REASONS], f"……另有 {len(lines) - MAX_REASONS} 条"]
+            table.add_row(escape(r["file_name"]), r["firm_id"] or "（未识别）", STATUS_ZH[r["status"]],
+                          r["received_at"].astimezone(BEIJING).strftime("%Y-%m-%d %H:%M"), escape("\n".join(lines)))
         console.print(table)
 
 
 def register(app: typer.Typer) -> None:
-    app.command("ingest")(ingest)
-    app.command("validate")(validate)
-    app.command("status")(status)
+    app.command("ingest", help=INGEST_HELP, short_help="校验并导入会员公司的季度报送，写入数据仓库。")(ingest)
+    app.command("validate", help=VALIDATE_HELP, short_help="只校验、不写入：与 ingest 相同的检查和报告。")(validate)
+    app.command("status", help=STATUS_HELP, short_help="报送情况：已有期间，某期已报送、未报送、退回与暂缓的文件。")(status)

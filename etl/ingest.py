@@ -1,72 +1,94 @@
-"""Files and folders → parse → store → report. Used by `xiaobao ingest`, `xiaobao validate` and the tests."""
+"""Files and folders → parse → store → report. Used by `xiaobao ingest`, `xiaobao validate`, the tests and bench."""
 
 from __future__ import annotations
 
-import json
-import os
+import hashlib
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
+import polars as pl
+
+from etl.model import ParsedSubmission
 from etl.parse import parse_file
-from etl.read import find_submissions
+from etl.read import find_submissions, source_bytes
 from etl.reference import load_regions, load_registry
-from etl.store import Outcome, apply
+from etl.report import Report
+from etl.store import apply, issues_from_json, received
+from etl.validate import make_issue, rule_text
 
-STATUS_ZH = {"accepted": "已入库", "rejected": "退回", "held": "暂缓", "superseded": "已被替换", "duplicate": "重复文件"}
-
-
-@dataclass
-class Report:
-    outcomes: list[Outcome] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """Exit 0 only when nothing was rejected or held (duplicates and in-batch supersessions are fine)."""
-        return not any(o.status in ("rejected", "held") for o in self.outcomes)
-
-    def counts(self) -> dict[str, int]:
-        counts = dict.fromkeys(STATUS_ZH, 0)
-        for o in self.outcomes:
-            counts[o.status] += 1
-        return counts
-
-    def entries(self) -> list[dict]:
-        return [entry(o) for o in self.outcomes]
-
-    def write(self, path: Path) -> None:
-        """The JSON report, written atomically."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(json.dumps(self.entries(), ensure_ascii=False, indent=2), encoding="utf-8")
-        os.replace(tmp, path)
+Progress = Callable[[int, int, Path], None]  # (files parsed, files found, the file just parsed)
 
 
-def _issue(issue) -> dict:
-    return {"sheet": issue.sheet, "row": issue.row, "column": issue.column, "value": issue.value,
-            "rule": issue.rule, "message": issue.message}
+class UsageError(ValueError):
+    """The command cannot run as asked (missing path, unreadable registry); the message is Chinese."""
 
 
-def entry(o: Outcome) -> dict:
-    return {"path": o.file, "file_name": o.file_name, "status": o.status, "submission_id": o.submission_id,
-            "firm_id": o.firm_id, "period": o.period, "version": o.version, "note": o.note,
-            "released": o.released,
-            "warnings": [_issue(i) for i in o.issues if i.severity == "warning"],
-            "errors": [_issue(i) for i in o.issues if i.severity == "error"]}
+def registry(path: Path) -> pl.DataFrame:
+    """The member registry, or UsageError naming the file and what is wrong with it."""
+    try:
+        return load_registry(Path(path))
+    except (FileNotFoundError, ValueError) as exc:
+        raise UsageError(str(exc)) from exc
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise UsageError(f"会员名录无法读取：{path}（应为含 firm_id,name,short_name,aliases,firm_type 列的 CSV）"
+                         ) from exc
+
+
+def parse_safely(unit: Path, firms: pl.DataFrame, regions: pl.DataFrame) -> ParsedSubmission:
+    """parse_file, except that a crash becomes an `unreadable_file` rejection of this file only."""
+    try:
+        return parse_file(unit, firms, regions)
+    except Exception as exc:  # noqa: BLE001 — one bad file must never stop the batch
+        try:
+            sha256 = hashlib.sha256(source_bytes(unit)[0]).hexdigest()
+        except OSError:
+            sha256 = ""
+        sub = ParsedSubmission(path=unit, sha256=sha256)
+        sub.issues.append(make_issue("error", "unreadable_file", unit.name,
+                                     detail=f"{rule_text('unreadable_file')}（{type(exc).__name__}）"))
+        return sub
+
+
+def already_received(unit: Path, known: dict[str, dict]) -> ParsedSubmission | None:
+    """A file byte-identical to one the warehouse holds, described from its submissions row instead of parsed
+    again: re-running an ingest over a whole inbox folder then costs a hash per old file, not a parse."""
+    try:
+        data, _ = source_bytes(unit)
+    except OSError:
+        return None
+    row = known.get(hashlib.sha256(data).hexdigest())
+    if row is None:
+        return None
+    return ParsedSubmission(path=unit, sha256=row["sha256"], firm_name_raw=row["firm_name_raw"],
+                            firm_id=row["firm_id"], period=row["period"], basis=row["basis"],
+                            version=row["version"] or 1, filled_on=row["filled_on"],
+                            issues=issues_from_json(row["issues_json"]))
 
 
 def run(paths: list[Path], warehouse: Path, registry_path: Path, *, dry_run: bool = False,
-        progress: Callable[[Path], None] | None = None) -> Report:
-    """Raises FileNotFoundError / ValueError (Chinese message) for a missing path or a bad registry."""
+        progress: Progress | None = None, on_wait: Callable[[], None] | None = None) -> Report:
+    """Ingest (or, dry_run, only check) every submission unit found under `paths`.
+
+    Raises UsageError for a missing path, a folder without any submission or an unreadable registry, before
+    anything is written.
+    """
     missing = [str(p) for p in paths if not Path(p).exists()]
     if missing:
-        raise FileNotFoundError(f"路径不存在：{'、'.join(missing)}")
-    registry = load_registry(registry_path)
+        raise UsageError(f"路径不存在：{'、'.join(missing)}")
+    firms = registry(registry_path)
     regions = load_regions()
+    units = find_submissions([Path(p) for p in paths])
+    if not units:  # most likely the wrong folder; an empty success would hide that
+        raise UsageError(f"没有找到报送文件：{'、'.join(map(str, paths))}（应为 .xlsx 工作簿、CSV 文件夹或 .zip）")
+    started = time.perf_counter()
+    known = received(Path(warehouse))
     parsed = []
-    for unit in find_submissions([Path(p) for p in paths]):
-        parsed.append(parse_file(unit, registry, regions))
+    for done, unit in enumerate(units, start=1):
+        parsed.append(already_received(unit, known) or parse_safely(unit, firms, regions))
         if progress:
-            progress(unit)
-    return Report(apply(Path(warehouse), parsed, registry, regions, dry_run=dry_run))
+            progress(done, len(units), unit)
+    parsed_at = time.perf_counter()
+    outcomes = apply(Path(warehouse), parsed, firms, regions, dry_run=dry_run, on_wait=on_wait)
+    seconds = {"parse": round(parsed_at - started, 3), "store": round(time.perf_counter() - parsed_at, 3)}
+    return Report(outcomes, dry_run=dry_run, seconds=seconds)

@@ -1,7 +1,8 @@
 """Bytes → raw sheets: every cell as text, every row with the number the member sees in Excel.
 
 A submission unit is one workbook (.xlsx/.xlsm/.xls), or a CSV bundle (one CSV per sheet, named after the sheet)
-given as a folder or a .zip. Nothing here interprets the figures; `etl.normalise` does.
+given as a folder or a .zip. A folder is read through the same deterministic zip that `source_bytes` archives, so
+what is parsed is exactly what is kept. Nothing here interprets the figures; `etl.normalise` does.
 """
 
 from __future__ import annotations
@@ -14,48 +15,69 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import fastexcel
+import polars as pl
 
 from etl.text import clean
 
 WORKBOOK_EXTS = {".xlsx", ".xlsm", ".xls"}
+BUNDLE_EXT = ".zip"
+ROW = "row"  # the grid column holding the Excel row number (CSV: line number)
 _EPOCH_ZIP = (1980, 1, 1, 0, 0, 0)
+# An Office file with an opening password is an OLE container holding an `EncryptedPackage` stream.
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTED = "EncryptedPackage".encode("utf-16-le")
 
 
 @dataclass(frozen=True)
 class RawSheet:
-    name: str  # the sheet name as it appears in the file (CSV: the file stem)
-    rows: list[tuple[int, list[str | None]]]  # (row number as Excel shows it, cell texts; None = blank)
+    """One sheet as the member typed it.
+
+    `grid` has the column `row` (Int64, the row number Excel shows; CSV: the line number) and then `c0`, `c1`, …
+    (Utf8, text stripped, blank = null), one per column from the first non-empty one.
+    """
+
+    name: str  # the sheet name as it appears in the file (CSV: the file name without .csv)
+    grid: pl.DataFrame
+
+    @property
+    def width(self) -> int:
+        return self.grid.width - 1
+
+    def rows(self, limit: int | None = None) -> list[tuple[int, list[str | None]]]:
+        """(row number, cells) for the first `limit` rows (all by default), for small scans: headers, 封面."""
+        grid = self.grid if limit is None else self.grid.head(limit)
+        return [(r[0], list(r[1:])) for r in grid.iter_rows()]
 
 
 class UnreadableFile(Exception):
-    """The file is not a workbook or CSV bundle we can open; the message is Chinese and names the cause."""
+    """The unit is not a workbook or CSV bundle we can open; the message is Chinese and names the cause."""
 
 
-def _sheet_names() -> set[str]:
-    # Every name a sheet may carry (cleaned), so a folder of CSVs can be recognised as a bundle.
-    from etl.contract import COVER_SHEET, COVER_SHEET_ALIASES, SHEETS
-
-    names = {clean(COVER_SHEET), *map(clean, COVER_SHEET_ALIASES)}
-    for sheet in SHEETS:
-        names |= {clean(sheet.zh), clean(sheet.id), *map(clean, sheet.aliases)}
-    return names
-
-
-def _hidden(path: Path) -> bool:
-    return path.name.startswith((".", "~$"))
+# ── finding submission units ──────────────────────────────────────────────────────────────────────────────────
+def _hidden(name: str) -> bool:
+    # .DS_Store, ._x (macOS), ~$x.xlsx (Excel's lock file while the workbook is open)
+    return name.startswith((".", "~$"))
 
 
 def is_csv_bundle(folder: Path) -> bool:
-    names = _sheet_names()
-    return any(p.suffix.lower() == ".csv" and clean(p.stem) in names for p in folder.iterdir() if p.is_file())
+    """A folder holding at least one CSV named after a submission sheet (封面.csv, 投訴.csv, complaints.csv …)."""
+    from etl.normalise import sheet_id
+
+    return any(p.is_file() and p.suffix.lower() == ".csv" and not _hidden(p.name) and sheet_id(p.stem)
+               for p in folder.iterdir())
 
 
 def find_submissions(paths: list[Path]) -> list[Path]:
-    """Expand files and folders (recursively) into submission units, in a stable order."""
+    """Expand files and folders (recursively) into submission units, in a stable order.
+
+    A unit is a workbook, a .zip, a folder that is a CSV bundle, or any other file (which `parse_file` rejects as
+    unreadable, so that nothing a member sent goes unreported). Hidden files and folders and Excel lock files
+    (~$…) are skipped.
+    """
     found: list[Path] = []
 
     def visit(path: Path) -> None:
-        if _hidden(path):
+        if _hidden(path.name):
             return
         if path.is_dir():
             if is_csv_bundle(path):
@@ -66,59 +88,90 @@ def find_submissions(paths: list[Path]) -> list[Path]:
         elif path.is_file():
             found.append(path)
 
-    for p in paths:
-        visit(Path(p))
+    for p in map(Path, paths):
+        if p.is_dir() and not is_csv_bundle(p):
+            for child in sorted(p.iterdir()):  # a folder named by the user is searched even if hidden
+                visit(child)
+        else:
+            found.append(p)  # a file named by the user is always a unit (a missing one is reported as unreadable)
     return found
 
 
 def source_bytes(path: Path) -> tuple[bytes, str]:
-    """The bytes archived for a unit and their extension; a folder bundle becomes a deterministic zip."""
+    """The bytes archived for a unit and their extension (sha256 is taken over them).
+
+    A folder bundle becomes a zip of its visible files in name order with fixed timestamps, so the same folder
+    always gives the same bytes. Raises OSError when the path cannot be read.
+    """
     path = Path(path)
     if not path.is_dir():
         return path.read_bytes(), path.suffix.lower() or ".bin"
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-        for child in sorted(p for p in path.iterdir() if p.is_file() and not _hidden(p)):
+        for child in sorted(p for p in path.iterdir() if p.is_file() and not _hidden(p.name)):
             info = zipfile.ZipInfo(child.name, date_time=_EPOCH_ZIP)
             info.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(info, child.read_bytes())
-    return buffer.getvalue(), ".zip"
+    return buffer.getvalue(), BUNDLE_EXT
 
 
+# ── reading a unit ────────────────────────────────────────────────────────────────────────────────────────────
 def read_unit(path: Path) -> list[RawSheet]:
-    path = Path(path)
-    if path.is_dir():
-        return [_read_csv(p.stem, p.read_bytes()) for p in sorted(path.iterdir())
-                if p.is_file() and p.suffix.lower() == ".csv" and not _hidden(p)]
-    suffix = path.suffix.lower()
-    data = path.read_bytes()
+    """Every sheet of a unit; raises UnreadableFile (Chinese message) or OSError."""
+    return read_bytes(*source_bytes(Path(path)))
+
+
+def read_bytes(data: bytes, ext: str) -> list[RawSheet]:
+    """Every sheet of a unit given as `source_bytes` returns it; raises UnreadableFile (Chinese message)."""
     if not data:
         raise UnreadableFile("文件为空")
-    if suffix == ".zip":
+    if data.startswith(_OLE_MAGIC) and _ENCRYPTED in data:
+        raise UnreadableFile("工作簿设有打开密码（已加密）：请取消密码后重新报送")
+    if ext == BUNDLE_EXT:
         return _read_zip(data)
-    if suffix in WORKBOOK_EXTS:
-        return _read_workbook(data, suffix)
-    if suffix == ".csv":
+    if ext in WORKBOOK_EXTS:
+        return _read_workbook(data, ext)
+    if ext == ".csv":
         raise UnreadableFile("单个 CSV 文件不是完整的报送：CSV 报送须为每个工作表一个 CSV（封面.csv、投诉.csv …），"
                              "放在同一文件夹或 .zip 中")
-    raise UnreadableFile(f"不支持的文件类型“{suffix or '无扩展名'}”：请报送 .xlsx 工作簿或 CSV 压缩包")
+    raise UnreadableFile(f"不支持的文件类型“{ext if ext != '.bin' else '无扩展名'}”：请报送 .xlsx 工作簿或 CSV 文件包")
 
 
+def _grid(rows: list[tuple[int, list[str | None]]]) -> pl.DataFrame:
+    width = max((len(cells) for _, cells in rows), default=0)
+    data: dict[str, list] = {ROW: [n for n, _ in rows]}
+    for i in range(width):
+        data[f"c{i}"] = [cells[i] if i < len(cells) else None for _, cells in rows]
+    return _tidy(pl.DataFrame(data, schema={ROW: pl.Int64, **{f"c{i}": pl.Utf8 for i in range(width)}}))
+
+
+def _tidy(grid: pl.DataFrame) -> pl.DataFrame:
+    """Cell text stripped (spaces, full-width spaces, NBSP); an empty cell is null."""
+    cells = [c for c in grid.columns if c != ROW]
+    if not cells:
+        return grid
+    return grid.with_columns(pl.col(c).str.strip_chars().replace("", None) for c in cells)
+
+
+# ── CSV bundles ───────────────────────────────────────────────────────────────────────────────────────────────
 def _read_zip(data: bytes) -> list[RawSheet]:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, OSError) as exc:
         raise UnreadableFile("压缩包已损坏或不是 zip 文件") from exc
     sheets = []
     with zf:
-        for info in sorted(zf.infolist(), key=lambda i: i.filename):
-            name = _zip_name(info)
-            if info.is_dir() or PurePosixPath(name).name.startswith((".", "~$")):
+        for info in sorted(zf.infolist(), key=_zip_name):
+            name = PurePosixPath(_zip_name(info))
+            if info.is_dir() or _hidden(name.name) or "__MACOSX" in name.parts or name.suffix.lower() != ".csv":
                 continue
-            if PurePosixPath(name).suffix.lower() == ".csv":
-                sheets.append(_read_csv(PurePosixPath(name).stem, zf.read(info)))
+            try:
+                payload = zf.read(info)
+            except (zipfile.BadZipFile, OSError, RuntimeError, EOFError) as exc:  # RuntimeError: encrypted member
+                raise UnreadableFile(f"压缩包中的“{name.name}”无法解压（已损坏或加密）") from exc
+            sheets.append(read_csv(name.stem, payload))
     if not sheets:
-        raise UnreadableFile("压缩包中没有 CSV 文件")
+        raise UnreadableFile("压缩包中没有 CSV 文件（CSV 报送须为每个工作表一个 CSV，文件名即工作表名）")
     return sheets
 
 
@@ -133,7 +186,7 @@ def _zip_name(info: zipfile.ZipInfo) -> str:
 
 
 def decode_text(data: bytes) -> str:
-    """UTF-8 (with or without BOM) or GBK/GB18030, as Excel on a Chinese Windows saves CSV."""
+    """UTF-8 (with or without BOM) or GBK (read as its superset GB18030), as Excel on a Chinese Windows saves CSV."""
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return data.decode(encoding)
@@ -142,66 +195,118 @@ def decode_text(data: bytes) -> str:
     raise UnreadableFile("CSV 编码无法识别（应为 UTF-8 或 GBK）")
 
 
-def _read_csv(name: str, data: bytes) -> RawSheet:
-    text = decode_text(data)
-    rows = []
-    for number, cells in enumerate(csv.reader(io.StringIO(text)), start=1):
-        rows.append((number, [_cell(c) for c in cells]))
-    return RawSheet(name, rows)
+def read_csv(name: str, data: bytes) -> RawSheet:
+    """One CSV of a bundle; each row is numbered with the line it starts on (a quoted cell may span lines)."""
+    reader = csv.reader(io.StringIO(decode_text(data), newline=""))
+    rows: list[tuple[int, list[str | None]]] = []
+    start = 1
+    try:
+        for cells in reader:
+            rows.append((start, [c or None for c in cells]))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise UnreadableFile(f"CSV 文件“{name}.csv”格式错误（第 {start} 行）") from exc
+    return RawSheet(name, _grid(rows))
 
 
-def _cell(value: str | None) -> str | None:
-    if value is None:
-        return None
-    value = value.strip()
-    return value or None
-
-
-def _read_workbook(data: bytes, suffix: str) -> list[RawSheet]:
+# ── workbooks ─────────────────────────────────────────────────────────────────────────────────────────────────
+def _read_workbook(data: bytes, ext: str) -> list[RawSheet]:
     try:
         reader = fastexcel.read_excel(data)
         names = reader.sheet_names
-    except Exception as exc:  # calamine raises several error types for corrupt files
-        raise UnreadableFile("工作簿已损坏、加密或不是 Excel 文件") from exc
-    first_rows = _first_rows(data) if suffix != ".xls" else {}
+    except Exception as exc:  # noqa: BLE001 — calamine raises several error types for corrupt files
+        raise UnreadableFile("工作簿已损坏、不完整或不是 Excel 文件") from exc
+    geometry = _xlsx_geometry(data) if ext != ".xls" else {}
     sheets = []
     for name in names:
         try:
             frame = reader.load_sheet(name, header_row=None, dtypes="string").to_polars()
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001
             raise UnreadableFile(f"工作表“{name}”无法读取") from exc
-        # calamine drops leading empty rows; Excel row numbers must still be the ones the member sees.
-        start = first_rows.get(name, 1)
-        rows = [(start + i, [_cell(v) for v in row]) for i, row in enumerate(frame.iter_rows())]
-        sheets.append(RawSheet(name, rows))
+        # calamine starts a sheet at its first non-empty row and column; Excel's row numbers are what the member
+        # sees, so they are restored from the sheet XML.
+        geo = geometry.get(name, _Geometry())
+        frame = frame.rename({old: f"c{i}" for i, old in enumerate(frame.columns)})
+        frame = frame.with_columns(pl.int_range(geo.first_row, geo.first_row + frame.height, dtype=pl.Int64)
+                                   .alias(ROW)).select(ROW, *frame.columns)
+        grid = _tidy(frame)
+        if geo.merges:
+            grid = _fill_merges(grid, geo)
+        sheets.append(RawSheet(name, grid))
     return sheets
 
 
-_ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="(\d+)"[^>]*>(.*?)</(?:\w+:)?row>', re.DOTALL)
+@dataclass(frozen=True)
+class _Geometry:
+    first_row: int = 1  # Excel row number of the grid's first row
+    first_col: int = 1  # Excel column number (A = 1) of the grid's first column
+    merges: tuple[tuple[int, int, int, int], ...] = ()  # (row1, col1, row2, col2) of each merged range
+
+
+_ROW_XML = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="(\d+)"[^>]*>(.*?)</(?:\w+:)?row>', re.DOTALL)
+_CELL_XML = re.compile(rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]+)\d+"[^>]*?(?<!/)>(.*?)</(?:\w+:)?c>', re.DOTALL)
 _HAS_VALUE = re.compile(rb"<(?:\w+:)?(?:v|t)\b[^>]*>[^<]")
+_MERGE_XML = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*?\bref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
 
 
-def _first_rows(data: bytes) -> dict[str, int]:
-    """Sheet name → number of its first non-empty row, read from the sheet XML (best effort; default 1)."""
+def _col_number(letters: bytes) -> int:
+    number = 0
+    for ch in letters:
+        number = number * 26 + ch - 64
+    return number
+
+
+def _xlsx_geometry(data: bytes) -> dict[str, _Geometry]:
+    """Sheet name → where calamine's grid starts and the merged ranges, read from the sheet XML (best effort)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             workbook = zf.read("xl/workbook.xml").decode("utf-8")
             rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8")
-            targets = dict(re.findall(r'<Relationship\b[^>]*?Id="([^"]+)"[^>]*?Target="([^"]+)"', rels))
-            targets |= {k: v for v, k in re.findall(r'<Relationship\b[^>]*?Target="([^"]+)"[^>]*?Id="([^"]+)"',
-                                                      rels)}
+            targets = {}
+            for tag in re.findall(r"<Relationship\b[^>]*>", rels):
+                rid, target = re.search(r'\bId="([^"]+)"', tag), re.search(r'\bTarget="([^"]+)"', tag)
+                if rid and target:
+                    targets[rid.group(1)] = target.group(1)
             result = {}
-            for name, rid in re.findall(r'<sheet\b[^>]*?name="([^"]+)"[^>]*?r:id="([^"]+)"', workbook):
-                target = targets.get(rid, "")
+            for tag in re.findall(r"<(?:\w+:)?sheet\b[^>]*>", workbook):
+                name, rid = re.search(r'\bname="([^"]*)"', tag), re.search(r'\br:id="([^"]+)"', tag)
+                if not (name and rid and rid.group(1) in targets):
+                    continue
+                target = targets[rid.group(1)]
                 member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-                xml = zf.read(member)
-                for match in _ROW.finditer(xml):
-                    if _HAS_VALUE.search(match.group(2)):
-                        result[_unescape(name)] = int(match.group(1))
-                        break
+                result[_unescape(name.group(1))] = _sheet_geometry(zf.read(member))
             return result
-    except (KeyError, zipfile.BadZipFile, UnicodeDecodeError):
+    except (KeyError, zipfile.BadZipFile, UnicodeDecodeError, OSError):
         return {}
+
+
+def _sheet_geometry(xml: bytes) -> _Geometry:
+    first_row = next((int(m.group(1)) for m in _ROW_XML.finditer(xml) if _HAS_VALUE.search(m.group(2))), 1)
+    merges = tuple((int(r1), _col_number(c1), int(r2), _col_number(c2))
+                   for c1, r1, c2, r2 in _MERGE_XML.findall(xml))
+    if not merges:
+        return _Geometry(first_row)
+    first_col = min((_col_number(m.group(1)) for m in _CELL_XML.finditer(xml) if _HAS_VALUE.search(m.group(2))),
+                    default=1)
+    return _Geometry(first_row, first_col, merges)
+
+
+def _fill_merges(grid: pl.DataFrame, geo: _Geometry) -> pl.DataFrame:
+    """A cell merged down a column reads, on every row it covers, as its value (as a person reads it: 地区 merged
+    over the 险种 rows of one region). Merges across columns (titles, grouped headers) are left as they are."""
+    columns = {c: grid[c].to_list() for c in grid.columns if c != ROW}
+    for r1, c1, r2, c2 in geo.merges:
+        name = f"c{c1 - geo.first_col}"
+        if c1 != c2 or name not in columns:
+            continue
+        cells = columns[name]
+        top = r1 - geo.first_row
+        if not 0 <= top < len(cells):
+            continue
+        for i in range(top + 1, min(r2 - geo.first_row + 1, len(cells))):
+            if cells[i] is None:
+                cells[i] = cells[top]
+    return grid.with_columns(pl.Series(c, v, dtype=pl.Utf8) for c, v in columns.items())
 
 
 def _unescape(text: str) -> str:

@@ -1,41 +1,51 @@
 """A batch of parsed submissions → a new warehouse snapshot, swapped in atomically (see xiaobao/layout.py).
 
-Order of events in `apply`:
-1. byte-identical files already received are `duplicate` and change nothing;
-2. every new file's original bytes go to `files/` (write-once) before any snapshot refers to them;
-3. submissions with errors are `rejected`; the others join the ledger (figures as submitted);
-4. for every year the batch touches, the current quarterly figures are re-derived from the ledger:
-   per firm and quarter the best candidate (highest 版本, then latest 填报日期, then latest received) becomes
-   current; 年累计 is differenced against the current figures of the earlier quarters of that year (a gap →
-   `held`, a negative difference → `rejected`); the other candidates are `superseded`;
-5. a complete snapshot is written under `snapshots/.tmp-*`, renamed, and `current` is swapped with os.replace.
-Untouched years' partitions and ledger files are hard-linked from the previous snapshot.
+Order of events in `apply` (under an exclusive lock on `<warehouse>/.lock`, so two ingests never interleave):
+1. the batch is put in period, 版本, 填报日期, file-name order, whatever the order of its files;
+2. a byte-identical file already received (same sha256) is `duplicate` and changes nothing;
+3. every new file's original bytes go to `files/<sha256><ext>` (write-once) before any snapshot refers to them;
+4. a submission with any error is `rejected` whole; the others join the ledger (figures as submitted);
+5. for every year the batch touches (and every year holding a held file), the current quarterly figures are
+   re-derived from the ledger, quarter by quarter: per firm and quarter the best candidate (highest 版本, then
+   latest 填报日期, then latest received) becomes current; 年累计 is differenced against the current figures of
+   the earlier quarters of that year (a gap → `held`, a negative difference → `rejected` with `ytd_negative`);
+   the other candidates are `superseded`. Statuses are re-derived every time, which is what releases a held
+   file once its gap is filled and makes a resubmitted Q1 correct a 年累计 Q2 derived from it;
+6. newly accepted figures are compared with last quarter (`tenfold_jump` warnings, never blocking);
+7. a complete snapshot is written under `snapshots/.tmp-<random>`, fsynced, renamed to the next number, and
+   `current` is swapped with os.replace. Untouched years' partitions and ledger files are hard-linked from the
+   previous snapshot. Nothing changed (all duplicates) → no snapshot.
+A crash or kill at any point leaves `current` on the previous, complete snapshot; the next ingest removes the
+debris (`.tmp-*` directories, temporary symlinks and original-file temporaries).
 """
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
 
-from etl.contract import SHEETS, SHEETS_BY_ID
+from etl.contract import SHEETS, SHEETS_BY_ID, Sheet
 from etl.model import Issue, ParsedSubmission, Status
 from etl.parse import frame_schema
 from etl.read import source_bytes
 from etl.validate import make_issue
 from xiaobao import layout
 
-KEEP_SNAPSHOTS = 5  # older snapshots are removed once a newer one is current
-TENFOLD_MIN_BASE = 10  # below this on both sides a tenfold change is noise, not news
+KEEP_SNAPSHOTS = 5  # a reader that resolved `current` a few ingests ago can still finish; older ones go
+TENFOLD = 10  # a count more than this many times (or less than 1/this of) last quarter's is worth a look
+TENFOLD_MIN_BASE = 10  # …unless both figures are below this: 1 → 12 complaints is noise, not news
+LEDGER = "ledger"
 
 SUBMISSION_SCHEMA: dict[str, pl.DataType] = {
     "submission_id": pl.Utf8, "seq": pl.Int64, "file_name": pl.Utf8, "sha256": pl.Utf8, "firm_id": pl.Utf8,
@@ -48,7 +58,9 @@ SUBMISSION_SCHEMA: dict[str, pl.DataType] = {
 
 @dataclass
 class Outcome:
-    file: str  # path as given
+    """What happened to one file of the batch, or to an earlier submission this batch re-examined."""
+
+    file: str  # the path as given (an earlier submission: its original under files/)
     file_name: str
     submission_id: str | None
     status: Status
@@ -56,8 +68,13 @@ class Outcome:
     period: str | None
     version: int | None
     issues: list[Issue] = field(default_factory=list)
-    note: str | None = None  # why held / superseded / duplicate
-    released: bool = False  # a previously held submission accepted by this batch
+    message: str | None = None  # why rejected / held / superseded / duplicate, in Chinese
+    previous_status: str | None = None  # set only for an earlier submission whose status this batch changed
+
+    @property
+    def released(self) -> bool:
+        """A held 年累计 submission accepted by this batch, its gap filled."""
+        return self.previous_status == "held" and self.status == "accepted"
 
 
 @dataclass
@@ -66,38 +83,59 @@ class _Sub:
 
     row: dict
     issues: list[Issue]
-    frames: dict[str, pl.DataFrame] | None = None  # new submissions only; older ones are read from the ledger
+    frames: dict[str, pl.DataFrame] | None = None  # new, error-free submissions; older ones are in the ledger
 
 
-# ── locking and paths ─────────────────────────────────────────────────────────────────────────────────────────
+Figures = dict[str, pl.DataFrame]  # dataset id → rows of one firm and quarter (with submission_id, source_row)
+
+
+# ── locking and durable writes ────────────────────────────────────────────────────────────────────────────────
 @contextmanager
-def locked(warehouse: Path) -> Iterator[None]:
+def locked(warehouse: Path, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    """Exclusive for the whole batch; `on_wait` is called once if another ingest holds the lock."""
     warehouse.mkdir(parents=True, exist_ok=True)
-    with open(warehouse / ".lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+    with open(warehouse / ".lock", "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if on_wait:
+                on_wait()
+            fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _fsync_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(root: Path) -> None:
+    """Every directory entry under root made durable (files are fsynced as they are written)."""
+    for folder, _, _ in os.walk(root, topdown=False):
+        _fsync_dir(Path(folder))
 
 
 def store_original(warehouse: Path, path: Path, sha256: str) -> str:
-    """Original bytes under files/<sha256><ext>, written once; returns the path relative to the warehouse."""
+    """Original bytes under files/<sha256><ext>, written once (temp + rename); the path relative to the warehouse."""
     data, ext = source_bytes(path)
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise RuntimeError(f"文件在读取之后被改动：{path}。请等文件写完后重新导入。")
     rel = f"{layout.FILES}/{sha256}{ext}"
     target = warehouse / rel
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
-        _fsync_write(target, data)
+        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
     return rel
 
 
@@ -117,116 +155,143 @@ def load_submissions(snapshot: Path | None) -> pl.DataFrame:
     return pl.DataFrame(schema=SUBMISSION_SCHEMA)
 
 
+def received(warehouse: Path) -> dict[str, dict]:
+    """sha256 → submissions row of every file the warehouse has received (for skipping re-parsing duplicates)."""
+    old = load_submissions(layout.current_snapshot(Path(warehouse)))
+    return {r["sha256"]: r for r in old.iter_rows(named=True) if r["sha256"]}
+
+
+def _partition(dataset: str, period: str) -> Path:
+    return Path(dataset) / f"year={period[:4]}" / f"quarter={period[-1]}" / "part-0.parquet"
+
+
 def _ledger_path(snapshot: Path, dataset: str, period: str) -> Path:
-    return snapshot / "ledger" / dataset / f"{period}.parquet"
+    return snapshot / LEDGER / dataset / f"{period}.parquet"
 
 
 def _ledger_schema(dataset: str) -> dict[str, pl.DataType]:
     return {"submission_id": pl.Utf8, "period": pl.Utf8, "firm_id": pl.Utf8, **frame_schema(SHEETS_BY_ID[dataset])}
 
 
-def _read_ledger(snapshot: Path | None, dataset: str, period: str) -> pl.DataFrame:
-    if snapshot is not None and _ledger_path(snapshot, dataset, period).exists():
-        return pl.read_parquet(_ledger_path(snapshot, dataset, period))
-    return pl.DataFrame(schema=_ledger_schema(dataset))
-
-
-def _fact_columns(dataset: str) -> list[str]:
-    return ["period", "firm_id", *(c.id for c in SHEETS_BY_ID[dataset].columns)]
-
-
-def _read_facts(snapshot: Path | None, dataset: str, period: str) -> pl.DataFrame:
-    year, quarter = int(period[:4]), int(period[-1])
-    path = snapshot / dataset / f"year={year}" / f"quarter={quarter}" / "part-0.parquet" if snapshot else None
-    if path and path.exists():
-        return pl.read_parquet(path)
+def _fact_schema(dataset: str) -> dict[str, pl.DataType]:
     schema = _ledger_schema(dataset)
-    return pl.DataFrame(schema={c: schema[c] for c in _fact_columns(dataset)})
+    return {c: schema[c] for c in ["period", "firm_id", *(c.id for c in SHEETS_BY_ID[dataset].columns)]}
+
+
+def _read_or_empty(path: Path | None, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    if path is not None and path.exists():
+        return pl.read_parquet(path)
+    return pl.DataFrame(schema=schema)
 
 
 # ── the batch ─────────────────────────────────────────────────────────────────────────────────────────────────
+def _batch_order(sub: ParsedSubmission) -> tuple:
+    return (sub.period or "", sub.version, sub.filled_on or date.min, sub.path.name, str(sub.path))
+
+
 def _priority(row: dict) -> tuple:
+    """Which of a firm-quarter's submissions is current: highest 版本, then latest 填报日期, then received last."""
     return (row["version"] or 1, row["filled_on"] or date.min, row["seq"])
 
 
-def _batch_order(sub: ParsedSubmission) -> tuple:
-    return (sub.period or "", sub.version, sub.filled_on or date.min, sub.path.name)
-
-
 def apply(warehouse: Path, parsed: list[ParsedSubmission], registry: pl.DataFrame, regions: pl.DataFrame, *,
-          received_at: datetime | None = None, dry_run: bool = False) -> list[Outcome]:
-    """Apply a batch; returns one Outcome per file (in the order given) plus released held submissions."""
+          received_at: datetime | None = None, dry_run: bool = False,
+          on_wait: Callable[[], None] | None = None) -> list[Outcome]:
+    """Apply a batch: one Outcome per file in the order given, then one per earlier submission whose status changed.
+
+    dry_run: the same checks (against the warehouse as it is, for 年累计 and last quarter) writing nothing.
+    """
     warehouse = Path(warehouse)
     received_at = received_at or datetime.now(UTC)
-    with locked(warehouse) if not dry_run else _nolock():
-        _clean_stale(warehouse)
+    with nullcontext() if dry_run else locked(warehouse, on_wait):
+        if not dry_run:
+            _clean_stale(warehouse)
         previous = layout.current_snapshot(warehouse)
+        if previous is None and (warehouse / layout.CURRENT).is_symlink():  # never start over silently
+            raise RuntimeError(f"数据仓库 {warehouse} 已损坏：current 指向的快照不存在，请从备份恢复后再导入")
         old = load_submissions(previous)
-        known = set(old["sha256"].to_list())
-        seq = (old["seq"].max() or 0) if old.height else 0
-        outcomes: dict[int, Outcome] = {}
-        fresh: list[_Sub] = []
-        for index, sub in sorted(enumerate(parsed), key=lambda item: _batch_order(item[1])):
-            if sub.sha256 in known:
-                outcomes[index] = Outcome(str(sub.path), sub.path.name, sub.sha256[:16], "duplicate", sub.firm_id,
-                                          sub.period, sub.version, list(sub.issues),
-                                          note="与此前收到的文件完全相同，未作任何改动")
-                continue
-            known.add(sub.sha256)
-            seq += 1
-            stored = store_original(warehouse, sub.path, sub.sha256) if not dry_run and sub.sha256 else None
-            row = _new_row(sub, seq, received_at, stored)
-            fresh.append(_Sub(row, list(sub.issues), dict(sub.frames) if not sub.errors else None))
-            outcomes[index] = Outcome(str(sub.path), sub.path.name, row["submission_id"], row["status"],
-                                      sub.firm_id, sub.period, sub.version)
+        outcomes, fresh = _receive(warehouse, parsed, old, received_at, dry_run)
         if not fresh:
-            return [outcomes[i] for i in range(len(parsed))]
-        subs = [_Sub(r, _issues_from_json(r["issues_json"])) for r in old.iter_rows(named=True)] + fresh
+            return outcomes
+        subs = [_Sub(r, issues_from_json(r["issues_json"])) for r in old.iter_rows(named=True)] + fresh
         before = {s.row["submission_id"]: s.row["status"] for s in subs}
-        years = {s.row["period"][:4] for s in fresh if s.row["status"] != "rejected" and s.row["period"]}
-        years |= {s.row["period"][:4] for s in subs if s.row["status"] == "held"}
-        facts, ledgers = _materialise(previous, subs, fresh, sorted(years))
-        _tenfold_warnings(previous, facts, fresh)
+        years = sorted({s.row["period"][:4] for s in fresh if s.row["status"] == "pending"}
+                       | {s.row["period"][:4] for s in subs if s.row["status"] == "held"})
+        facts, ledgers, current = _materialise(previous, subs, fresh, years)
+        fresh_ids = {s.row["submission_id"] for s in fresh}
+        newly_accepted = [s for s in subs if s.row["status"] == "accepted"
+                          and (s.row["submission_id"] in fresh_ids or before[s.row["submission_id"]] != "accepted")]
+        _tenfold_warnings(previous, facts, current, newly_accepted)
         for sub in subs:
             sub.row.update(_summary(sub))
         by_id = {s.row["submission_id"]: s for s in subs}
-        result = []
-        for i in range(len(parsed)):
-            out = outcomes[i]
-            if out.status != "duplicate":
-                sub = by_id[out.submission_id]
-                out.status, out.issues, out.note = sub.row["status"], sub.issues, sub.row["status_note"]
-            result.append(out)
-        fresh_ids = {s.row["submission_id"] for s in fresh}
-        for sub in subs:
-            sid = sub.row["submission_id"]
-            if sid not in fresh_ids and before[sid] == "held" and sub.row["status"] == "accepted":
-                result.append(Outcome(sub.row["file_name"], sub.row["file_name"], sid, "accepted",
-                                      sub.row["firm_id"], sub.row["period"], sub.row["version"], sub.issues,
-                                      note="此前因缺少早前季度而暂缓的年累计报送，现已补齐并入库", released=True))
+        for out in outcomes:
+            sub = by_id[out.submission_id]
+            if out.status == "duplicate":
+                out.message = _duplicate_note(sub.row)
+            else:
+                out.status, out.issues, out.message = sub.row["status"], sub.issues, sub.row["status_note"]
+        outcomes += _changed_earlier(warehouse, subs, before, fresh_ids)
+        undecided = [s.row["file_name"] for s in subs if s.row["status"] == "pending"]
+        if undecided:
+            raise RuntimeError(f"内部错误：未能确定状态的报送 {undecided}，未写入任何内容")
         if not dry_run:
-            _write_snapshot(warehouse, previous, subs, facts, ledgers, registry, regions, sorted(years))
-        return result
+            _write_snapshot(warehouse, previous, subs, facts, ledgers, registry, regions, years)
+        return outcomes
 
 
-@contextmanager
-def _nolock() -> Iterator[None]:
-    yield
+def _receive(warehouse: Path, parsed: list[ParsedSubmission], old: pl.DataFrame, received_at: datetime,
+             dry_run: bool) -> tuple[list[Outcome], list[_Sub]]:
+    """Number the new files in batch order and archive their originals; byte-identical ones are duplicates."""
+    known = {r["sha256"]: r for r in old.iter_rows(named=True) if r["sha256"]}
+    seq = int(old["seq"].max() or 0) if old.height else 0
+    outcomes: dict[int, Outcome] = {}
+    fresh: list[_Sub] = []
+    for index, sub in sorted(enumerate(parsed), key=lambda item: _batch_order(item[1])):
+        earlier = known.get(sub.sha256) if sub.sha256 else None
+        if earlier is not None:
+            outcomes[index] = Outcome(str(sub.path), sub.path.name, earlier["submission_id"], "duplicate",
+                                      sub.firm_id, sub.period, sub.version, list(sub.issues),
+                                      message=_duplicate_note(earlier))
+            continue
+        seq += 1
+        stored = store_original(warehouse, sub.path, sub.sha256) if sub.sha256 and not dry_run else None
+        row = _new_row(sub, seq, received_at, stored)
+        fresh.append(_Sub(row, row.pop("_issues"), None if row["status"] == "rejected" else dict(sub.frames)))
+        if sub.sha256:
+            known[sub.sha256] = row
+        outcomes[index] = Outcome(str(sub.path), sub.path.name, row["submission_id"], row["status"],
+                                  sub.firm_id, sub.period, sub.version, message=row["status_note"])
+    if fresh and not dry_run and (warehouse / layout.FILES).exists():
+        _fsync_dir(warehouse / layout.FILES)
+    return [outcomes[i] for i in range(len(parsed))], fresh
 
 
 def _new_row(sub: ParsedSubmission, seq: int, received_at: datetime, stored: str | None) -> dict:
+    issues = list(sub.issues)
+    if not sub.errors:  # a parser never lets these through without an error; a hand-built submission might
+        missing = [("unknown_firm", sub.firm_id), ("bad_period", sub.period), ("bad_basis", sub.basis)]
+        issues += [make_issue("error", rule, sub.path.name) for rule, value in missing if not value]
+    n_errors = sum(1 for i in issues if i.severity == "error")
     return {
-        "submission_id": sub.sha256[:16] if sub.sha256 else f"unreadable-{seq}", "seq": seq,
-        "file_name": sub.path.name, "sha256": sub.sha256, "firm_id": sub.firm_id,
+        "submission_id": sub.sha256[:16] if sub.sha256 else f"unreadable-{seq:06d}", "seq": seq,
+        "file_name": sub.path.name, "sha256": sub.sha256 or None, "firm_id": sub.firm_id,
         "firm_name_raw": sub.firm_name_raw, "period": sub.period, "version": sub.version, "basis": sub.basis,
         "received_at": received_at, "filled_on": sub.filled_on,
-        "status": "rejected" if sub.errors else "pending", "superseded_by": None, "stored_file": stored,
+        "status": "rejected" if n_errors else "pending", "superseded_by": None, "stored_file": stored,
         "reasons": None, "issues_json": None, "n_errors": 0, "n_warnings": 0,
-        "status_note": "报送有错误，整份退回，请更正后重报" if sub.errors else None,
+        "status_note": f"报送有 {n_errors} 处错误，整份退回，请更正后重报" if n_errors else None,
+        "_issues": issues,
     }
 
 
-def _issues_from_json(text: str | None) -> list[Issue]:
+def _duplicate_note(earlier: dict) -> str:
+    state = {"accepted": "已入库", "rejected": "已退回", "held": "暂缓入库", "superseded": "已被替换",
+             "pending": "本批处理中"}.get(earlier["status"], earlier["status"])
+    return f"与此前收到的文件「{earlier['file_name']}」（{state}）完全相同，未作任何改动"
+
+
+def issues_from_json(text: str | None) -> list[Issue]:
     return [Issue(**d) for d in json.loads(text)] if text else []
 
 
@@ -239,47 +304,67 @@ def _summary(sub: _Sub) -> dict:
             "n_errors": len(errors), "n_warnings": len(warnings)}
 
 
-# ── materialisation ───────────────────────────────────────────────────────────────────────────────────────────
+def _changed_earlier(warehouse: Path, subs: list[_Sub], before: dict[str, str], fresh_ids: set[str]
+                     ) -> list[Outcome]:
+    """Earlier submissions whose status this batch changed, except plain supersession by a newer version."""
+    result = []
+    for sub in subs:
+        row = sub.row
+        was = before[row["submission_id"]]
+        if row["submission_id"] in fresh_ids or row["status"] in (was, "superseded"):
+            continue
+        message = row["status_note"]
+        if was == "held" and row["status"] == "accepted":
+            message = "此前因缺少本年早前季度而暂缓的年累计报送，现已补齐并入库"
+        path = str(warehouse / row["stored_file"]) if row["stored_file"] else row["file_name"]
+        result.append(Outcome(path, row["file_name"], row["submission_id"], row["status"], row["firm_id"],
+                              row["period"], row["version"], sub.issues, message, previous_status=was))
+    return result
+
+
+# ── materialisation: ledger → current quarterly figures ───────────────────────────────────────────────────────
 def _periods(year: str) -> list[str]:
     return [f"{year}Q{q}" for q in range(1, 5)]
 
 
-def _materialise(previous: Path | None, subs: list[_Sub], fresh: list[_Sub], years: list[str]
-                 ) -> tuple[dict[str, dict[str, pl.DataFrame]], dict[str, dict[str, pl.DataFrame]]]:
-    """Current figures {dataset: {period: frame}} and ledgers {dataset: {period: frame}} for the touched years."""
+def _materialise(previous: Path | None, subs: list[_Sub], fresh: list[_Sub], years: list[str]):
+    """Ledgers {dataset: {period: frame}} and current figures for the touched years.
+
+    Returns (facts {dataset: {period: frame}}, ledgers, current {(firm, period): Figures}).
+    """
+    new_frames = {s.row["submission_id"]: (s.row["period"], s.frames) for s in fresh if s.frames is not None}
     ledgers: dict[str, dict[str, pl.DataFrame]] = {s.id: {} for s in SHEETS}
-    new_frames = {s.row["submission_id"]: s for s in fresh if s.frames is not None}
     for sheet in SHEETS:
-        for year in years:
-            for period in _periods(year):
-                parts = [_read_ledger(previous, sheet.id, period)]
-                for sid, sub in new_frames.items():
-                    if sub.row["period"] == period and sheet.id in sub.frames:
-                        parts.append(sub.frames[sheet.id].with_columns(pl.lit(sid).alias("submission_id"))
-                                     .select(list(_ledger_schema(sheet.id))).cast(_ledger_schema(sheet.id)))
-                ledgers[sheet.id][period] = pl.concat(parts)
-    facts: dict[str, dict[str, pl.DataFrame]] = {s.id: {} for s in SHEETS}
+        schema = _ledger_schema(sheet.id)
+        for period in (p for y in years for p in _periods(y)):
+            parts = [_read_or_empty(_ledger_path(previous, sheet.id, period) if previous else None, schema)]
+            for sid, (sub_period, frames) in new_frames.items():
+                frame = frames.get(sheet.id)
+                if sub_period == period and frame is not None:
+                    parts.append(frame.with_columns(pl.lit(sid).alias("submission_id")).select(list(schema))
+                                 .cast(schema))
+            ledgers[sheet.id][period] = pl.concat(parts)
     candidates: dict[tuple[str, str], list[_Sub]] = {}
     for sub in subs:
         row = sub.row
         if row["status"] != "rejected" and row["period"] and row["period"][:4] in years:
             candidates.setdefault((row["firm_id"], row["period"]), []).append(sub)
-    current: dict[tuple[str, str], dict[str, pl.DataFrame]] = {}  # (firm, period) → quarter figures
-    for year in years:
-        for period in _periods(year):
-            by_submission = {d: _split(ledgers[d][period], "submission_id") for d in ledgers}
-            for (firm, p), cands in sorted(candidates.items(), key=lambda kv: kv[0]):
-                if p == period:
-                    _choose(firm, period, cands, by_submission, current)
+    current: dict[tuple[str, str], Figures] = {}
+    for period in (p for y in years for p in _periods(y)):  # quarter by quarter: 年累计 needs the earlier ones
+        by_submission = {d: _split(ledgers[d][period], "submission_id") for d in ledgers}
+        for (firm, p), cands in sorted(candidates.items(), key=lambda kv: kv[0]):
+            if p == period:
+                _choose(firm, period, cands, by_submission, current)
+    by_period: dict[str, list[Figures]] = {}
+    for (_, period), figures in sorted(current.items()):  # firm order within each quarter
+        by_period.setdefault(period, []).append(figures)
+    facts: dict[str, dict[str, pl.DataFrame]] = {s.id: {} for s in SHEETS}
     for sheet in SHEETS:
-        columns = _fact_columns(sheet.id)
-        for year in years:
-            for period in _periods(year):
-                parts = [f[sheet.id] for (firm, p), f in sorted(current.items()) if p == period and sheet.id in f]
-                schema = _ledger_schema(sheet.id)
-                empty = pl.DataFrame(schema={c: schema[c] for c in columns})
-                facts[sheet.id][period] = pl.concat([empty, *[x.select(columns) for x in parts]])
-    return facts, ledgers
+        schema = _fact_schema(sheet.id)
+        for period in (p for y in years for p in _periods(y)):
+            parts = [f[sheet.id] for f in by_period.get(period, []) if sheet.id in f]
+            facts[sheet.id][period] = pl.concat(parts).select(list(schema)) if parts else pl.DataFrame(schema=schema)
+    return facts, ledgers, current
 
 
 def _split(frame: pl.DataFrame, column: str) -> dict[str, pl.DataFrame]:
@@ -287,127 +372,163 @@ def _split(frame: pl.DataFrame, column: str) -> dict[str, pl.DataFrame]:
     return {key[0]: part for key, part in frame.partition_by(column, as_dict=True).items()}
 
 
-def _choose(firm: str, period: str, cands: list[_Sub], by_submission, current) -> None:
-    """The best candidate that can be materialised becomes current; better ones that cannot wait (held) or fail."""
-    chosen = None
+def _choose(firm: str, period: str, cands: list[_Sub], by_submission: dict[str, dict[str, pl.DataFrame]],
+            current: dict[tuple[str, str], Figures]) -> None:
+    """The best candidate that can be materialised becomes current; better ones wait (held) or fail (rejected).
+
+    When the best version is held, the version accepted before it stays current until it is released.
+    """
+    chosen: _Sub | None = None
     for sub in sorted(cands, key=lambda s: _priority(s.row), reverse=True):
         row = sub.row
         if chosen is not None:
             row.update(status="superseded", superseded_by=chosen.row["submission_id"],
-                       status_note=f"已被版本 {chosen.row['version']}（{chosen.row['file_name']}）替换")
+                       status_note=_superseded_note(row, chosen.row))
             continue
         figures = {d: parts[row["submission_id"]] for d, parts in by_submission.items()
                    if row["submission_id"] in parts}
         if row["basis"] == "年累计":
-            quarter = int(period[-1])
-            earlier = [f"{period[:4]}Q{q}" for q in range(1, quarter)]
+            earlier = [f"{period[:4]}Q{q}" for q in range(1, int(period[-1]))]
             missing = [p for p in earlier if (firm, p) not in current]
             if missing:
                 row.update(status="held", superseded_by=None,
-                           status_note=f"年累计报送暂缓入库：缺少 {'、'.join(missing)} 的报送，补齐后自动入库")
+                           status_note=f"年累计报送暂缓入库：缺少本年 {'、'.join(missing)} 的报送（或其尚未入库），"
+                                       "无法换算为当季数；补齐后下次导入时自动入库")
                 continue
             figures, problems = _difference(figures, [current[(firm, p)] for p in earlier], row["file_name"])
+            sub.issues = [i for i in sub.issues if i.rule != "ytd_negative"] + problems
             if problems:
-                sub.issues = [i for i in sub.issues if i.rule != "ytd_negative"] + problems
                 row.update(status="rejected", superseded_by=None,
-                           status_note="年累计减去本年此前季度后出现负数，整份退回")
+                           status_note=f"年累计减去本年 {'、'.join(earlier)} 的已入库数后出现 {len(problems)} 处负数，"
+                                       "整份退回，请核对后重报")
                 continue
         row.update(status="accepted", superseded_by=None, status_note=None)
         current[(firm, period)] = figures
         chosen = sub
 
 
-def _difference(ytd: dict[str, pl.DataFrame], earlier: list[dict[str, pl.DataFrame]], file_name: str
-                ) -> tuple[dict[str, pl.DataFrame], list[Issue]]:
-    """Year-to-date → this quarter: flows minus the earlier quarters' current figures; stock columns untouched.
+def _superseded_note(row: dict, by: dict) -> str:
+    which = f"版本 {by['version']}（{by['file_name']}）"
+    if by["seq"] < row["seq"]:  # the better version was already there when this file arrived
+        why = "更高版本" if (by["version"] or 1) > (row["version"] or 1) else "同版本中填报日期更晚或后收到的文件"
+        return f"收到时已有{why}：{which}；本文件不入库，仅留存备查"
+    return f"已被{which}替换；本文件的数据保留在历史记录中"
 
-    A region (or product line) missing in an earlier quarter counts as 0 there; a blank year-to-date cell stays
-    blank (not reported); a blank earlier cell counts as 0.
+
+def _fmt(value: float) -> str:
+    """A figure as a member would type it: 1234567, 3703.5 (never 1.23457e+06)."""
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.6f}".rstrip("0").rstrip(".")
+
+
+def _difference(ytd: Figures, earlier: list[Figures], file_name: str) -> tuple[Figures, list[Issue]]:
+    """Year to date → this quarter: flow columns minus the earlier quarters' current figures, key by key
+    (region, product line); stock columns (as at quarter end) are taken as they are.
+
+    Nulls: a blank year-to-date cell stays blank (not reported); a blank earlier cell, or a region / product
+    line the firm did not report in an earlier quarter, counts as 0 there.
     """
-    result, problems = {}, []
+    result: Figures = {}
+    problems: list[Issue] = []
     for dataset, frame in ytd.items():
         sheet = SHEETS_BY_ID[dataset]
-        key = [c.id for c in sheet.columns if c.kind == "key"]
         flows = [c for c in sheet.measures if not c.stock]
         parts = [e[dataset] for e in earlier if dataset in e]
         if not parts or not flows:
             result[dataset] = frame
             continue
-        before = pl.concat(parts).group_by(key).agg(
+        before = pl.concat(parts).group_by(list(sheet.key)).agg(
             [pl.col(c.id).fill_null(0).sum().alias(f"{c.id}__before") for c in flows])
-        joined = frame.join(before, on=key, how="left", nulls_equal=True)
+        joined = frame.join(before, on=list(sheet.key), how="left", nulls_equal=True).with_columns(
+            [pl.col(f"{c.id}__before").fill_null(0) for c in flows])
         diffed = joined.with_columns(
-            [(pl.col(c.id) - pl.col(f"{c.id}__before").fill_null(0)).alias(c.id) for c in flows]
-        ).with_columns([pl.col(c.id).round(6) for c in flows if c.kind == "money"])  # no float residue in 万元
-        for c in flows:
-            bad = diffed.filter(pl.col(c.id) < 0)
-            for row in bad.iter_rows(named=True):
-                problems.append(make_issue(
-                    "error", "ytd_negative", file_name, sheet=sheet.zh, row=row["source_row"], column=c.header,
-                    value=row[c.id] + row[f"{c.id}__before"],
-                    detail=f"年累计 {row[c.id] + row[f'{c.id}__before']:g} 减去本年此前季度合计 "
-                           f"{row[f'{c.id}__before']:g} 为负数（{row[c.id]:g}）"))
-        result[dataset] = diffed.select(frame.columns).cast(frame.schema)
+            [(pl.col(c.id) - pl.col(f"{c.id}__before")).alias(f"{c.id}__quarter") for c in flows]
+        ).with_columns([pl.col(f"{c.id}__quarter").round(6) for c in flows if c.kind == "money"])  # no float residue
+        problems += _negative_issues(sheet, diffed, flows, file_name)
+        result[dataset] = diffed.with_columns(
+            [pl.col(f"{c.id}__quarter").alias(c.id) for c in flows]).select(frame.columns).cast(frame.schema)
     return result, problems
 
 
-def _tenfold_warnings(previous: Path | None, facts, fresh: list[_Sub]) -> None:
-    """Warn (never block) when a count moves more than tenfold against the same firm and region last quarter."""
-    by_firm: dict[tuple[str, str], dict[str, pl.DataFrame]] = {}
+def _negative_issues(sheet: Sheet, diffed: pl.DataFrame, flows, file_name: str) -> list[Issue]:
+    issues: list[Issue] = []
+    diffed = diffed.filter(pl.any_horizontal([pl.col(f"{c.id}__quarter") < 0 for c in flows]))  # usually none
+    for c in flows if diffed.height else []:
+        for r in diffed.filter(pl.col(f"{c.id}__quarter") < 0).sort("source_row").iter_rows(named=True):
+            ytd, before, quarter = r[c.id], r[f"{c.id}__before"], r[f"{c.id}__quarter"]
+            issues.append(make_issue(
+                "error", "ytd_negative", file_name, sheet=sheet.zh, row=r["source_row"], column=c.header,
+                value=_fmt(ytd),
+                detail=f"年累计减去本年此前季度后为负数（年累计 {_fmt(ytd)} − 此前季度合计 {_fmt(before)} = "
+                       f"{_fmt(quarter)}）"))
+    return issues
 
-    def firm_rows(dataset: str, period: str, firm: str) -> pl.DataFrame:
-        if (dataset, period) not in by_firm:
-            frame = facts[dataset].get(period)
-            by_firm[(dataset, period)] = _split(frame if frame is not None else
-                                                _read_facts(previous, dataset, period), "firm_id")
-        return by_firm[(dataset, period)].get(firm, pl.DataFrame())
 
-    for sub in fresh:
-        row = sub.row
-        if row["status"] != "accepted":
+# ── warnings ──────────────────────────────────────────────────────────────────────────────────────────────────
+def _previous_quarter(period: str) -> str:
+    year, quarter = int(period[:4]), int(period[-1])
+    return f"{year - 1}Q4" if quarter == 1 else f"{year}Q{quarter - 1}"
+
+
+def _tenfold_warnings(previous: Path | None, facts, current: dict[tuple[str, str], Figures],
+                      subs: list[_Sub]) -> None:
+    """Warn (never block) when a count moves more than tenfold against the same firm, region (and product line)
+    and column last quarter; both figures below TENFOLD_MIN_BASE, or either blank, is not compared.
+
+    Done for the whole batch at once, one join per sheet (per submission and column it was the slow part)."""
+    by_id = {s.row["submission_id"]: s for s in subs}
+    for sub in subs:
+        sub.issues = [i for i in sub.issues if i.rule != "tenfold_jump"]  # re-derived, never listed twice
+    prev_of = {sid: _previous_quarter(s.row["period"]) for sid, s in by_id.items()}
+    for sheet in SHEETS:
+        parts = [f[sheet.id] for f in (current[(s.row["firm_id"], s.row["period"])] for s in subs) if sheet.id in f]
+        if not parts:
             continue
-        year, quarter = int(row["period"][:4]), int(row["period"][-1])
-        prev_period = f"{year - 1}Q4" if quarter == 1 else f"{year}Q{quarter - 1}"
-        for sheet in SHEETS:
-            if sheet.id not in facts or row["period"] not in facts[sheet.id]:
-                continue
-            now = firm_rows(sheet.id, row["period"], row["firm_id"])
-            prev = firm_rows(sheet.id, prev_period, row["firm_id"])
-            if not now.height or not prev.height:
-                continue
-            key = [c.id for c in sheet.columns if c.kind == "key"]
-            counts = [c for c in sheet.measures if c.kind == "count"]
-            joined = now.join(prev, on=key, how="inner", suffix="__prev", nulls_equal=True)
-            rows_by_key = {}
-            if sheet.id in (sub.frames or {}):
-                for r in sub.frames[sheet.id].iter_rows(named=True):
-                    rows_by_key[tuple(r[k] for k in key)] = r["source_row"]
-            for r in joined.iter_rows(named=True):
-                for c in counts:
-                    a, b = r[f"{c.id}__prev"], r[c.id]
-                    if a is None or b is None or max(a, b) < TENFOLD_MIN_BASE:
-                        continue
-                    if b > 10 * a or a > 10 * b:
-                        sub.issues.append(make_issue(
-                            "warning", "tenfold_jump", row["file_name"], sheet=sheet.zh,
-                            row=rows_by_key.get(tuple(r[k] for k in key)), column=c.header, value=b,
-                            detail=f"较上季度（{prev_period}：{a}）变化超过十倍，请核实"))
+        counts = [c for c in sheet.measures if c.kind == "count"]
+        key = ["prev_period", "firm_id", *sheet.key]
+        now = pl.concat(parts).with_columns(
+            pl.col("submission_id").replace_strict(prev_of, return_dtype=pl.Utf8).alias("prev_period"))
+        prev = pl.concat([_facts(previous, facts, sheet.id, p) for p in sorted(set(prev_of.values()))]).select(
+            pl.col("period").alias("prev_period"), "firm_id", *sheet.key, *(c.id for c in counts))
+        joined = now.join(prev, on=key, how="inner", suffix="__prev", nulls_equal=True)
+        for c in counts:
+            a, b = pl.col(f"{c.id}__prev"), pl.col(c.id)
+            jumps = joined.filter((pl.max_horizontal(a, b) >= TENFOLD_MIN_BASE)
+                                  & ((b > TENFOLD * a) | (a > TENFOLD * b)))
+            for r in jumps.sort("source_row").iter_rows(named=True):
+                sub = by_id[r["submission_id"]]
+                sub.issues.append(make_issue(
+                    "warning", "tenfold_jump", sub.row["file_name"], sheet=sheet.zh, row=r["source_row"],
+                    column=c.header, value=r[c.id],
+                    detail=f"较上季度（{r['prev_period']}：{r[f'{c.id}__prev']}）变化超过十倍，请核实（不影响入库）"))
 
 
-# ── writing ───────────────────────────────────────────────────────────────────────────────────────────────────
+def _facts(previous: Path | None, facts, dataset: str, period: str) -> pl.DataFrame:
+    """Current figures of a quarter: as this batch derived them, or (a year it did not touch) as they were."""
+    frame = facts[dataset].get(period)
+    if frame is None:
+        frame = _read_or_empty(previous / _partition(dataset, period) if previous else None, _fact_schema(dataset))
+    return frame
+
+
+# ── writing the snapshot ──────────────────────────────────────────────────────────────────────────────────────
 def _clean_stale(warehouse: Path) -> None:
+    """Debris of an ingest that crashed or was killed (only ever called under the lock)."""
     snapshots = warehouse / layout.SNAPSHOTS
-    if snapshots.exists():
-        for stale in snapshots.glob(".tmp-*"):
-            shutil.rmtree(stale, ignore_errors=True)
+    for stale in snapshots.glob(".tmp-*") if snapshots.exists() else []:
+        shutil.rmtree(stale, ignore_errors=True)
     for stale in warehouse.glob(".current-*"):
+        stale.unlink(missing_ok=True)
+    files = warehouse / layout.FILES
+    for stale in files.glob(".*.tmp") if files.exists() else []:
         stale.unlink(missing_ok=True)
 
 
 def _link_or_copy(src: Path, dst: Path) -> None:
     dst.parent.mkdir(parents=True, exist_ok=True)
     try:
-        os.link(src, dst)
+        os.link(src, dst)  # snapshot files are never modified in place, so sharing the inode is safe
     except OSError:
         shutil.copy2(src, dst)
 
@@ -421,20 +542,18 @@ def _write_snapshot(warehouse: Path, previous: Path | None, subs: list[_Sub], fa
     tmp = snapshots / f".tmp-{uuid.uuid4().hex}"
     tmp.mkdir()
     touched = {p for y in years for p in _periods(y)}
-    if previous is not None:  # untouched years: hard links to the previous snapshot's immutable files
+    if previous is not None:  # untouched quarters: hard links to the previous snapshot's immutable files
         for dataset in layout.FACT_DATASETS:
             for path in layout.dataset_files(previous, dataset):
-                year = path.parent.parent.name.removeprefix("year=")
-                if year not in years:
+                if path.parent.parent.name.removeprefix("year=") not in years:
                     _link_or_copy(path, tmp / path.relative_to(previous))
-            ledger_dir = previous / "ledger" / dataset
-            for path in sorted(ledger_dir.glob("*.parquet")) if ledger_dir.exists() else []:
+            for path in sorted((previous / LEDGER / dataset).glob("*.parquet")):
                 if path.stem not in touched:
                     _link_or_copy(path, tmp / path.relative_to(previous))
     for dataset, by_period in facts.items():
         for period, frame in by_period.items():
             if frame.height:
-                write_parquet(frame, tmp / dataset / f"year={period[:4]}" / f"quarter={period[-1]}" / "part-0.parquet")
+                write_parquet(frame, tmp / _partition(dataset, period))
     for dataset, by_period in ledgers.items():
         for period, frame in by_period.items():
             if frame.height:
@@ -443,27 +562,19 @@ def _write_snapshot(warehouse: Path, previous: Path | None, subs: list[_Sub], fa
     write_parquet(pl.DataFrame(rows, schema=SUBMISSION_SCHEMA), tmp / "submissions.parquet")
     write_parquet(registry, tmp / "firms.parquet")
     write_parquet(regions, tmp / "regions.parquet")
+    _fsync_tree(tmp)
     final = snapshots / name
     os.rename(tmp, final)
     _fsync_dir(snapshots)
     link = warehouse / f".current-{uuid.uuid4().hex}"
     os.symlink(Path(layout.SNAPSHOTS) / name, link)
-    os.replace(link, warehouse / layout.CURRENT)
+    os.replace(link, warehouse / layout.CURRENT)  # the one atomic step readers can observe
     _fsync_dir(warehouse)
-    _prune(snapshots, keep=name)
+    _prune(snapshots)
     return final
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _prune(snapshots: Path, keep: str) -> None:
+def _prune(snapshots: Path) -> None:
     names = sorted(p.name for p in snapshots.iterdir() if p.name.isdigit())
     for old in names[:-KEEP_SNAPSHOTS]:
-        if old != keep:
-            shutil.rmtree(snapshots / old, ignore_errors=True)
+        shutil.rmtree(snapshots / old, ignore_errors=True)

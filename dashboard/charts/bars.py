@@ -15,18 +15,19 @@ from dashboard import theme
 from dashboard.charts.labels import change_text, is_percent, title_with_unit, value_text
 
 ROW_HEIGHT = 44      # px per bar: readable from the back of a meeting room
-LABEL_ROOM = 1.3     # the value axis runs to 130 % of the largest bar so the outside labels fit
+LABEL_ROOM = 1.3     # the value axis runs to 130 % of the largest bar so the outside labels fit,
+LABEL_ROOM_FLAGGED = 1.6   # and further when labels carry the ⚠ 低基数 flag
 
 
 def _height(rows: int) -> int:
     return max(320, ROW_HEIGHT * rows + 150)
 
 
-def _value_axis(fig: go.Figure, values: list[float], unit: str | None) -> None:
+def _value_axis(fig: go.Figure, values: list[float], unit: str | None, room: float = LABEL_ROOM) -> None:
     top = max([v for v in values if v is not None] + [0])
     low = min([v for v in values if v is not None] + [0])
     span = (top - low) or 1
-    fig.update_xaxes(title=None, range=[low - (0.3 * span if low < 0 else 0), top + (LABEL_ROOM - 1) * span],
+    fig.update_xaxes(title=None, range=[low - (0.3 * span if low < 0 else 0), top + (room - 1) * span],
                      tickformat=".0%" if is_percent(unit) else None)
 
 
@@ -43,11 +44,14 @@ def ranked_bars(frame: pl.DataFrame, label: str, metric: str, *, title: str, uni
     flags = rows[low_base].fill_null(False).to_list() if low_base else [False] * rows.height
     colours = [theme.NEUTRAL if reference is None else theme.direction_colour(direction, v - reference)
                for v in values]
-    texts = [value_text(v, unit, lang) + (f" {low_base_label}" if f else "")
+    # Bar labels without the unit (the title states it); the hover text carries it.
+    texts = [value_text(v, unit, lang, bare=True) + (f" {low_base_label}" if f else "")
              for v, f in zip(values, flags, strict=True)]
+    hovers = [value_text(v, unit, lang) + (f" {low_base_label}" if f else "")
+              for v, f in zip(values, flags, strict=True)]
     fig = go.Figure(go.Bar(
-        x=values, y=[str(v) for v in rows[label].to_list()], orientation="h", text=texts,
-        textposition="outside", cliponaxis=False, hovertemplate="%{y}: %{text}<extra></extra>",
+        x=values, y=[str(v) for v in rows[label].to_list()], orientation="h", text=texts, hovertext=hovers,
+        textposition="outside", cliponaxis=False, hovertemplate="%{y}: %{hovertext}<extra></extra>",
         marker={"color": colours, "pattern": {"shape": ["/" if f else "" for f in flags],
                                              "fgcolor": theme.LOW_BASE}},
         name=title,
@@ -57,9 +61,11 @@ def ranked_bars(frame: pl.DataFrame, label: str, metric: str, *, title: str, uni
                       annotation_text=f"{reference_label} {value_text(reference, unit, lang)}".strip(),
                       annotation_position="top")
     fig.update_layout(template=theme.TEMPLATE, title={"text": title_with_unit(title, unit, lang)},
-                      showlegend=False, height=_height(rows.height))
+                      showlegend=False, height=_height(rows.height),
+                      margin={"t": 96} if reference is not None else None)   # room for the median's label
     fig.update_yaxes(autorange="reversed", title=None)
-    _value_axis(fig, values + ([reference] if reference is not None else []), unit)
+    _value_axis(fig, values + ([reference] if reference is not None else []), unit,
+                LABEL_ROOM_FLAGGED if any(flags) else LABEL_ROOM)
     return fig
 
 
@@ -99,7 +105,7 @@ def mix_bars(frame: pl.DataFrame, label: str, parts: Mapping[str, str], *, title
         ))
     fig.update_layout(template=theme.TEMPLATE, title={"text": title}, barmode="stack",
                       barnorm="percent" if percent else None, height=_height(len(labels)) + 60,
-                      legend={"orientation": "h", "yanchor": "top", "y": -0.08, "x": 0})
+                      legend={"orientation": "h", "yanchor": "top", "y": -0.08, "x": 0, "traceorder": "normal"})
     fig.update_yaxes(autorange="reversed", title=None)
     fig.update_xaxes(title=None, ticksuffix="%" if percent else "")
     return fig

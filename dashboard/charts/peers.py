@@ -10,17 +10,12 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 import polars as pl
-from plotly.subplots import make_subplots
 
 from dashboard import theme
+from dashboard.charts.labels import is_percent, value_text
+from dashboard.format import fmt_pct
 
-ROW_HEIGHT = 96   # px per metric: a projector needs room for an 18 px label and the marker's text
-
-
-def _fmt():
-    from dashboard import format as fmt  # MAP's module: Chinese number conventions
-
-    return fmt
+ROW_HEIGHT = 84   # px per metric: room for an 18 px label, the band and the axis ticks
 
 
 def marker_colour(direction: str | None, value: float | None, median: float | None) -> str:
@@ -32,59 +27,60 @@ def marker_colour(direction: str | None, value: float | None, median: float | No
 
 def bullet_benchmark(frame: pl.DataFrame, *, firm_label: str, lang: str = "zh",
                      low_base_label: str = "⚠ 低基数", median_label: str = "中位数",
-                     spread_label: str = "P25–P75") -> go.Figure:
-    """One bullet row per metric: the group's P25–P75 band, its median tick and the firm's value.
+                     spread_label: str = "P25–P75", percentile_label: str = "百分位") -> go.Figure:
+    """One bullet row per metric: the group's P25–P75 band, its median tick and the firm's value (a diamond),
+    with the firm's value written at the right end of the row in its colour.
 
     `frame`: one row per metric with columns label (metric name), unit, direction, value, p25, median,
-    p75, percentile, rank, n_firms, low_base. Each metric keeps its own x axis (units differ).
-    A metric where the firm has no value shows the band alone and says so in the row text.
+    p75, percentile, low_base. Each metric keeps its own x axis from 0 (units differ; a bar from 0 does not
+    exaggerate a gap). A metric where the firm has no value shows the band alone and "—" on the right.
     """
-    fmt = _fmt()
+    # Plain dicts, validated once by go.Figure: one row per metric is 3 traces, an axis pair and an
+    # annotation, and building them through make_subplots/add_trace costs ~80 ms for 15 metrics.
     n = max(frame.height, 1)
-    fig = make_subplots(rows=n, cols=1, vertical_spacing=min(0.5 / n, 0.06))
+    gap = min(0.5 / n, 0.08)
+    traces: list[dict] = []
+    layout: dict = {"annotations": []}
     for i, row in enumerate(frame.iter_rows(named=True), start=1):
         unit, value, median = row["unit"] or "", row["value"], row["median"]
+        axis = "" if i == 1 else str(i)
         label = [row["label"]]
+        on_row = {"y": label, "xaxis": f"x{axis}", "yaxis": f"y{axis}", "showlegend": i == 1}
         if row["p25"] is not None and row["p75"] is not None:
-            fig.add_trace(go.Bar(
-                x=[row["p75"] - row["p25"]], base=[row["p25"]], y=label, orientation="h", width=0.55,
-                marker={"color": theme.MUTED}, name=spread_label, showlegend=i == 1, legendgroup="spread",
-                hovertemplate=(f"{spread_label}: {fmt.fmt_value(row['p25'], unit, lang)} – "
-                               f"{fmt.fmt_value(row['p75'], unit, lang)}<extra></extra>"),
-            ), row=i, col=1)
+            traces.append({
+                "type": "bar", **on_row, "x": [row["p75"] - row["p25"]], "base": [row["p25"]], "orientation": "h",
+                "width": 0.6, "marker": {"color": theme.MUTED}, "name": spread_label, "legendgroup": "spread",
+                "hovertemplate": (f"{spread_label}: {value_text(row['p25'], unit, lang)} – "
+                                  f"{value_text(row['p75'], unit, lang)}<extra></extra>")})
         if median is not None:
-            fig.add_trace(go.Scatter(
-                x=[median], y=label, mode="markers", name=median_label, showlegend=i == 1,
-                legendgroup="median",
-                marker={"symbol": "line-ns", "size": 40, "line": {"width": 5, "color": theme.HIGHLIGHT}},
-                hovertemplate=f"{median_label}: {fmt.fmt_value(median, unit, lang)}<extra></extra>",
-            ), row=i, col=1)
-        text = fmt.fmt_value(value, unit, lang)
-        if row.get("percentile") is not None and value is not None:
-            text += f" · P{row['percentile'] * 100:.0f}" if row["percentile"] <= 1 else f" · P{row['percentile']:.0f}"
-        if row.get("low_base"):
-            text += f" {low_base_label}"
+            traces.append({
+                "type": "scatter", **on_row, "x": [median], "mode": "markers", "name": median_label,
+                "legendgroup": "median",
+                "marker": {"symbol": "line-ns", "size": 34, "line": {"width": 5, "color": theme.HIGHLIGHT}},
+                "hovertemplate": f"{median_label}: {value_text(median, unit, lang)}<extra></extra>"})
+        text = value_text(value, unit, lang) + (f"<br>{low_base_label}" if row.get("low_base") else "")
+        colour = marker_colour(row["direction"], value, median)
         if value is not None:
-            colour = marker_colour(row["direction"], value, median)
-            fig.add_trace(go.Scatter(
-                x=[value], y=label, mode="markers+text", name=firm_label, showlegend=i == 1,
-                legendgroup="firm", text=[text], textposition="top center",
-                textfont={"size": theme.FONT_SIZE, "color": colour},
-                marker={"symbol": "diamond-open" if row.get("low_base") else "diamond", "size": 20,
-                        "color": colour, "line": {"width": 3, "color": theme.LOW_BASE if row.get("low_base")
-                                                  else colour}},
-                hovertemplate=f"{firm_label}: {text}<extra></extra>",
-            ), row=i, col=1)
-        else:
-            fig.add_annotation(text=text, x=1, xref=f"x{i if i > 1 else ''} domain", y=label[0],
-                               yref=f"y{i if i > 1 else ''}", showarrow=False, xanchor="right",
-                               font={"color": theme.NEUTRAL})
-        fig.update_xaxes(rangemode="tozero", row=i, col=1)
-    fig.update_layout(template=theme.TEMPLATE, height=ROW_HEIGHT * n + 120, barmode="overlay",
-                      margin={"t": 70}, hovermode="closest")
-    fig.update_yaxes(title=None, showgrid=False)
-    fig.update_xaxes(title=None)
-    return fig
+            hover = text.replace("<br>", " ") + (f" · {percentile_label} {fmt_pct(row['percentile'], lang)}"
+                                                 if row.get("percentile") is not None else "")
+            traces.append({
+                "type": "scatter", **on_row, "x": [value], "mode": "markers", "name": firm_label,
+                "legendgroup": "firm", "hovertemplate": f"{firm_label}: {hover}<extra></extra>",
+                "marker": {"symbol": "diamond", "size": 22, "color": colour,
+                           "line": {"width": 3, "color": theme.LOW_BASE if row.get("low_base") else "#ffffff"}}})
+        layout["annotations"].append({
+            "text": text, "x": 1.01, "xref": "paper", "xanchor": "left", "y": 0.5, "yref": f"y{axis} domain",
+            "showarrow": False, "align": "left", "font": {"color": colour, "size": theme.FONT_SIZE}})
+        top = 1 - (i - 1) / n - (gap / 2 if i > 1 else 0)
+        bottom = 1 - i / n + (gap / 2 if i < n else 0)
+        layout[f"xaxis{axis}"] = {"anchor": f"y{axis}", "domain": [0, 1], "rangemode": "tozero",
+                                  "exponentformat": "none", "title": None,
+                                  **({"tickformat": ".3~%"} if is_percent(unit) else {})}
+        layout[f"yaxis{axis}"] = {"anchor": f"x{axis}", "domain": [bottom, top], "title": None, "showgrid": False}
+    return go.Figure(data=traces, layout={
+        **layout, "template": theme.TEMPLATE, "height": ROW_HEIGHT * n + 80, "barmode": "overlay",
+        "margin": {"t": 50, "r": 230}, "hovermode": "closest",
+        "legend": {"orientation": "h", "x": 0, "y": 1, "yanchor": "top", "yref": "container"}})
 
 
 def rank_over_time(frame: pl.DataFrame, *, title: str, lang: str = "zh", rank_label: str = "排名",

@@ -40,5 +40,6 @@ def trend(frame: pl.DataFrame, metric: str, *, title: str, unit: str, lang: str 
     fig.update_layout(template=theme.TEMPLATE, title={"text": title_with_unit(title, unit, lang)},
                       showlegend=series is not None, hovermode="x unified" if series else "closest")
     fig.update_xaxes(type="category", title=None)
-    fig.update_yaxes(title=None, rangemode="tozero", tickformat=".0%" if is_percent(unit) else None)
+    # Lines start where the data is (not at 0): a rate moving 8.9 → 9.4 must be visible on a projector.
+    fig.update_yaxes(title=None, tickformat=".0%" if is_percent(unit) else None)
     return fig

@@ -14,6 +14,7 @@ from dashboard.i18n import pick, t
 
 RATES = ("complaints_per_100m_premium", "complaints_per_10k_policies", "complaints_per_10k_insured")
 CAUSES = ("cause_sales", "cause_claims", "cause_surrender", "cause_policy_service", "cause_other")
+BY_LINE = "complaints"   # the 投诉险种 sheet's count: the only measure with a product_line dimension
 TREND_FIRMS = 5   # firms drawn when none is chosen: the highest rates of the quarter
 
 ctx = current()
@@ -62,7 +63,7 @@ with ui.slide("regions"):
 
 with ui.slide("causes"):
     st.subheader(pick({"zh": "投诉原因与险种", "en": "Causes and product lines"}))
-    left, right = st.columns(2)
+    left, right = ui.pair(ctx)
     with left:
         causes = [c for c in CAUSES if ctx.has_metric(c)]
         by_firm = ctx.table(causes, by=["firm"]) if causes else pl.DataFrame()
@@ -74,15 +75,14 @@ with ui.slide("causes"):
                               unit=ctx.metric_unit(causes[0]), lang=ctx.lang), key="complaints_causes")
             ui.metric_help(causes, ctx)
     with right:
-        lines = ctx.table(["complaints_by_line"], by=["product_line"]) if ctx.has_metric("complaints_by_line") \
-            else pl.DataFrame()
-        if ui.is_empty(lines, ["complaints_by_line"]):
+        lines = ctx.table([BY_LINE], by=["product_line"])
+        if ui.is_empty(lines, [BY_LINE]):
             ui.empty_state("empty_filters")
         else:
-            ui.chart(ranked_bars(lines, "product_line", "complaints_by_line",
-                                 title=ctx.metric_name("complaints_by_line"),
-                                 unit=ctx.metric_unit("complaints_by_line"), lang=ctx.lang),
-                     key="complaints_lines")
+            ui.chart(ranked_bars(lines, "product_line", BY_LINE, title=pick({"zh": "各险种投诉件数",
+                                                                            "en": "Complaints by product line"}),
+                                 unit=ctx.metric_unit(BY_LINE), lang=ctx.lang), key="complaints_lines")
+            ui.metric_help(BY_LINE, ctx)
 
 with ui.slide("trend"):
     st.subheader(pick({"zh": f"{name}趋势", "en": f"{name} over time"}))

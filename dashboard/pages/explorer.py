@@ -3,18 +3,52 @@ XLSX, Parquet — the bytes `xiaobao export` writes for the same filters), and c
 
 from __future__ import annotations
 
+import re
+import shlex
+from functools import partial
+
+import polars as pl
 import streamlit as st
 
 from dashboard import page_params, ui
 from dashboard.context import current
 from dashboard.i18n import pick, t
+from dashboard.sizes import table_height
+from query import DIMS, export
 
-# Dimensions the query layer groups by (`wh.table(by=…)`), in the order a table reads best.
-DIMENSIONS = ("period", "year", "firm_type", "firm", "province", "region", "product_line")
+# Dimensions the query layer groups by (`wh.table(by=…)`).
+DIMENSIONS = tuple(DIMS)
 DIM_NAMES = {"period": "quarter", "year": {"zh": "年度", "en": "Year"}, "firm_type": "firm_type", "firm": "firm",
              "province": "province", "region": "region", "product_line": "product_line"}
 DEFAULT_METRICS = ["complaints_total", "complaints_per_100m_premium"]
 DEFAULT_BY = ["firm"]
+MAX_SHOWN = 2000   # rows formatted on screen
+
+FORMATS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+           "parquet": "application/vnd.apache.parquet"}
+
+
+def export_bytes(table: pl.DataFrame, fmt: str, labels: str, meta: dict) -> bytes:
+    """The file `xiaobao export` writes for the same table, recorded as an export (who, when, filters, rows)."""
+    data = export.to_bytes(table, fmt, labels, meta)
+    export.record(ctx.wh.path, meta, table.height, fmt)
+    return data
+
+
+def cli_command(metrics: list[str], by: list[str], labels: str) -> str:
+    """The `xiaobao export` line that writes the same CSV (the shared filters spelled as its options)."""
+    f = ctx.filters
+    words = ["xiaobao", "export", ",".join(metrics)]
+    words += ["--by", ",".join(by)] if by else []
+    for option, value in (("--period", f.period), ("--from", f.period_from), ("--to", f.period_to),
+                          ("--firm-type", f.firm_type)):
+        words += [option, value] if value else []
+    for option, values in (("--firm", f.firms), ("--region", f.regions), ("--province", f.provinces)):
+        words += [option, ",".join(values)] if values else []
+    words += ["--labels", labels, "--out", f"xiaobao_{ctx.period}.csv"]
+    # Chinese is safe in a shell; only quote what a shell would read as syntax.
+    return " ".join(w if re.fullmatch(r"[\w@%+=:,./-]+", w) else shlex.quote(w) for w in words)
+
 
 ctx = current()
 lang = ctx.lang
@@ -63,10 +97,24 @@ st.caption(pick({"zh": f"共 {table.height:,} 行", "en": f"{table.height:,} row
 if table.height == 0:
     ui.empty_state("empty_filters", lang)
 else:
-    ui.value_table(table, metrics, ctx, height=min(600, 38 * table.height + 40))
-    ui.download_buttons(table, ctx.filters, metrics, by, key="explorer_dl", ctx=ctx)
+    # Every row is formatted for the screen, so a huge grouping shows its head; downloads hold every row.
+    ui.value_table(table.head(MAX_SHOWN), metrics, ctx, height=table_height(min(table.height, MAX_SHOWN)))
+    if table.height > MAX_SHOWN:
+        st.caption(pick({"zh": f"表格显示前 {MAX_SHOWN:,} 行；下载文件包含全部 {table.height:,} 行。",
+                         "en": f"Showing the first {MAX_SHOWN:,} rows; downloads hold all {table.height:,}."}))
+    labels = "zh" if lang == "zh" else "id"
+    meta = export.meta(ctx.filters, metrics, by, version=ctx.wh.version,
+                       who=f"dashboard@{st.context.ip_address or 'local'}")
+    for col, fmt in zip(st.columns(len(FORMATS)), FORMATS, strict=True):
+        # Bytes made on click (not on every rerun), and each download recorded in the audit trail.
+        col.download_button(t(f"download_{fmt}", lang), partial(export_bytes, table, fmt, labels, meta),
+                            file_name=f"xiaobao_{ctx.period}.{fmt}", mime=FORMATS[fmt], key=f"explorer_dl_{fmt}",
+                            on_click="ignore", icon=":material/download:", width="stretch")
+    st.caption(pick({"zh": "同样的文件可用命令行导出：", "en": "The same file from the command line:"}))
+    st.code(cli_command(metrics, by, labels), language="bash", wrap_lines=True)
 
 st.subheader(pick({"zh": "本视图链接", "en": "Link to this view"}))
 link = ctx.link({"metrics": ",".join(metrics), "by": ",".join(by)})
 st.code((st.context.url or "") + link, language=None, wrap_lines=True)
-st.caption(t("share_link", lang))
+st.caption(pick({"zh": "复制此链接发给同事：打开后是同样的筛选、指标和维度。",
+                 "en": "Copy this link to a colleague: it opens with the same filters, metrics and dimensions."}))

@@ -2,6 +2,7 @@
 
 The five separately supervised cities are rolled into their provinces by the query layer's `province`
 dimension; figures a firm cannot split (总公司/全国) are shown beside the map, never inside a province.
+Page URL parameters: `metric` (a rate below) and `raw=1` (its raw figure instead).
 """
 
 from __future__ import annotations
@@ -16,15 +17,17 @@ from dashboard.charts.china_map import choropleth
 from dashboard.context import current, request_filters
 from dashboard.i18n import pick, t
 
-# Raw figure ↔ rate pairs for the toggle (the rate is the default: raw totals mostly mirror market size).
+# Each rate and the raw figure the toggle shows instead: its numerator, so the two always read together.
+# None: no raw figure applies (key-group reach is four columns; covered counties across firms overlap and
+# summing them would overstate coverage, DOMAIN.md: "never a sum").
 PAIRS = {
     "complaints_per_100m_premium": "complaints_total", "complaints_per_10k_policies": "complaints_total",
-    "complaints_per_10k_insured": "complaints_total", "reach_per_10k_residents": "reach_offline",
-    "mediation_success_rate": "mediation_succeeded", "county_coverage_max": "counties_covered",
-    "age_friendly_outlet_share": "outlets_age_friendly", "on_time_resolution_rate": "resolved_on_time",
-    "proxy_surrender_share": "proxy_surrender_suspected", "regulator_referred_share": "complaints_regulator",
-    "mediation_participation_rate": "mediation_voluntary", "mediation_fulfilment_rate": "mediation_fulfilled",
-    "key_group_share": "reach_offline",
+    "complaints_per_10k_insured": "complaints_total", "regulator_referred_share": "complaints_regulator",
+    "on_time_resolution_rate": "resolved_on_time", "proxy_surrender_share": "proxy_surrender_suspected",
+    "mediation_participation_rate": "mediation_voluntary", "mediation_success_rate": "mediation_succeeded",
+    "mediation_fulfilment_rate": "mediation_fulfilled", "mediation_court_linked_share": "mediation_court_linked",
+    "reach_per_10k_residents": "reach_offline", "key_group_share": None,
+    "age_friendly_outlet_share": "outlets_age_friendly", "county_coverage_median": None, "county_coverage_max": None,
 }
 NATIONAL = "000000"
 
@@ -37,19 +40,25 @@ if ctx.period is None:
 rates = [m for m in PAIRS if ctx.has_metric(m)]
 for message in page_params.seed("map_metric", "metric", rates, rates[0], lang=ctx.lang):
     st.warning(message)
-left, right = st.columns([3, 1])
-with left:
-    rate = st.selectbox(pick({"zh": "指标", "en": "Metric"}), rates, key="map_metric", format_func=ctx.metric_name)
+if "map_raw" not in st.session_state:
+    st.session_state["map_raw"] = st.query_params.get("raw") == "1"
+left, right = st.columns([3, 1], vertical_alignment="bottom")
+rate = left.selectbox(pick({"zh": "指标", "en": "Metric"}), rates, key="map_metric", format_func=ctx.metric_name)
+pair = PAIRS[rate] if PAIRS[rate] and ctx.has_metric(PAIRS[rate]) else None
+raw = right.toggle(pick({"zh": "显示原始数值", "en": "Show raw figure"}), key="map_raw", disabled=pair is None,
+                   help=pick({"zh": f"切换为：{ctx.metric_name(pair)}", "en": f"Switch to: {ctx.metric_name(pair)}"})
+                   if pair else pick({"zh": "该指标没有对应的原始数值。", "en": "No raw figure applies."}))
 page_params.write("metric", rate)
-with right:
-    raw = st.toggle(pick({"zh": "显示原始数值", "en": "Show raw figure"}), key="map_raw",
-                    help=pick({"zh": f"切换为：{ctx.metric_name(PAIRS[rate])}",
-                               "en": f"Switch to: {ctx.metric_name(PAIRS[rate])}"}))
-metric = PAIRS[rate] if raw and ctx.has_metric(PAIRS[rate]) else rate
+if raw != ("raw" in st.query_params):
+    if raw:
+        st.query_params["raw"] = "1"
+    else:
+        del st.query_params["raw"]
+metric = pair if raw and pair else rate
 name, unit = ctx.metric_name(metric), ctx.metric_unit(metric)
 ui.metric_help(metric, ctx)
 
-# The map always draws every province (a clicked province filters the other pages, not the map itself).
+# The map always draws every province: a clicked province filters the other pages, not the map itself.
 frame = ctx.table([metric], by=["province"], filters=replace(ctx.filters, provinces=(), regions=()))
 flag = f"{metric}__low_base"
 if ui.is_empty(frame, [metric]):
@@ -57,11 +66,15 @@ if ui.is_empty(frame, [metric]):
     st.stop()
 provinces = frame.filter(pl.col("province_code") != NATIONAL)
 national = frame.filter(pl.col("province_code") == NATIONAL)
+when = ctx.period if not ctx.is_range else f"{ctx.filters.period_from} – {ctx.filters.period_to}"
+regions = ctx.regions()
+region_names = dict(zip(regions["region_code"], regions["region_name" if ctx.lang == "zh" else "name_en"],
+                        strict=True))
 
 with ui.slide("map"):
-    fig = choropleth(ctx.localise(provinces), value_col=metric, title=f"{name}（{ctx.period}）" if ctx.lang == "zh"
-                     else f"{name} ({ctx.period})", unit=unit, lang=ctx.lang,
-                     low_base_col=flag if flag in frame.columns else None)
+    fig = choropleth(ctx.localise(provinces), value_col=metric, unit=unit, lang=ctx.lang,
+                     title=f"{name}（{when}）" if ctx.lang == "zh" else f"{name} ({when})",
+                     low_base_col=flag if flag in frame.columns else None, names=region_names)
     event = st.plotly_chart(fig, key="map_chart", on_select="rerun", selection_mode="points",
                             config=ui.PLOTLY_CONFIG, width="stretch", theme=None)
     points = event.selection.points if event and event.selection else []
@@ -72,10 +85,22 @@ with ui.slide("map"):
         if clicked:
             request_filters(provinces=clicked)  # every other page now shows these provinces
 
+if ctx.filters.provinces or ctx.filters.regions:
+    chosen = [region_names.get(c, c) for c in ctx.filters.provinces + ctx.filters.regions]
+    note, clear = st.columns([4, 1], vertical_alignment="center")
+    note.info(pick({"zh": "其他页面只显示：{}。地图始终显示全部省份，点击省份即可切换。",
+                    "en": "Other pages show only: {}. The map always shows every province; click one to switch."})
+              .format(("、" if ctx.lang == "zh" else ", ").join(chosen)))
+    if clear.button(pick({"zh": "清除地区筛选", "en": "Clear region filter"}), key="map_clear"):
+        request_filters(provinces=(), regions=())
+else:
+    st.caption(pick({"zh": "点击地图上的省份，其他页面即按该省份筛选。",
+                     "en": "Click a province to filter the other pages to it."}))
+
 if national.height and national[metric][0] is not None:
     st.metric(pick({"zh": "总公司/全国（不分地区的数据，未计入任何省份）",
                     "en": "Head office / national (not split by region; in no province)"}),
               ui.fmt_metric(metric, national[metric][0], ctx))
 
 with ui.slide("table"):
-    ui.value_table(ctx.table([metric], by=["province"]), [metric], ctx)
+    ui.value_table(frame, [metric], ctx)  # the map's own numbers, 总公司/全国 included

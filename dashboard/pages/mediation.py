@@ -36,7 +36,7 @@ name, unit, flag = ctx.metric_name(metric), ctx.metric_unit(metric), f"{metric}_
 ui.metric_help(metric, ctx)
 
 with ui.slide("by"):
-    left, right = st.columns(1 if ctx.present else 2)
+    left, right = ui.pair(ctx)
     for column, by, label in ((left, "firm", "firm_name"), (right, "region", "region_name")):
         with column:
             st.subheader(pick({"zh": f"{name}：按{t(by)}", "en": f"{name} by {t(by, 'en').lower()}"}))

@@ -53,7 +53,7 @@ with ui.slide("headlines"):
 
 with ui.slide("reach"):
     st.subheader(pick({"zh": "各地区触达", "en": "Reach by region"}))
-    left, right = st.columns(1 if ctx.present else 2)
+    left, right = ui.pair(ctx)
     with left:
         region_bars("outreach_reach", "outreach_reach_region")
     with right:
@@ -61,7 +61,7 @@ with ui.slide("reach"):
 
 with ui.slide("groups"):
     st.subheader(pick({"zh": "重点人群：一老一少一新与残障人士", "en": "Key groups: elderly, youth, new citizens, disabled"}))
-    left, right = st.columns(1 if ctx.present else 2)
+    left, right = ui.pair(ctx)
     with left:
         mix(GROUPS, "firm", "firm_name", pick({"zh": "各公司重点人群构成", "en": "Key-group mix by firm"}),
             "outreach_groups")
@@ -78,11 +78,14 @@ with ui.slide("coverage"):
     st.caption(pick({"zh": "县域覆盖率按公司计算；跨公司只看中位数与最大值，不相加（同一县可被多家公司覆盖）。",
                      "en": "County coverage is per firm; across firms read the median and the maximum, never a "
                            "sum (several firms may cover the same county)."}))
-    stats = [m for m in (f"{COVERAGE}_median", f"{COVERAGE}_max") if ctx.has_metric(m)]
+    stats = [m for m in ("county_coverage_median", "county_coverage_max") if ctx.has_metric(m)]
     if stats:
         by_region = ctx.table(stats, by=["region"])
-        ui.value_table(by_region, stats, ctx) if not ui.is_empty(by_region, stats) else ui.empty_state("empty_filters")
-    left, right = st.columns(1 if ctx.present else 2)
+        if ui.is_empty(by_region, stats):
+            ui.empty_state("empty_filters")
+        else:
+            ui.value_table(by_region, stats, ctx)
+    left, right = ui.pair(ctx)
     for column, metric in ((left, COVERAGE), (right, "age_friendly_outlet_share")):
         with column:
             frame = ctx.table([metric], by=["firm"])

@@ -13,9 +13,11 @@ import streamlit as st
 from dashboard import page_params, ui
 from dashboard.charts.peers import bullet_benchmark, rank_over_time
 from dashboard.context import current
+from dashboard.format import fmt_pct
 from dashboard.i18n import pick, t
+from dashboard.sizes import table_height
 
-PEER_FIELDS = ("value", "p25", "median", "p75", "percentile", "rank", "n_firms", "low_base")
+PEER_FIELDS = ("value", "p25", "median", "p75", "percentile", "rank", "n_firms", "low_base", "suppressed")
 
 ctx = current()
 lang = ctx.lang
@@ -45,7 +47,8 @@ st.caption(pick({"zh": f"同业组：{ctx.period} 全部{t(firm_type, lang)}会�
                  "en": f"Peer group: every {t(firm_type, lang)} member in {ctx.period} (nationwide; "
                        f"region filters do not apply)."}))
 
-metrics = [m for m in ctx.wh.metrics if m.kind == "rate"]
+# Rates and the complaint index compare firms of different sizes; counts would only rank size.
+metrics = [m for m in ctx.wh.metrics if m.kind in ("rate", "index")]
 
 
 def focus_row(metric_id: str, period: str) -> dict:
@@ -66,20 +69,24 @@ with ui.slide("benchmark"):
         ui.empty_state("empty_filters", lang)
     else:
         ui.chart(bullet_benchmark(bench, firm_label=firm_name, lang=lang, low_base_label=t("low_base", lang),
-                                  median_label=t("peer_median", lang)), key="peers_bullets")
+                                  median_label=t("peer_median", lang),
+                                  percentile_label=t("percentile", lang)), key="peers_bullets")
         st.caption(pick({"zh": "菱形为本公司数值（绿色优于同业中位数，红色劣于）；灰条为同业 P25–P75，竖线为中位数。",
                          "en": "Diamond: this firm (green better than the peer median, red worse); grey band: "
                                "peers' P25–P75; tick: median."}))
+    if bench["suppressed"].fill_null(False).any():
+        st.caption(pick({"zh": "同业不足 5 家的指标不显示同业分布（保密规则）。",
+                         "en": "Peer spreads over fewer than 5 firms are not shown (confidentiality)."}))
     table = bench.select(
         pl.col("label").alias(pick({"zh": "指标", "en": "Metric"})),
         *[pl.Series(header, [ui.fmt_metric(r["metric"], r[field], ctx) for r in rows]) for field, header in (
             ("value", firm_name), ("p25", "P25"), ("median", t("peer_median", lang)), ("p75", "P75"))],
-        pl.Series(t("percentile", lang), [ui.fmt_percentile(r["percentile"], lang) for r in rows]),
+        pl.Series(t("percentile", lang), [fmt_pct(r["percentile"], lang) for r in rows]),
         pl.Series(t("rank", lang), [f"{r['rank']} / {r['n_firms']}" if r["rank"] is not None else "—"
                                     for r in rows]),
         pl.Series(t("low_base", lang), ["⚠" if r["low_base"] else "" for r in rows]),
     )
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.dataframe(table, hide_index=True, width="stretch", height=table_height(table.height))
     with st.expander(f"ⓘ {t('definition', lang)}"):
         for m in metrics:
             st.markdown(ui.metric_help_text(m.id, ctx))

@@ -14,6 +14,7 @@ from dashboard import submission_status as status
 from dashboard import ui
 from dashboard.context import current
 from dashboard.i18n import pick, t
+from dashboard.sizes import table_height
 
 
 def markdown_text(text: str) -> str:
@@ -57,12 +58,12 @@ with ui.slide("firms"):
         pl.col("short_name").alias(t("firm", lang)),
         pl.col("firm_type").replace({k: t(k, lang) for k in ("财产险", "人身险")}).alias(t("firm_type", lang)),
         pl.col("status").replace(status.LABELS[lang]).alias(pick({"zh": "状态", "en": "Status"})),
-        pl.col("version").alias(pick({"zh": "入库版本", "en": "Accepted version"})),
+        pl.col("version").cast(pl.Utf8).fill_null("").alias(pick({"zh": "入库版本", "en": "Accepted version"})),
         pl.col("files").alias(pick({"zh": "文件数", "en": "Files"})),
         status.received_text("last_received").alias(pick({"zh": "最近接收（北京时间）", "en": "Last received (Beijing)"})),
-        pl.col("last_file_status").replace(status.LABELS[lang])
+        pl.col("last_file_status").replace(status.FILE_LABELS[lang])
         .alias(pick({"zh": "最近文件状态", "en": "Last file"})),
-    ), hide_index=True, width="stretch")
+    ), hide_index=True, width="stretch", height=table_height(firms.height))
 
 with ui.slide("problems"):
     problems = status.problem_files(received).with_columns(who.alias("who"))
@@ -70,7 +71,7 @@ with ui.slide("problems"):
     if problems.height == 0:
         st.success(pick({"zh": "本季没有被退回或暂缓的文件。", "en": "No file was rejected or held this quarter."}))
     for i, row in enumerate(problems.iter_rows(named=True)):
-        title = f"{status.label(row['status'], lang)} · {row['who'] or '—'} · {row['file_name']}"
+        title = f"{status.label(row['status'], lang, file=True)} · {row['who'] or '—'} · {row['file_name']}"
         with st.expander(title, expanded=i == 0):
             st.markdown("\n".join(f"- {markdown_text(line)}" for line in (row["reasons"] or "").splitlines() if line))
             issues = status.issues_frame(row["issues_json"])
@@ -101,11 +102,10 @@ with ui.slide("history"):
         pl.col("who").alias(t("firm", lang)),
         pl.col("file_name").alias(pick({"zh": "文件名", "en": "File"})),
         pl.col("version").alias(pick({"zh": "版本", "en": "Version"})),
-        pl.col("basis").alias(pick({"zh": "口径", "en": "Basis"})),
-        pl.col("status").replace(status.LABELS[lang])
-        .alias(pick({"zh": "状态", "en": "Status"})),
-        pl.col("superseded_by_label").alias(pick({"zh": "被替代为", "en": "Superseded by"})),
+        pl.col("basis").replace(status.BASES[lang]).alias(pick({"zh": "口径", "en": "Basis"})),
+        pl.col("status").replace(status.FILE_LABELS[lang]).alias(pick({"zh": "状态", "en": "Status"})),
+        pl.col("superseded_by_label").fill_null("").alias(pick({"zh": "被替代为", "en": "Superseded by"})),
         status.received_text().alias(pick({"zh": "接收时间（北京时间）", "en": "Received (Beijing)"})),
         pl.col("n_errors").alias(pick({"zh": "错误", "en": "Errors"})),
         pl.col("n_warnings").alias(pick({"zh": "提示", "en": "Warnings"})),
-    ), hide_index=True, width="stretch")
+    ), hide_index=True, width="stretch", height=table_height(history.height))

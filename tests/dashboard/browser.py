@@ -142,16 +142,20 @@ def new_page(browser, blocked: list[str]):  # -> playwright.sync_api.Page
 _CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
     .every(c => c.querySelector('.main-svg') !== null)"""
 _NOTHING_STALE = """() => document.querySelector('[data-stale="true"]') === null"""
+# Element code is loaded lazily: until it arrives a widget or chart is drawn as a grey skeleton.
+_NO_SKELETON = """() => document.querySelector(
+    '[data-testid="stSkeleton"], [data-testid="stSkeletonElement"], [data-testid="stAppSkeleton"]') === null"""
 
 
 def wait_settled(page, timeout: float = 30_000) -> None:
-    """Wait until the script run is over, nothing on screen is left over from the previous run, and every
-    plotly chart has drawn."""
+    """Wait until the script run is over, nothing on screen is left over from the previous run, no element
+    is still a loading skeleton, and every plotly chart has drawn."""
     app = '[data-testid="stApp"]'
     page.wait_for_selector(f'{app}[data-test-connection-state="CONNECTED"]', timeout=timeout)
     page.wait_for_selector(f'{app}[data-test-script-state="notRunning"]', timeout=timeout)
     page.wait_for_selector('[data-testid="stStatusWidget"]', state="detached", timeout=timeout)
     page.wait_for_function(_NOTHING_STALE, timeout=timeout)
+    page.wait_for_function(_NO_SKELETON, timeout=timeout)
     page.wait_for_function(_CHARTS_DRAWN, timeout=timeout)
 
 
@@ -169,10 +173,16 @@ def screenshot(page, name: str) -> Path:
 
 # ---- pytest fixtures ---------------------------------------------------------------------------------
 
+_BUILT: dict[str, tuple[Path, Path]] = {}
+
+
 @pytest.fixture(scope="session")
 def e2e_warehouse(tmp_path_factory) -> tuple[Path, Path]:
-    """(warehouse, registry) of the demo, built once per session."""
-    return build_demo_warehouse(tmp_path_factory.mktemp("e2e"))
+    """(warehouse, registry) of the demo, built once per session (this fixture is imported by more than
+    one test module, each of which gets its own fixture definition: the build is shared through _BUILT)."""
+    if "demo" not in _BUILT:
+        _BUILT["demo"] = build_demo_warehouse(tmp_path_factory.mktemp("e2e"))
+    return _BUILT["demo"]
 
 
 @pytest.fixture(scope="session")

@@ -65,7 +65,8 @@ def test_ranked_bars_sort_drop_missing_and_colour_against_the_peer_median():
     assert list(bars.y) == ["丙", "丁", "甲"] and list(bars.x) == [30.0, 20.0, 10.0]
     assert list(bars.marker.color) == [theme.WORSE, theme.NEUTRAL, theme.BETTER]
     assert list(bars.marker.pattern.shape) == ["/", "", ""]
-    assert bars.text[0].endswith("⚠ 低基数")
+    assert bars.text[0] == fmt.fmt_number(30.0, "zh") + " ⚠ 低基数"            # unit is in the title …
+    assert bars.hovertext[0] == fmt.fmt_value(30.0, "件/亿元", "zh") + " ⚠ 低基数"  # … and in the hover
     (line,) = fig.layout.shapes
     assert (line.x0, line.x1, line.line.dash) == (20.0, 20.0, "dash")
     assert fig.layout.xaxis.range[1] > 30.0                           # room for the outside labels

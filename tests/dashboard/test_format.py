@@ -8,19 +8,55 @@ from dashboard.format import fmt_money_wan, fmt_number, fmt_pct, fmt_value
 
 
 @pytest.mark.parametrize(("x", "zh", "en"), [
-    (0, "0", "0"), (987, "987", "987"), (12345, "1.23万", "12,345"), (10000, "1万", "10,000"),
-    (456_000_000, "4.56亿", "456M"), (2_500_000_000, "25亿", "2.5bn"), (12.345, "12.35", "12.35"),
-    (-12345, "-1.23万", "-12,345"), (None, "—", "—"), (math.nan, "—", "—"), (1.5, "1.5", "1.5"),
+    (0, "0", "0"), (0.0, "0", "0"), (987, "987", "987"), (1234, "1234", "1,234"), (1234.5, "1234.5", "1,234.5"),
+    (12345, "1.23万", "12,345"), (10000, "1万", "10,000"), (456_000_000, "4.56亿", "456M"),
+    (2_500_000_000, "25亿", "2.5bn"), (5.1e12, "5.1万亿", "5,100bn"), (12.345, "12.35", "12.35"), (1.5, "1.5", "1.5"),
+    # rounding that carries into the next unit reads in that unit
+    (9999.999, "1万", "10,000"), (9999.4, "9999.4", "9,999.4"), (99_995, "10万", "99,995"),
+    (99_999_999, "1亿", "100M"), (999_999.7, "100万", "1M"), (999_950_000, "10亿", "1bn"),
+    # changes are negative; what rounds to nothing carries no minus; a small non-zero rate keeps its size
+    (-12345, "-1.23万", "-12,345"), (-3.456, "-3.46", "-3.46"), (-0.004, "-0.004", "-0.004"),
+    (0.0012, "0.0012", "0.0012"), (0.5, "0.5", "0.5"),
+    (None, "—", "—"), (math.nan, "—", "—"), (math.inf, "—", "—"),
 ])
 def test_fmt_number(x, zh, en):
     assert fmt_number(x, "zh") == zh
     assert fmt_number(x, "en") == en
 
 
-def test_fmt_value_and_pct_and_money():
+def test_fmt_number_digits():
+    assert fmt_number(12345, "zh", digits=1) == "1.2万"
+    assert fmt_number(3.14159, "zh", digits=3) == "3.142"
+    assert fmt_number(-0.001, "zh", digits=2) == "-0.001"
+
+
+def test_fmt_value():
     assert fmt_value(12.3, "件/亿元") == "12.3 件/亿元"
     assert fmt_value(12345, "人次") == "1.23万 人次"
-    assert fmt_value(None, "件/亿元") == "—"
-    assert fmt_pct(0.1234) == "12.3%" and fmt_pct(-0.05) == "-5.0%" and fmt_pct(None) == "—"
-    assert fmt_money_wan(1234.5) == "1234.5万元" and fmt_money_wan(123456) == "12.35亿元"
-    assert fmt_money_wan(1234.5, "en") == "CNY 12.3M"
+    assert fmt_value(12345, "person-times", "en") == "12,345 person-times"
+    assert fmt_value(7, "") == "7" and fmt_value(7, None) == "7"
+    assert fmt_value(0, "件") == "0 件"
+    assert fmt_value(None, "件/亿元") == "—" and fmt_value(math.nan, "件") == "—"
+
+
+@pytest.mark.parametrize(("x", "text"), [
+    (0.1234, "12.3%"), (0.12351, "12.4%"), (1, "100.0%"), (0.99951, "100.0%"), (1.5, "150.0%"), (0, "0.0%"),
+    (-0.05, "-5.0%"), (-0.0004, "0.0%"), (None, "—"), (math.nan, "—"),
+])
+def test_fmt_pct(x, text):
+    assert fmt_pct(x) == text
+    assert fmt_pct(x, "en") == text
+
+
+def test_fmt_pct_digits():
+    assert fmt_pct(0.12345, digits=2) == "12.35%" and fmt_pct(0.5, digits=0) == "50%"
+
+
+@pytest.mark.parametrize(("wan", "zh", "en"), [
+    (1234.5, "1234.5万元", "CNY 12.3M"), (123456, "12.35亿元", "CNY 1.2bn"), (9999.999, "1亿元", "CNY 100M"),
+    (0.5, "5000元", "CNY 5,000"), (0, "0元", "CNY 0"), (-250, "-250万元", "CNY -2.5M"),
+    (None, "—", "—"), (math.nan, "—", "—"),
+])
+def test_fmt_money_wan(wan, zh, en):
+    assert fmt_money_wan(wan) == zh
+    assert fmt_money_wan(wan, "en") == en

@@ -234,3 +234,26 @@ def test_range_mode_aggregates_the_range_on_by_firm_tables(app_test, demo_wh):
     assert bars_of(figure(at, "mediation_firm")) == pytest.approx(
         {r["firm_name"]: r["mediation_success_rate"] for r in by_firm.iter_rows(named=True)
          if r["mediation_success_rate"] is not None})
+
+
+@pytest.mark.parametrize("params", [{"present": "1"}, {"lang": "en", "type": "人身险"}])
+def test_every_analysis_page_renders_in_presentation_mode_and_english(app_test, latest, params):
+    for page, title in (("overview.py", ("总览", "Overview")), ("complaints.py", ("投诉分析", "Complaints")),
+                        ("mediation.py", ("纠纷调解", "Mediation")), ("outreach.py", ("宣教覆盖", "Outreach"))):
+        at = app_test(page, params={"period": latest, **params})
+        no_traceback(at)
+        assert at.title[0].value == f"{title[1] if 'lang' in params else title[0]} · {latest}"
+
+
+def test_outreach_county_coverage_median_and_max_shown_once_as_the_query_layer_gives_them(app_test, demo_wh,
+                                                                                           latest):
+    at = app_test("outreach.py", params={"period": latest})
+    stats = ("county_coverage_median", "county_coverage_max")
+    headers = [f"{metric(demo_wh, m).zh}（%）" for m in stats]
+    tables = [d.value for d in at.dataframe if headers[0] in d.value.columns]
+    assert len(tables) == 1                                    # once: no second copy drawn by Streamlit magic
+    expected = demo_wh.table(metrics=list(stats), by=["region"], filters=Filters(period=latest))
+    shown = tables[0]
+    assert list(shown["地区"]) == expected["region_name"].to_list()
+    for header, m in zip(headers, stats, strict=True):
+        assert list(shown[header]) == [value_text(v, "%") for v in expected[m].to_list()]

@@ -1,20 +1,32 @@
-"""The warehouse store: resubmission, 年累计, held then released, duplicates, idempotency, order, atomicity."""
+"""The warehouse store: layout and dtypes, resubmission, duplicates, idempotency, batch order, warnings, the lock,
+atomicity (an injected failure and a SIGKILL mid-write). 年累计 is in test_ytd.py.
+
+Figures come from tests/etl/workbooks.py: per region 投诉总量 = 50k, 保单件数 = 20000k, 保费 = 1234.5k 万元."""
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 
-from etl import store
+from etl import ingest, store
 from etl.ingest import run
-from tests.etl.workbooks import good_sheets, write_registry, write_xlsx
+from etl.model import ParsedSubmission
+from etl.read import source_bytes
+from etl.reference import load_regions
+from etl.validate import make_issue
+from tests.etl.workbooks import good_sheets, registry_frame, write_csv_bundle, write_registry, write_xlsx
 from xiaobao import layout
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,9 +38,12 @@ def registry(tmp_path) -> Path:
 
 
 def facts(warehouse: Path, dataset: str = "complaints") -> pl.DataFrame:
-    snap = layout.current_snapshot(warehouse)
-    return (pl.read_parquet(f"{snap}/{dataset}/**/*.parquet", hive_partitioning=True)
-            .sort(["period", "firm_id", "region_code"]))
+    """A fact dataset of the current snapshot as the query layer reads it (hive columns included)."""
+    files = layout.dataset_files(layout.current_snapshot(warehouse), dataset)
+    if not files:  # every file so far held or rejected: the dataset has no partition yet
+        return pl.DataFrame(schema={"period": pl.Utf8, "firm_id": pl.Utf8})
+    key = ["period", "firm_id", "region_code"] + (["product_line"] if dataset == "complaints_by_line" else [])
+    return pl.read_parquet(files, hive_partitioning=True).sort(key)
 
 
 def submissions(warehouse: Path) -> pl.DataFrame:
@@ -40,18 +55,55 @@ def xlsx(folder: Path, name: str, **kwargs) -> Path:
     return write_xlsx(folder / name, good_sheets(**kwargs))
 
 
-def test_accepted_figures_land_partitioned_with_contract_ids(tmp_path, registry):
+def statuses(report) -> dict[str, str]:
+    return {o.file_name: o.status for o in report.outcomes}
+
+
+def test_accepted_figures_land_partitioned_with_contract_ids_and_dtypes(tmp_path, registry):
     xlsx(tmp_path / "in", "a.xlsx")
     report = run([tmp_path / "in"], tmp_path / "wh", registry)
-    assert [o.status for o in report.outcomes] == ["accepted"] and report.ok
+    assert statuses(report) == {"a.xlsx": "accepted"} and report.ok
     snap = layout.current_snapshot(tmp_path / "wh")
-    assert (snap / "complaints" / "year=2025" / "quarter=3" / "part-0.parquet").exists()
+    assert snap.name == "000001" and (tmp_path / "wh" / "current").is_symlink()
+    part = snap / "complaints" / "year=2025" / "quarter=3" / "part-0.parquet"
+    assert pl.read_parquet_schema(part) == {
+        "period": pl.Utf8, "firm_id": pl.Utf8, "region_code": pl.Utf8, "premium_wan": pl.Float64,
+        **{c: pl.Int64 for c in ("policies", "insured_persons", "complaints_total", "complaints_regulator",
+                                 "complaints_direct", "cause_sales", "cause_claims", "cause_surrender",
+                                 "cause_policy_service", "cause_other", "resolved", "resolved_on_time",
+                                 "proxy_surrender_suspected")}}
     c = facts(tmp_path / "wh")
-    assert c.select("period", "firm_id", "region_code", "complaints_total").rows() == [
-        ("2025Q3", "F001", "440000", 50), ("2025Q3", "F001", "440300", 50)]
-    assert "source_row" not in c.columns
+    assert c.select("period", "firm_id", "region_code", "complaints_total", "premium_wan", "year", "quarter").rows() \
+        == [("2025Q3", "F001", "440000", 50, 1234.5, 2025, 3), ("2025Q3", "F001", "440300", 50, 1234.5, 2025, 3)]
+    lines = facts(tmp_path / "wh", "complaints_by_line")
+    assert lines.select("region_code", "product_line", "complaints").rows() == [
+        ("440000", "健康保险", 20), ("440000", "机动车辆保险", 30), ("440300", "健康保险", 20),
+        ("440300", "机动车辆保险", 30)]
+    assert facts(tmp_path / "wh", "mediation")["mediation_amount_wan"].to_list() == [123.45, 123.45]
     assert pl.read_parquet(snap / "firms.parquet")["firm_id"].to_list() == ["F001", "F002"]
-    assert pl.read_parquet(snap / "regions.parquet").height == 37
+    regions = pl.read_parquet(snap / "regions.parquet")
+    assert regions.columns == pl.read_csv(ROOT / "data/reference/regions.csv", n_rows=1).columns
+    assert regions.height == 37 and regions.schema["code"] == pl.Utf8
+    # DuckDB reads the same partitions (what the query layer does).
+    got = duckdb.sql("select sum(complaints_total) from read_parquet($glob, hive_partitioning = true) "
+                     "where quarter = 3", params={"glob": f"{snap}/complaints/**/*.parquet"}).fetchall()
+    assert got == [(100,)]
+
+
+def test_submissions_row_records_the_file(tmp_path, registry):
+    path = xlsx(tmp_path / "in", "a.xlsx", version=2, filled_on="2025-10-20")
+    when = datetime(2025, 10, 21, 8, 30, tzinfo=UTC)
+    store.apply(tmp_path / "wh", [ingest.parse_safely(path, registry_frame(), load_regions())], registry_frame(),
+                load_regions(), received_at=when)
+    row = submissions(tmp_path / "wh").row(0, named=True)
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert row | {"issues_json": None} == {
+        "submission_id": sha[:16], "seq": 1, "file_name": "a.xlsx", "sha256": sha, "firm_id": "F001",
+        "firm_name_raw": "示例安泰财险", "period": "2025Q3", "version": 2, "basis": "当季", "received_at": when,
+        "filled_on": datetime(2025, 10, 20).date(), "status": "accepted", "superseded_by": None,
+        "stored_file": f"files/{sha}.xlsx", "reasons": None, "issues_json": None, "n_errors": 0, "n_warnings": 0,
+        "status_note": None}
+    assert row["issues_json"] == "[]"
 
 
 def test_resubmission_supersedes_and_keeps_history(tmp_path, registry):
@@ -59,15 +111,22 @@ def test_resubmission_supersedes_and_keeps_history(tmp_path, registry):
     run([tmp_path / "b1"], tmp_path / "wh", registry)
     xlsx(tmp_path / "b2", "v2.xlsx", k=2, version=2)
     report = run([tmp_path / "b2"], tmp_path / "wh", registry)
-    assert [o.status for o in report.outcomes] == ["accepted"]
+    assert statuses(report) == {"v2.xlsx": "accepted"}  # v1's supersession is not repeated as an extra entry
     assert facts(tmp_path / "wh")["complaints_total"].to_list() == [100, 100]
     subs = submissions(tmp_path / "wh")
     assert subs["status"].to_list() == ["superseded", "accepted"]
     assert subs["superseded_by"][0] == subs["submission_id"][1]
-    # A lower version arriving later is superseded at once; the figures stay those of version 2.
+    assert "已被版本 2（v2.xlsx）替换" in subs["status_note"][0]
+    # The superseded figures stay in the ledger: history can be shown.
+    ledger = pl.read_parquet(layout.current_snapshot(tmp_path / "wh") / "ledger/complaints/2025Q3.parquet")
+    assert sorted(ledger.group_by("submission_id").agg(pl.col("complaints_total").sum()).rows()) == sorted(
+        [(subs["submission_id"][0], 100), (subs["submission_id"][1], 200)])
+    # A lower version arriving later is superseded at once and says so; the figures stay those of version 2.
     xlsx(tmp_path / "b3", "late_v1.xlsx", k=3, version=1)
     report = run([tmp_path / "b3"], tmp_path / "wh", registry)
-    assert [o.status for o in report.outcomes] == ["superseded"]
+    late = report.outcomes[0]
+    assert late.status == "superseded" and report.ok
+    assert late.message == "收到时已有更高版本：版本 2（v2.xlsx）；本文件不入库，仅留存备查"
     assert facts(tmp_path / "wh")["complaints_total"].to_list() == [100, 100]
 
 
@@ -75,114 +134,142 @@ def test_same_version_later_fill_date_wins_whatever_the_file_order(tmp_path, reg
     xlsx(tmp_path / "in", "z_early.xlsx", k=1, filled_on="2025-10-01")
     xlsx(tmp_path / "in", "a_late.xlsx", k=3, filled_on="2025-10-20")
     report = run([tmp_path / "in"], tmp_path / "wh", registry)
-    assert {o.file_name: o.status for o in report.outcomes} == {"a_late.xlsx": "accepted",
-                                                                 "z_early.xlsx": "superseded"}
+    assert statuses(report) == {"a_late.xlsx": "accepted", "z_early.xlsx": "superseded"} and report.ok
     assert facts(tmp_path / "wh")["complaints_total"].to_list() == [150, 150]
 
 
-def test_ytd_becomes_the_quarter_and_stock_columns_stay(tmp_path, registry):
-    xlsx(tmp_path / "in", "q1.xlsx", period="2025Q1", k=1)
-    xlsx(tmp_path / "in", "q2.xlsx", period="2025Q2", k=3, basis="年累计")  # year to date = 3 × the Q1 figures
-    report = run([tmp_path / "in"], tmp_path / "wh", registry)
-    assert [o.status for o in report.outcomes] == ["accepted", "accepted"]
-    c = facts(tmp_path / "wh").filter(pl.col("period") == "2025Q2")
-    assert c["complaints_total"].to_list() == [100, 100]  # 150 − 50
-    assert c["policies"].to_list() == [40000, 40000]  # 60000 − 20000
-    assert c["premium_wan"].to_list() == [2469.0, 2469.0]  # 3703.5 − 1234.5
-    o = facts(tmp_path / "wh", "outreach").filter(pl.col("period") == "2025Q2")
-    assert o["reach_offline"].to_list() == [2000, 2000]  # 3000 − 1000
-    assert o["outlets"].to_list() == [50, 50]  # stock: as at quarter end, never differenced
-    lines = facts(tmp_path / "wh", "complaints_by_line").filter(pl.col("period") == "2025Q2")
-    assert sorted(lines["complaints"].to_list()) == [40, 40, 60, 60]  # (20, 30) × 3 − (20, 30)
-
-
-def test_ytd_held_until_the_gap_is_filled_then_released(tmp_path, registry):
-    xlsx(tmp_path / "b1", "q1.xlsx", period="2025Q1", k=1)
-    xlsx(tmp_path / "b1", "q3.xlsx", period="2025Q3", k=6, basis="年累计")
-    report = run([tmp_path / "b1"], tmp_path / "wh", registry)
-    by_name = {o.file_name: o for o in report.outcomes}
-    assert by_name["q3.xlsx"].status == "held" and not report.ok
-    assert "缺少 2025Q2" in by_name["q3.xlsx"].note
-    assert facts(tmp_path / "wh")["period"].unique().to_list() == ["2025Q1"]
-    held = submissions(tmp_path / "wh").filter(pl.col("status") == "held")
-    assert (tmp_path / "wh" / held["stored_file"][0]).read_bytes() == (tmp_path / "b1" / "q3.xlsx").read_bytes()
-
-    xlsx(tmp_path / "b2", "q2.xlsx", period="2025Q2", k=2)
-    report = run([tmp_path / "b2"], tmp_path / "wh", registry)
-    released = [o for o in report.outcomes if o.released]
-    assert [o.file_name for o in released] == ["q3.xlsx"] and report.ok
-    q3 = facts(tmp_path / "wh").filter(pl.col("period") == "2025Q3")
-    assert q3["complaints_total"].to_list() == [150, 150]  # 300 − 50 − 100
-    assert submissions(tmp_path / "wh")["status"].to_list() == ["accepted", "accepted", "accepted"]
-
-
-def test_resubmitted_q1_re_derives_a_ytd_q2(tmp_path, registry):
-    xlsx(tmp_path / "b1", "q1.xlsx", period="2025Q1", k=1)
-    xlsx(tmp_path / "b1", "q2.xlsx", period="2025Q2", k=4, basis="年累计")
-    run([tmp_path / "b1"], tmp_path / "wh", registry)
-    xlsx(tmp_path / "b2", "q1v2.xlsx", period="2025Q1", k=2, version=2)
-    run([tmp_path / "b2"], tmp_path / "wh", registry)
-    c = facts(tmp_path / "wh")
-    assert c.filter(pl.col("period") == "2025Q2")["complaints_total"].to_list() == [100, 100]  # 200 − 100
-
-
-def test_negative_ytd_difference_is_rejected(tmp_path, registry):
-    xlsx(tmp_path / "in", "q1.xlsx", period="2025Q1", k=2)
-    xlsx(tmp_path / "in", "q2.xlsx", period="2025Q2", k=1, basis="年累计")
-    report = run([tmp_path / "in"], tmp_path / "wh", registry)
-    q2 = next(o for o in report.outcomes if o.file_name == "q2.xlsx")
-    assert q2.status == "rejected"
-    issue = next(i for i in q2.issues if i.column == "投诉总量" and i.row == 2)
-    assert issue.rule == "ytd_negative" and issue.sheet == "投诉" and issue.value == "50"
-    assert facts(tmp_path / "wh")["period"].unique().to_list() == ["2025Q1"]
+def test_same_version_same_date_the_later_file_name_wins(tmp_path, registry):
+    xlsx(tmp_path / "in", "b.xlsx", k=2)
+    xlsx(tmp_path / "in", "a.xlsx", k=1)
+    report = run([tmp_path / "in" / "b.xlsx", tmp_path / "in" / "a.xlsx"], tmp_path / "wh", registry)
+    assert statuses(report) == {"a.xlsx": "superseded", "b.xlsx": "accepted"}
+    assert [o.file_name for o in report.outcomes] == ["b.xlsx", "a.xlsx"]  # outcomes in the order given
+    assert facts(tmp_path / "wh")["complaints_total"].to_list() == [100, 100]
 
 
 def test_rejected_whole_with_every_error_and_original_kept(tmp_path, registry):
     sheets = good_sheets()
-    sheets["投诉"][1][4] = "12%"
-    sheets["调解"][2][4] = 99
+    sheets["投诉"][1][4] = "12%"  # 投诉总量 of 广东省 (Excel row 2)
+    sheets["调解"][2][4] = 99  # 调解成功 of 深圳市 (row 3) > 调解结案 9
     write_xlsx(tmp_path / "bad.xlsx", sheets)
     xlsx(tmp_path, "good.xlsx", firm="示例康宁人寿", firm_type="人身险")
     (tmp_path / "junk.xlsx").write_bytes(b"not a workbook")
     report = run([tmp_path / "bad.xlsx", tmp_path / "junk.xlsx", tmp_path / "good.xlsx"], tmp_path / "wh",
                  registry)
-    assert [o.status for o in report.outcomes] == ["rejected", "rejected", "accepted"]
-    assert {i.rule for i in report.outcomes[0].issues if i.severity == "error"} >= {
-        "not_a_percentage", "succeeded_within_concluded"}
-    assert facts(tmp_path / "wh")["firm_id"].unique().to_list() == ["F002"]
+    assert [o.status for o in report.outcomes] == ["rejected", "rejected", "accepted"] and not report.ok
+    bad = report.outcomes[0]
+    errors = {(i.rule, i.sheet, i.row) for i in bad.issues if i.severity == "error"}
+    assert errors == {("not_a_percentage", "投诉", 2), ("succeeded_within_concluded", "调解", 3)}
+    assert bad.message == "报送有 2 处错误，整份退回，请更正后重报"
+    assert report.outcomes[1].issues[0].rule == "unreadable_file"
+    assert facts(tmp_path / "wh")["firm_id"].unique().to_list() == ["F002"]  # nothing of bad.xlsx landed
     subs = submissions(tmp_path / "wh")
     for name in ("bad.xlsx", "junk.xlsx"):
         row = subs.filter(pl.col("file_name") == name).row(0, named=True)
-        assert row["status"] == "rejected" and row["reasons"]
+        assert row["status"] == "rejected" and row["n_errors"] >= 1 and row["reasons"]
         assert (tmp_path / "wh" / row["stored_file"]).read_bytes() == (tmp_path / name).read_bytes()
 
 
-def test_duplicate_and_idempotent_batch(tmp_path, registry):
+def test_a_csv_folder_is_kept_as_a_deterministic_zip_and_recognised_when_sent_again(tmp_path, registry):
+    sheets = good_sheets()
+    sheets["调解"][1][2] = 11  # 自主参调 11 > 调解受理 10: rejected, and still kept
+    write_csv_bundle(tmp_path / "in" / "bundle", sheets, encoding="gbk")
+    report = run([tmp_path / "in"], tmp_path / "wh", registry)
+    assert statuses(report) == {"bundle": "rejected"}
+    row = submissions(tmp_path / "wh").row(0, named=True)
+    data, ext = source_bytes(tmp_path / "in" / "bundle")
+    assert ext == ".zip" and row["stored_file"] == f"files/{row['sha256']}.zip"
+    assert (tmp_path / "wh" / row["stored_file"]).read_bytes() == data
+    # The folder copied elsewhere (new timestamps) is the same submission: a duplicate, nothing changes.
+    shutil.copytree(tmp_path / "in" / "bundle", tmp_path / "again" / "bundle")
+    report = run([tmp_path / "again"], tmp_path / "wh", registry)
+    assert statuses(report) == {"bundle": "duplicate"} and layout.version(tmp_path / "wh") == "000001"
+
+
+def test_a_crashing_parser_rejects_that_file_only(tmp_path, registry, monkeypatch):
+    xlsx(tmp_path / "in", "a.xlsx")
+    xlsx(tmp_path / "in", "b.xlsx", firm="示例康宁人寿", firm_type="人身险")
+    real = ingest.parse_file
+
+    def crashing(path, *args):
+        if path.name == "a.xlsx":
+            raise KeyError("reader bug")
+        return real(path, *args)
+
+    monkeypatch.setattr(ingest, "parse_file", crashing)
+    report = run([tmp_path / "in"], tmp_path / "wh", registry)
+    assert statuses(report) == {"a.xlsx": "rejected", "b.xlsx": "accepted"}
+    issue = report.outcomes[0].issues[0]
+    assert issue.rule == "unreadable_file" and "KeyError" in issue.message and "a.xlsx" in issue.message
+    row = submissions(tmp_path / "wh").filter(pl.col("file_name") == "a.xlsx").row(0, named=True)
+    assert (tmp_path / "wh" / row["stored_file"]).read_bytes() == (tmp_path / "in" / "a.xlsx").read_bytes()
+
+
+def test_files_that_cannot_be_read_at_all_are_never_duplicates_of_each_other(tmp_path):
+    # parse_file gives sha256 "" when the bytes cannot even be read (permission, vanished file).
+    gone = [ParsedSubmission(path=tmp_path / f"{n}.xlsx", sha256="") for n in ("x", "y")]
+    for sub in gone:
+        sub.issues.append(make_issue("error", "unreadable_file", sub.path.name))
+    outcomes = store.apply(tmp_path / "wh", gone, registry_frame(), load_regions())
+    assert [(o.status, o.submission_id) for o in outcomes] == [("rejected", "unreadable-000001"),
+                                                                ("rejected", "unreadable-000002")]
+    assert submissions(tmp_path / "wh")["stored_file"].to_list() == [None, None]
+
+
+def test_duplicate_and_idempotent_batch(tmp_path, registry, monkeypatch):
     xlsx(tmp_path / "in", "a.xlsx", period="2025Q2")
     xlsx(tmp_path / "in", "b.xlsx", period="2025Q3", firm="示例康宁人寿", firm_type="人身险")
-    run([tmp_path / "in"], tmp_path / "wh", registry)
+    (tmp_path / "in" / "bad.xlsx").write_bytes(b"garbage")
+    first = run([tmp_path / "in"], tmp_path / "wh", registry)
     version = layout.version(tmp_path / "wh")
     before = {d: facts(tmp_path / "wh", d) for d in layout.FACT_DATASETS}
     subs_before = submissions(tmp_path / "wh")
+
+    def never(*_):
+        raise AssertionError("a file already received is recognised by its hash, not parsed again")
+
+    monkeypatch.setattr(ingest, "parse_file", never)
     report = run([tmp_path / "in"], tmp_path / "wh", registry)
-    assert [o.status for o in report.outcomes] == ["duplicate", "duplicate"] and report.ok
+    assert [o.status for o in report.outcomes] == ["duplicate"] * 3 and report.ok
+    assert [(o.firm_id, o.period) for o in report.outcomes] == [("F001", "2025Q2"), ("F002", "2025Q3"), (None, None)]
+    assert report.outcomes[2].issues == first.outcomes[2].issues  # the errors found the first time
+    assert [o.submission_id for o in report.outcomes] == [o.submission_id for o in first.outcomes]
+    assert report.outcomes[0].message == "与此前收到的文件「a.xlsx」（已入库）完全相同，未作任何改动"
+    assert report.outcomes[2].message == "与此前收到的文件「bad.xlsx」（已退回）完全相同，未作任何改动"
     assert layout.version(tmp_path / "wh") == version  # nothing changed, no new snapshot
     for dataset, frame in before.items():
         assert facts(tmp_path / "wh", dataset).equals(frame)
     assert submissions(tmp_path / "wh").equals(subs_before)
 
 
+def test_the_same_bytes_twice_in_one_batch_count_once(tmp_path, registry):
+    path = xlsx(tmp_path / "in", "a.xlsx")
+    (tmp_path / "in" / "a_copy.xlsx").write_bytes(path.read_bytes())
+    report = run([tmp_path / "in"], tmp_path / "wh", registry)
+    assert statuses(report) == {"a.xlsx": "accepted", "a_copy.xlsx": "duplicate"} and report.ok
+    assert report.outcomes[1].message == "与此前收到的文件「a.xlsx」（已入库）完全相同，未作任何改动"
+    assert submissions(tmp_path / "wh").height == 1 and facts(tmp_path / "wh").height == 2
+
+
 def test_batch_order_does_not_matter(tmp_path, registry):
     xlsx(tmp_path / "in", "q1.xlsx", period="2025Q1", k=1)
     xlsx(tmp_path / "in", "q2v1.xlsx", period="2025Q2", k=3, basis="年累计")
     xlsx(tmp_path / "in", "q2v2.xlsx", period="2025Q2", k=5, basis="年累计", version=2)
+    xlsx(tmp_path / "in", "q3.xlsx", period="2025Q3", k=2, filled_on="2025-10-02")
+    xlsx(tmp_path / "in", "q3_again.xlsx", period="2025Q3", k=4, filled_on="2025-10-01")
     files = sorted((tmp_path / "in").iterdir())
-    run(files, tmp_path / "wa", registry)
-    run(list(reversed(files)), tmp_path / "wb", registry)
+    a = run(files, tmp_path / "wa", registry)
+    b = run(list(reversed(files)), tmp_path / "wb", registry)
+    assert statuses(a) == statuses(b) == {"q1.xlsx": "accepted", "q2v1.xlsx": "superseded",
+                                          "q2v2.xlsx": "accepted", "q3.xlsx": "accepted",
+                                          "q3_again.xlsx": "superseded"}
     for dataset in layout.FACT_DATASETS:
         assert facts(tmp_path / "wa", dataset).equals(facts(tmp_path / "wb", dataset))
-    q2 = facts(tmp_path / "wa").filter(pl.col("period") == "2025Q2")
-    assert q2["complaints_total"].to_list() == [200, 200]  # version 2: 250 − 50
+    drop = ["received_at"]
+    assert submissions(tmp_path / "wa").drop(drop).equals(submissions(tmp_path / "wb").drop(drop))
+    c = facts(tmp_path / "wa")
+    assert c.filter(pl.col("period") == "2025Q2")["complaints_total"].to_list() == [200, 200]  # v2: 250 − 50
+    assert c.filter(pl.col("period") == "2025Q3")["complaints_total"].to_list() == [100, 100]  # later 填报日期
 
 
 def test_tenfold_jump_is_a_warning_that_does_not_block(tmp_path, registry):
@@ -191,22 +278,104 @@ def test_tenfold_jump_is_a_warning_that_does_not_block(tmp_path, registry):
     xlsx(tmp_path / "b2", "q3.xlsx", period="2025Q3", k=11)
     report = run([tmp_path / "b2"], tmp_path / "wh", registry)
     out = report.outcomes[0]
-    assert out.status == "accepted"
-    jumps = [i for i in out.issues if i.rule == "tenfold_jump"]
-    assert any(i.sheet == "投诉" and i.column == "投诉总量" and i.row == 2 and i.value == "550" for i in jumps)
+    assert out.status == "accepted" and report.ok
+    jumps = {(i.sheet, i.row, i.column, i.value) for i in out.issues if i.rule == "tenfold_jump"}
+    # 投诉总量 50 → 550 is more than tenfold; 销售纠纷 10 → 110 too; 疑似代理退保 3 → 33 too (33 ≥ 10);
+    # 自主参调 8 → 88 too; 诉调对接 2 → 22 too. Stock columns (not scaled) and money never warn.
+    assert ("投诉", 2, "投诉总量", "550") in jumps and ("投诉", 3, "投诉总量", "550") in jumps
+    assert ("投诉", 2, "疑似代理退保投诉", "33") in jumps
+    assert not any(column in ("营业网点数", "原保险保费收入(万元)") for _, _, column, _ in jumps)
+    row = submissions(tmp_path / "wh").filter(pl.col("file_name") == "q3.xlsx").row(0, named=True)
+    assert row["n_warnings"] == len([i for i in out.issues if i.severity == "warning"]) and row["status"] == "accepted"
+
+
+def test_tenfold_ignores_small_bases_and_exactly_tenfold(tmp_path, registry):
+    xlsx(tmp_path / "b1", "q2.xlsx", period="2025Q2", k=1)
+    run([tmp_path / "b1"], tmp_path / "wh", registry)
+    q3 = good_sheets(period="2025Q3", k=10)  # every flow count exactly ×10: not *more* than tenfold
+    q3["投诉"][1][14] = 0  # 疑似代理退保, 广东省
+    write_xlsx(tmp_path / "q3.xlsx", q3)
+    report = run([tmp_path / "q3.xlsx"], tmp_path / "wh", registry)
+    assert [i for i in report.outcomes[0].issues if i.rule == "tenfold_jump"] == []
+    q4 = good_sheets(period="2025Q4", k=10)
+    q4["投诉"][1][14] = 9  # 0 → 9: both below the base of 10, noise
+    q4["投诉"][1][4:12] = [4, 0, 4, 4, 0, 0, 0, 0]  # 投诉总量 500 → 4 (sources and causes kept consistent)
+    write_xlsx(tmp_path / "q4.xlsx", q4)
+    report = run([tmp_path / "q4.xlsx"], tmp_path / "wh", registry)
+    assert report.outcomes[0].status == "accepted"
+    jumps = {(i.row, i.column, i.value) for i in report.outcomes[0].issues if i.rule == "tenfold_jump"}
+    assert (2, "投诉总量", "4") in jumps and (2, "监管转送投诉", "0") in jumps
+    assert not any(column == "疑似代理退保投诉" for _, column, _ in jumps)
+    assert not any(row == 3 for row, _, _ in jumps)  # 深圳市 unchanged
+
+
+def test_nothing_received_but_duplicates_writes_no_snapshot_and_old_snapshots_are_pruned(tmp_path, registry):
+    for i in range(store.KEEP_SNAPSHOTS + 2):
+        xlsx(tmp_path / f"b{i}", f"v{i + 1}.xlsx", version=i + 1)
+        run([tmp_path / f"b{i}"], tmp_path / "wh", registry)
+    names = sorted(p.name for p in (tmp_path / "wh" / "snapshots").iterdir())
+    assert names == [f"{n:06d}" for n in range(3, 3 + store.KEEP_SNAPSHOTS)]
+    assert layout.version(tmp_path / "wh") == f"{store.KEEP_SNAPSHOTS + 2:06d}"
+    assert submissions(tmp_path / "wh")["status"].to_list() == ["superseded"] * (store.KEEP_SNAPSHOTS + 1) + [
+        "accepted"]
+
+
+def test_a_warehouse_whose_current_snapshot_vanished_is_never_silently_restarted(tmp_path, registry):
+    xlsx(tmp_path / "b1", "a.xlsx")
+    run([tmp_path / "b1"], tmp_path / "wh", registry)
+    shutil.rmtree(layout.current_snapshot(tmp_path / "wh"))
+    xlsx(tmp_path / "b2", "b.xlsx", version=2)
+    with pytest.raises(RuntimeError, match="已损坏"):
+        run([tmp_path / "b2"], tmp_path / "wh", registry)
+    assert not (tmp_path / "wh" / "snapshots").exists() or not any((tmp_path / "wh" / "snapshots").iterdir())
+
+
+def test_validate_writes_nothing_and_leaves_a_running_ingest_alone(tmp_path, registry):
+    xlsx(tmp_path / "b1", "q2.xlsx", period="2025Q2")
+    run([tmp_path / "b1"], tmp_path / "wh", registry)
+    busy = tmp_path / "wh" / "snapshots" / ".tmp-someone-writing"
+    busy.mkdir()
+    listing = sorted(str(p.relative_to(tmp_path / "wh")) for p in (tmp_path / "wh").rglob("*"))
+    xlsx(tmp_path / "b2", "q3.xlsx", period="2025Q3")
+    report = run([tmp_path / "b2"], tmp_path / "wh", registry, dry_run=True)
+    assert statuses(report) == {"q3.xlsx": "accepted"} and report.dry_run
+    assert sorted(str(p.relative_to(tmp_path / "wh")) for p in (tmp_path / "wh").rglob("*")) == listing
+    assert not (tmp_path / "nowhere").exists()
+    report = run([tmp_path / "b2"], tmp_path / "nowhere", registry, dry_run=True)
+    assert statuses(report) == {"q3.xlsx": "accepted"} and not (tmp_path / "nowhere").exists()
+
+
+def test_a_second_ingest_waits_for_the_lock(tmp_path, registry):
+    import fcntl
+
+    xlsx(tmp_path / "in", "a.xlsx")
+    (tmp_path / "wh").mkdir()
+    waiting = threading.Event()
+    result = {}
+    with open(tmp_path / "wh" / ".lock", "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)  # another ingest is writing
+        worker = threading.Thread(target=lambda: result.update(
+            report=run([tmp_path / "in"], tmp_path / "wh", registry, on_wait=waiting.set)))
+        worker.start()
+        assert waiting.wait(30), "the ingest did not notice the lock"
+        assert layout.version(tmp_path / "wh") is None  # it waits: nothing written yet
+        fcntl.flock(held, fcntl.LOCK_UN)
+    worker.join(30)
+    assert statuses(result["report"]) == {"a.xlsx": "accepted"} and layout.version(tmp_path / "wh") == "000001"
 
 
 def test_a_failure_mid_write_leaves_the_old_warehouse_whole(tmp_path, registry, monkeypatch):
     xlsx(tmp_path / "b1", "q2.xlsx", period="2025Q2")
     run([tmp_path / "b1"], tmp_path / "wh", registry)
-    before = facts(tmp_path / "wh")
+    before = {d: facts(tmp_path / "wh", d) for d in layout.FACT_DATASETS}
+    subs = submissions(tmp_path / "wh")
     version = layout.version(tmp_path / "wh")
     calls = {"n": 0}
     real = store.write_parquet
 
     def failing(frame, path):
         calls["n"] += 1
-        if calls["n"] == 3:
+        if calls["n"] == 3:  # halfway through the snapshot
             raise OSError("disk full (injected)")
         real(frame, path)
 
@@ -214,8 +383,11 @@ def test_a_failure_mid_write_leaves_the_old_warehouse_whole(tmp_path, registry, 
     xlsx(tmp_path / "b2", "q3.xlsx", period="2025Q3", k=2)
     with pytest.raises(OSError, match="injected"):
         run([tmp_path / "b2"], tmp_path / "wh", registry)
+    assert list((tmp_path / "wh" / "snapshots").glob(".tmp-*"))  # it did fail in the middle of a snapshot
     assert layout.version(tmp_path / "wh") == version
-    assert facts(tmp_path / "wh").equals(before)
+    for dataset, frame in before.items():
+        assert facts(tmp_path / "wh", dataset).equals(frame)
+    assert submissions(tmp_path / "wh").equals(subs)
     monkeypatch.setattr(store, "write_parquet", real)
     report = run([tmp_path / "b2"], tmp_path / "wh", registry)
     assert report.ok and facts(tmp_path / "wh")["period"].unique().sort().to_list() == ["2025Q2", "2025Q3"]
@@ -256,7 +428,13 @@ def test_a_killed_ingest_leaves_the_old_warehouse_whole(tmp_path, registry):
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+    assert proc.returncode == -signal.SIGKILL
     assert layout.version(tmp_path / "wh") == version
     assert facts(tmp_path / "wh").equals(before)
+    snap = layout.current_snapshot(tmp_path / "wh")
+    got = duckdb.sql("select period, sum(complaints_total) from read_parquet($glob, hive_partitioning = true) "
+                     "group by period", params={"glob": f"{snap}/complaints/**/*.parquet"}).fetchall()
+    assert got == [("2025Q2", 100)]
     report = run([tmp_path / "b2"], tmp_path / "wh", registry)
     assert report.ok and facts(tmp_path / "wh").height == 4
+    assert not list((tmp_path / "wh" / "snapshots").glob(".tmp-*"))

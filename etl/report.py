@@ -1,0 +1,78 @@
+"""What an ingest (or a validation) did, file by file: the `--report` JSON and the counts behind the summary.
+
+One entry per submission unit of the batch, in the order the files were found, then one entry per earlier
+submission whose status this batch changed (`"earlier": true`): a held 年累计 file released because its gap was
+filled (`"released": true`), or — rarer — an earlier file rejected or held again because a resubmitted earlier
+quarter changed what its 年累计 figures difference to. Plain supersession of an earlier version by a file of
+this batch is not repeated (the new file's entry says it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from etl.model import Issue
+from etl.store import Outcome
+
+STATUS_ZH = {"accepted": "已入库", "rejected": "退回", "held": "暂缓", "superseded": "已被替换",
+             "duplicate": "重复文件"}
+NEEDS_ATTENTION = ("rejected", "held")  # exit 1; duplicates and in-batch supersessions are fine
+
+
+def issue_entry(issue: Issue) -> dict:
+    return {"sheet": issue.sheet, "row": issue.row, "column": issue.column, "value": issue.value,
+            "rule": issue.rule, "message": issue.message}
+
+
+def entry(o: Outcome) -> dict:
+    return {
+        "path": o.file, "file_name": o.file_name, "status": o.status, "firm_id": o.firm_id, "period": o.period,
+        "version": o.version, "submission_id": o.submission_id, "message": o.message,
+        "earlier": o.previous_status is not None, "previous_status": o.previous_status, "released": o.released,
+        "warnings": [issue_entry(i) for i in o.issues if i.severity == "warning"],
+        "errors": [issue_entry(i) for i in o.issues if i.severity == "error"],
+    }
+
+
+@dataclass
+class Report:
+    outcomes: list[Outcome] = field(default_factory=list)
+    dry_run: bool = False
+    seconds: dict[str, float] = field(default_factory=dict)  # parse, store
+
+    @property
+    def ok(self) -> bool:
+        return not any(o.status in NEEDS_ATTENTION for o in self.outcomes)
+
+    @property
+    def files(self) -> list[Outcome]:
+        """The entries for the files of this batch (not the earlier submissions it re-examined)."""
+        return [o for o in self.outcomes if o.previous_status is None]
+
+    @property
+    def earlier(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.previous_status is not None]
+
+    def counts(self) -> dict[str, int]:
+        """Files of this batch per status (every status present, 0 when none)."""
+        counts = dict.fromkeys(STATUS_ZH, 0)
+        for o in self.files:
+            counts[o.status] += 1
+        return counts
+
+    def entries(self) -> list[dict]:
+        return [entry(o) for o in self.outcomes]
+
+    def write(self, path: Path) -> None:
+        """The JSON report, written atomically (a reader never sees half a report)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "w", encoding="utf-8") as handle:
+            json.dump(self.entries(), handle, ensure_ascii=False, indent=2)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)

@@ -84,8 +84,9 @@ def counts(status: pl.DataFrame) -> dict[str, int]:
 
 
 def problem_files(submissions: pl.DataFrame) -> pl.DataFrame:
-    """Rejected and held files, newest first."""
-    return submissions.filter(pl.col("status").is_in(["rejected", "held"])).sort("received_at", descending=True)
+    """Rejected and held files, newest first (a batch shares one receipt time: then by file name)."""
+    return submissions.filter(pl.col("status").is_in(["rejected", "held"])).sort(
+        ["received_at", "file_name"], descending=[True, False], nulls_last=True)
 
 
 def issues_frame(issues_json: str | None) -> pl.DataFrame:

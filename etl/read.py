@@ -17,8 +17,6 @@ from pathlib import Path, PurePosixPath
 import fastexcel
 import polars as pl
 
-from etl.text import clean
-
 WORKBOOK_EXTS = {".xlsx", ".xlsm", ".xls"}
 BUNDLE_EXT = ".zip"
 ROW = "row"  # the grid column holding the Excel row number (CSV: line number)
@@ -214,14 +212,14 @@ def _read_workbook(data: bytes, ext: str) -> list[RawSheet]:
     try:
         reader = fastexcel.read_excel(data)
         names = reader.sheet_names
-    except Exception as exc:  # noqa: BLE001 — calamine raises several error types for corrupt files
+    except Exception as exc:  # calamine raises several error types for corrupt files
         raise UnreadableFile("工作簿已损坏、不完整或不是 Excel 文件") from exc
     geometry = _xlsx_geometry(data) if ext != ".xls" else {}
     sheets = []
     for name in names:
         try:
             frame = reader.load_sheet(name, header_row=None, dtypes="string").to_polars()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise UnreadableFile(f"工作表“{name}”无法读取") from exc
         # calamine starts a sheet at its first non-empty row and column; Excel's row numbers are what the member
         # sees, so they are restored from the sheet XML.

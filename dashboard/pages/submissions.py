@@ -24,16 +24,19 @@ def markdown_text(text: str) -> str:
 
 ctx = current()
 lang = ctx.lang
-ui.page_title(t("page_submissions"), ctx)
-if ctx.period is None:
+everything = ctx.submissions()
+# With no accepted figures yet the warehouse has no quarter to choose, but rejected files must still show.
+period = ctx.period or everything["period"].drop_nulls().max()
+st.title(f"{t('page_submissions', lang)} · {period}" if period else t("page_submissions", lang))
+if everything.height == 0:
     ui.empty_state("empty_no_data")
     st.stop()
 if ctx.is_range:
-    st.caption(pick({"zh": f"报送情况按季度查看：显示所选区间的最后一季 {ctx.period}。",
-                     "en": f"Submissions are shown per quarter: the last quarter of the range, {ctx.period}."}))
+    st.caption(pick({"zh": f"报送情况按季度查看：显示所选区间的最后一季 {period}。",
+                     "en": f"Submissions are shown per quarter: the last quarter of the range, {period}."}))
 
 registry = ctx.restrict(ctx.firms())
-received = status.for_period(ctx.submissions(), ctx.period)
+received = status.for_period(everything, period) if period else everything
 # Files naming no registry firm stay in view whatever the firm filters: nobody else would see them.
 received = pl.concat([ctx.restrict(received.filter(pl.col("firm_id").is_not_null())),
                       received.filter(pl.col("firm_id").is_null())])
@@ -53,7 +56,7 @@ with ui.slide("summary"):
         st.warning(pick({"zh": "未报送：", "en": "Missing: "}) + "、".join(missing), icon="📭")
 
 with ui.slide("firms"):
-    st.subheader(pick({"zh": f"各公司报送状态（{ctx.period}）", "en": f"Status by firm ({ctx.period})"}))
+    st.subheader(pick({"zh": f"各公司报送状态（{period}）", "en": f"Status by firm ({period})"}))
     st.dataframe(firms.select(
         pl.col("short_name").alias(t("firm", lang)),
         pl.col("firm_type").replace({k: t(k, lang) for k in ("财产险", "人身险")}).alias(t("firm_type", lang)),

@@ -138,9 +138,17 @@ def new_page(browser, blocked: list[str]):  # -> playwright.sync_api.Page
     return page
 
 
-# A chart counts as drawn when plotly has put its SVG in; a map also needs its geo layer.
-_CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
-    .every(c => c.querySelector('.main-svg') !== null)"""
+# A chart counts as drawn when plotly has put its SVG in; a map also needs its geo layer, which plotly draws
+# only after it has loaded the topology (from our own static folder), so a moment after the SVG.
+_CHARTS_DRAWN = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every(c => {
+    if (c.querySelector('.main-svg') === null) return false;
+    const gd = c.querySelector('.js-plotly-plot');
+    const full = (gd && gd._fullLayout) || {};
+    const geos = (full._subplots && full._subplots.geo) || [];
+    const choropleths = ((gd && gd._fullData) || []).filter(t => t.type === 'choropleth').length;
+    return c.querySelectorAll('g.geo').length >= geos.length
+        && (choropleths === 0 || c.querySelector('path.choroplethlocation') !== null);
+})"""
 _NOTHING_STALE = """() => document.querySelector('[data-stale="true"]') === null"""
 # Element code is loaded lazily: until it arrives a widget or chart is drawn as a grey skeleton.
 _NO_SKELETON = """() => document.querySelector(

@@ -149,3 +149,11 @@ def test_bad_metric_parameter_is_answered_with_a_message(app_test, demo_wh):
     assert not at.exception
     assert any("metric" in w.value for w in at.warning)
     assert at.selectbox(key="map_metric").value == RATE
+
+
+def test_presentation_mode_shows_the_map_in_its_own_slide(app_test, demo_wh, latest):
+    at = app_test("map.py", params={"period": latest, "metric": RATE, "present": "1"})
+    _no_error(at)
+    expected = demo_wh.table([RATE], ["province"], Filters(period=latest))
+    assert _shown(at) == {r["province_code"]: r[RATE] for r in expected.iter_rows(named=True)
+                          if r["province_code"] != "000000" and r[RATE] is not None}

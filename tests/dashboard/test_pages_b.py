@@ -4,6 +4,7 @@ whose expected values come from the query layer over the same warehouse the app 
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import UTC, datetime
 
 import polars as pl
@@ -329,3 +330,21 @@ def test_explorer_shows_the_head_of_a_huge_table_and_says_the_download_has_every
     assert f"共 {rows:,} 行" in captions
     assert f"表格显示前 2,000 行；下载文件包含全部 {rows:,} 行。" in captions
     assert frame_of(at, 0).height == 2000
+
+
+def test_submissions_page_lists_rejected_files_even_before_any_figures_were_accepted(app_test, demo_warehouse,
+                                                                                    tmp_path):
+    # The synthetic warehouse without its fact datasets: files were received, no quarter has figures yet.
+    warehouse = tmp_path / "wh"
+    shutil.copytree(demo_warehouse, warehouse, symlinks=True)
+    for dataset in ("complaints", "complaints_by_line", "mediation", "outreach"):
+        shutil.rmtree(warehouse / "current" / dataset)
+    wh = Warehouse(warehouse)
+    assert wh.periods() == []
+    latest = wh.submissions()["period"].max()
+    at = app_test("submissions.py", warehouse=warehouse)
+    no_traceback(at)
+    assert [t.value for t in at.title] == [f"报送情况 · {latest}"]
+    problems = wh.submissions(latest).filter(pl.col("status").is_in(["rejected", "held"]))
+    assert problems.height
+    assert sorted(e.label.split(" · ")[-1] for e in at.expander if " · " in e.label) == sorted(problems["file_name"])

@@ -148,9 +148,12 @@ class Warehouse:
             group = [m for m in metrics if m.dataset == dataset]
             sql, params = self.sql(dataset, group, dims, filters, thresholds)
             frames.append(self._query(sql, params))
+        # A firm's rows carry its firm_type too (the complaint index's peer group): a key like the dims, since it
+        # follows from the firm; joined on, it is not duplicated by the third dataset's join.
+        keys = list(dict.fromkeys([*dims, *(["firm_type"] if "firm_id" in dims else [])]))
         result = frames[0]
         for frame in frames[1:]:
-            result = (result.join(frame, on=dims, how="full", coalesce=True, nulls_equal=True) if dims
+            result = (result.join(frame, on=keys, how="full", coalesce=True, nulls_equal=True) if dims
                       else pl.concat([result, frame], how="horizontal"))
         flags = [f"{m.id}__low_base" for m in metrics if m.low_base]
         n_firms = [c for c in result.columns if c.startswith("__n_firms")]
@@ -276,12 +279,25 @@ SELECT * FROM final"""
         return frame.with_columns([pl.when(n >= MIN_PEERS).then(pl.col(m)).otherwise(None).alias(m)
                                    for m in metric_ids])
 
+    def _by_dataset(self, metrics: list[str] | tuple[str, ...]) -> list[list[str]]:
+        """The metrics (each once, in order) grouped by the dataset they aggregate: a metric's rows are the groups
+        its own dataset has, so tables of several metrics are asked for one dataset at a time."""
+        groups: dict[str, list[str]] = {}
+        for m in dict.fromkeys(metrics):
+            groups.setdefault(self.metric(m).dataset, []).append(m)
+        return list(groups.values())
+
     # ── change over time ────────────────────────────────────────────────────────────────────────────────
     def change(self, metric: str, by: list[str] | tuple[str, ...] = (), filters: Filters | None = None
                ) -> pl.DataFrame:
         """环比 and 同比 for `metric` at the grain `by`: value, prev_quarter, qoq_abs, qoq_pct, prev_year, yoy_abs,
         yoy_pct; no value where the base is missing or zero. With `period` in `by`, every quarter of the range;
         otherwise the last quarter of the filters."""
+        return self.changes([metric], by, filters)[metric]
+
+    def changes(self, metrics: list[str] | tuple[str, ...], by: list[str] | tuple[str, ...] = (),
+                filters: Filters | None = None) -> dict[str, pl.DataFrame]:
+        """`change()` of several metrics from one table query per dataset: metric id → its frame."""
         filters = filters or Filters()
         by = [d for d in by if d != "year"]
         rows_per_period = "period" in by
@@ -291,32 +307,40 @@ SELECT * FROM final"""
         dims = [c for d in plain for c in DIMS[d]]
         columns = [*dims, *(["period"] if rows_per_period else []), "value", "prev_quarter", "qoq_abs", "qoq_pct",
                    "prev_year", "yoy_abs", "yoy_pct"]
+        metrics = list(dict.fromkeys(metrics))
         if end is None:
             schema = {c: pl.Utf8 if c in dims or c == "period" else pl.Float64 for c in columns}
             rows = [dict.fromkeys(columns)] if not dims and not rows_per_period else []
-            return pl.DataFrame(rows, schema=schema)
+            return {m: pl.DataFrame(rows, schema=schema) for m in metrics}
         start = (filters.period_from or end) if rows_per_period else end
         window = replace(filters, period=None, period_from=shift(start, -4), period_to=end)
-        t = self.table([metric], [*plain, "period"], window).with_columns(
-            (pl.col("period").str.slice(0, 4).cast(pl.Int64) * 4 + pl.col("period").str.slice(5, 1).cast(pl.Int64))
-            .alias("__i")).rename({metric: "value"})
-        base = t.select([*dims, "__i", "value"])
-        out = t.join(base.with_columns(pl.col("__i") + 1).rename({"value": "prev_quarter"}), on=[*dims, "__i"],
-                     how="left", nulls_equal=True)
-        out = out.join(base.with_columns(pl.col("__i") + 4).rename({"value": "prev_year"}), on=[*dims, "__i"],
-                       how="left", nulls_equal=True)
-        out = out.filter(pl.col("period").is_between(pl.lit(start), pl.lit(end)))
-        out = out.with_columns(
-            (pl.col("value") - pl.col("prev_quarter")).alias("qoq_abs"),
-            pl.when(pl.col("prev_quarter") != 0).then((pl.col("value") - pl.col("prev_quarter"))
-                                                      / pl.col("prev_quarter").abs()).alias("qoq_pct"),
-            (pl.col("value") - pl.col("prev_year")).alias("yoy_abs"),
-            pl.when(pl.col("prev_year") != 0).then((pl.col("value") - pl.col("prev_year"))
-                                                   / pl.col("prev_year").abs()).alias("yoy_pct"),
-        ).with_columns(pl.col("value", "prev_quarter", "prev_year", "qoq_abs", "yoy_abs").cast(pl.Float64))
-        out = out.select(columns).sort([*dims, *(["period"] if rows_per_period else [])], nulls_last=True)
-        if not dims and not rows_per_period and out.height == 0:
-            out = pl.DataFrame([{c: None for c in columns}], schema={c: pl.Float64 for c in columns})
+        tables = {}
+        for group in self._by_dataset(metrics):
+            t = self.table(group, [*plain, "period"], window).with_columns(
+                (pl.col("period").str.slice(0, 4).cast(pl.Int64) * 4
+                 + pl.col("period").str.slice(5, 1).cast(pl.Int64)).alias("__i"))
+            tables |= dict.fromkeys(group, t)
+        out = {}
+        for metric in metrics:
+            rows = tables[metric].select([*dims, "period", "__i", pl.col(metric).alias("value")])
+            base = rows.select([*dims, "__i", "value"])
+            one = rows.join(base.with_columns(pl.col("__i") + 1).rename({"value": "prev_quarter"}),
+                            on=[*dims, "__i"], how="left", nulls_equal=True)
+            one = one.join(base.with_columns(pl.col("__i") + 4).rename({"value": "prev_year"}), on=[*dims, "__i"],
+                           how="left", nulls_equal=True)
+            one = one.filter(pl.col("period").is_between(pl.lit(start), pl.lit(end)))
+            one = one.with_columns(
+                (pl.col("value") - pl.col("prev_quarter")).alias("qoq_abs"),
+                pl.when(pl.col("prev_quarter") != 0).then((pl.col("value") - pl.col("prev_quarter"))
+                                                          / pl.col("prev_quarter").abs()).alias("qoq_pct"),
+                (pl.col("value") - pl.col("prev_year")).alias("yoy_abs"),
+                pl.when(pl.col("prev_year") != 0).then((pl.col("value") - pl.col("prev_year"))
+                                                       / pl.col("prev_year").abs()).alias("yoy_pct"),
+            ).with_columns(pl.col("value", "prev_quarter", "prev_year", "qoq_abs", "yoy_abs").cast(pl.Float64))
+            one = one.select(columns).sort([*dims, *(["period"] if rows_per_period else [])], nulls_last=True)
+            if not dims and not rows_per_period and one.height == 0:
+                one = pl.DataFrame([{c: None for c in columns}], schema={c: pl.Float64 for c in columns})
+            out[metric] = one
         return out
 
     # ── peers ───────────────────────────────────────────────────────────────────────────────────────────
@@ -326,30 +350,45 @@ SELECT * FROM final"""
         unrounded value), percentile (share of the group at or below the firm's value), the group's P25 / median /
         P75, n_firms, complaint_index, low_base, direction; aggregates suppressed under a member's scope when the
         group has fewer than 5 firms."""
-        m = self.metric(metric)
+        return self.peer_groups([metric], firm_type, period, period, low_base).drop("metric", "period")
+
+    def peer_groups(self, metrics: list[str] | tuple[str, ...], firm_type: str, period_from: str, period_to: str,
+                    low_base: dict | bool | None = None) -> pl.DataFrame:
+        """`peers()` for several metrics and every quarter from period_from to period_to at once, long: one row
+        per metric × period × firm, with the columns `metric` and `period` in front. A table query or two per
+        dataset however many metrics and quarters (the peer page shows every rate, and a firm's rank over time)."""
         thresholds = {**self.thresholds, **low_base} if isinstance(low_base, dict) else self.thresholds
-        wanted = list(dict.fromkeys([metric, "complaint_index"]))
-        t = self._table(wanted, ["firm"], Filters(period=period, firm_type=firm_type), thresholds)
-        flag = f"{metric}__low_base"
-        t = t.with_columns(pl.col(flag) if flag in t.columns else pl.lit(False).alias(flag)).rename(
-            {metric: "value", flag: "low_base"})
-        if metric == "complaint_index":
-            t = t.with_columns(pl.col("value").alias("complaint_index"))
-        values = t["value"].drop_nulls()
-        n = values.len()
-        descending = m.direction != "lower"
-        suppressed = self.scope.firm_id is not None and n < MIN_PEERS
-        q = (lambda p: None if n == 0 or suppressed else values.quantile(p, "linear"))
-        t = t.with_columns(
-            pl.col("value").rank("min", descending=descending).cast(pl.Int64).alias("rank"),
-            pl.col("value").map_elements(lambda v: (values <= v).sum() / n, return_dtype=pl.Float64)
-            .alias("percentile"),
-            pl.lit(q(0.25), pl.Float64).alias("p25"), pl.lit(q(0.5), pl.Float64).alias("median"),
-            pl.lit(q(0.75), pl.Float64).alias("p75"), pl.lit(n, pl.Int64).alias("n_firms"),
-            pl.lit(m.direction, pl.Utf8).alias("direction"), pl.lit(suppressed).alias("suppressed"))
-        return t.select("firm_id", "firm_name", "value", "rank", "percentile", "p25", "median", "p75", "n_firms",
-                        "complaint_index", "low_base", "direction", "suppressed").sort("rank", "firm_id",
-                                                                                       nulls_last=True)
+        window = Filters(period_from=period_from, period_to=period_to, firm_type=firm_type)
+        tables = {}
+        for group in self._by_dataset(metrics):
+            t = self._table(list(dict.fromkeys([*group, "complaint_index"])), ["firm", "period"], window, thresholds)
+            tables |= dict.fromkeys(group, t)
+        value = pl.col("value")
+        n = value.count().over("period")  # the firms of the group that have a value
+        suppressed = n < MIN_PEERS if self.scope.firm_id is not None else pl.lit(False)
+
+        def spread(q: float) -> pl.Expr:
+            return pl.when((n > 0) & ~suppressed).then(value.quantile(q, "linear").over("period"))
+
+        frames = []
+        for m in (self.metric(i) for i in dict.fromkeys(metrics)):
+            flag = f"{m.id}__low_base"
+            t = tables[m.id]
+            frames.append(t.select(
+                pl.lit(m.id, pl.Utf8).alias("metric"), "period", "firm_id", "firm_name",
+                pl.col(m.id).alias("value"), pl.col("complaint_index"),
+                (pl.col(flag) if flag in t.columns else pl.lit(False)).alias("low_base"),
+            ).with_columns(
+                value.rank("min", descending=m.direction != "lower").over("period").cast(pl.Int64).alias("rank"),
+                # rank "max" ascending = how many of the group have a value at or below this one
+                (value.rank("max").over("period") / n).cast(pl.Float64).alias("percentile"),
+                spread(0.25).cast(pl.Float64).alias("p25"), spread(0.5).cast(pl.Float64).alias("median"),
+                spread(0.75).cast(pl.Float64).alias("p75"), n.cast(pl.Int64).alias("n_firms"),
+                pl.lit(m.direction, pl.Utf8).alias("direction"), suppressed.alias("suppressed"),
+            ).sort("period", "rank", "firm_id", nulls_last=True))
+        columns = ["metric", "period", "firm_id", "firm_name", "value", "rank", "percentile", "p25", "median", "p75",
+                   "n_firms", "complaint_index", "low_base", "direction", "suppressed"]
+        return pl.concat([f.select(columns) for f in frames], how="vertical_relaxed")  # counts and rates
 
     # ── anomalies ───────────────────────────────────────────────────────────────────────────────────────
     def anomalies(self, period: str | None = None) -> pl.DataFrame:

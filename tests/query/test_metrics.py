@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
 from query import Filters, QueryError, Scope, Warehouse
 from tests.query import handmade
@@ -63,6 +65,15 @@ def test_association_total_and_firm_type(wh):
     assert t["complaints_per_100m_premium"][0] == pytest.approx(80 / 3.5)
     by_type = wh.table(["complaints_total"], ["firm_type"], Filters(period="2025Q1"))
     assert by_type.rows() == [("财产险", 90)]
+
+
+def test_a_table_by_firm_over_all_four_datasets_joins_each_firm_once(wh):
+    t = wh.table(["complaints_total", "complaints", "mediation_success_rate", "outreach_reach"], ["firm"],
+                 Filters(period="2025Q1"))
+    assert t.columns == ["firm_id", "firm_name", "complaints_total", "complaints", "mediation_success_rate",
+                         "outreach_reach", "mediation_success_rate__low_base"]
+    assert t.select("firm_id", "complaints_total", "complaints", "mediation_success_rate", "outreach_reach").rows() \
+        == [("A", 30, 30, 0.75, 3700), ("B", 30, 30, None, None), ("D", 30, None, None, None)]
 
 
 def test_mediation_rates(wh):
@@ -151,6 +162,16 @@ def test_change_qoq_across_a_year_and_yoy(wh):
     assert rows["period"].to_list() == ["2025Q1", "2025Q4"]
 
 
+def test_changes_of_several_metrics_keep_each_to_its_own_datasets_rows(wh):
+    both = wh.changes(["complaints_total", "mediation_success_rate"], ["firm"], Filters(period="2025Q1"))
+    assert both["complaints_total"]["firm_id"].to_list() == ["A", "B", "D"]
+    assert both["complaints_total"].row(0, named=True)["prev_quarter"] == 70  # A: 2024Q4
+    assert both["mediation_success_rate"]["firm_id"].to_list() == ["A", "B"]  # only A and B mediate
+    assert both["mediation_success_rate"]["value"].to_list() == [0.75, None]
+    for metric, frame in both.items():
+        assert_frame_equal(frame, wh.change(metric, ["firm"], Filters(period="2025Q1")))
+
+
 def test_peers_ranks_ties_percentiles_and_quartiles(wh):
     p = wh.peers("complaints_per_100m_premium", "2025Q1", "财产险")
     assert p["firm_id"].to_list() == ["A", "B", "D"]
@@ -162,6 +183,21 @@ def test_peers_ranks_ties_percentiles_and_quartiles(wh):
     assert p["complaint_index"].to_list() == pytest.approx([0.5555555, 1.6666666, 1.6666666])
     success = wh.peers("mediation_success_rate", "2025Q1", "财产险")
     assert success["rank"].to_list()[0] == 1 and success["direction"][0] == "higher"
+
+
+def test_peer_groups_rank_each_quarter_on_its_own_in_one_call(wh):
+    rate, success = "complaints_per_100m_premium", "mediation_success_rate"
+    groups = wh.peer_groups([rate, success], "财产险", "2024Q4", "2025Q1")
+    q4 = groups.filter((pl.col("metric") == rate) & (pl.col("period") == "2024Q4"))
+    # 2024Q4: A 70 complaints over 3 亿元 of premium; B has no premium, so no value and no rank
+    assert q4["firm_id"].to_list() == ["A", "B"]
+    assert q4["value"][0] == pytest.approx(70 / 3) and q4["value"][1] is None
+    assert q4["rank"].to_list() == [1, None] and q4["percentile"].to_list() == [1.0, None]
+    assert q4["median"][0] == pytest.approx(70 / 3) and q4["n_firms"].to_list() == [1, 1]
+    for metric in (rate, success):  # 2025Q1 is what peers() gives for that quarter alone
+        alone = wh.peers(metric, "2025Q1", "财产险")
+        together = groups.filter((pl.col("metric") == metric) & (pl.col("period") == "2025Q1"))
+        assert_frame_equal(together.drop("metric", "period"), alone)
 
 
 def test_member_scope_pseudonymises_peers_and_suppresses_small_groups(wh):

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from dashboard import warm
 from xiaobao.settings import ROOT, registry_path, warehouse_dir
 
 APP = ROOT / "dashboard" / "app.py"
 
 
-def streamlit_command(host: str, port: int) -> list[str]:
-    """The `streamlit run` command line (the streamlit next to this Python: the project's venv)."""
-    streamlit = Path(sys.executable).with_name("streamlit")
-    return [str(streamlit), "run", str(APP), "--server.address", host, "--server.port", str(port),
-            "--server.headless", "true"]
+def streamlit_args(host: str, port: int) -> list[str]:
+    """The `streamlit run` arguments for the app on host:port."""
+    return ["run", str(APP), "--server.address", host, "--server.port", str(port), "--server.headless", "true"]
 
 
 def serve(
@@ -35,16 +33,19 @@ def serve(
 
         xiaobao serve --host 127.0.0.1 --port 8501 --warehouse data/parquet
     """
-    env = dict(os.environ)
     # Absolute paths, resolved against the caller's directory: streamlit runs from the repository root
     # (where .streamlit/config.toml is).
-    env["XIAOBAO_WAREHOUSE"] = str(warehouse_dir(warehouse).resolve())
-    env["XIAOBAO_REGISTRY"] = str(registry_path(registry).resolve())
-    command = streamlit_command(host, port)
+    os.environ["XIAOBAO_WAREHOUSE"] = str(warehouse_dir(warehouse).resolve())
+    os.environ["XIAOBAO_REGISTRY"] = str(registry_path(registry).resolve())
     typer.echo(f"消保分析看板：http://{host}:{port}  （Ctrl+C 停止）")
     os.chdir(ROOT)
-    # exec: the server keeps this process id, so whoever started `xiaobao serve` can stop it by PID.
-    os.execve(command[0], command, env)
+    # In this process (not a child): the server keeps this process id, so whoever started `xiaobao serve`
+    # can stop it by PID, and it shares the warm-up's caches.
+    import pandas  # noqa: F401  (before the warm-up thread: see dashboard.warm.start)
+    from streamlit.web import cli as streamlit_cli
+
+    warm.start(warehouse_dir())  # imports and the warehouse load overlap the server start and the browser's
+    streamlit_cli.main(args=streamlit_args(host, port), prog_name="streamlit")
 
 
 def register(app: typer.Typer) -> None:

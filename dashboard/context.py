@@ -94,12 +94,21 @@ class PageContext:
                filters: Filters | None = None) -> pl.DataFrame:
         return data.change(self.wh, metric, by, filters or self.at())
 
+    def changes(self, metrics: list[str] | tuple[str, ...], by: list[str] | tuple[str, ...],
+                filters: Filters | None = None) -> dict[str, pl.DataFrame]:
+        return data.changes(self.wh, metrics, by, filters or self.at())
+
     def peers(self, metric: str, period: str | None = None, firm_type: str | None = None,
               low_base: bool | None = None) -> pl.DataFrame:
         firm_type = firm_type or self.filters.firm_type
         if firm_type is None:
             raise ValueError("peers() needs a firm type: peer groups are same type and period")
         return data.peers(self.wh, metric, period or self.period, firm_type, low_base)
+
+    def peer_groups(self, metrics: list[str] | tuple[str, ...], firm_type: str, period_from: str | None = None,
+                    period_to: str | None = None) -> pl.DataFrame:
+        """Peers for several metrics and quarters at once (default: the chosen quarter), long by metric, period."""
+        return data.peer_groups(self.wh, metrics, firm_type, period_from or self.period, period_to or self.period)
 
     def anomalies(self, period: str | None = None) -> pl.DataFrame:
         return data.anomalies(self.wh, period or self.period)

@@ -56,9 +56,21 @@ def _change(key: tuple, metric: str, by: tuple[str, ...], filters_key: str,
 
 
 @st.cache_data(max_entries=RESULTS, show_spinner=False)
+def _changes(key: tuple, metrics: tuple[str, ...], by: tuple[str, ...], filters_key: str,
+             _wh: Warehouse, _filters: Filters) -> dict[str, pl.DataFrame]:
+    return _wh.changes(list(metrics), list(by), _filters)
+
+
+@st.cache_data(max_entries=RESULTS, show_spinner=False)
 def _peers(key: tuple, metric: str, period: str, firm_type: str, low_base: bool | None,
            _wh: Warehouse) -> pl.DataFrame:
     return _wh.peers(metric, period, firm_type, low_base=low_base)
+
+
+@st.cache_data(max_entries=RESULTS, show_spinner=False)
+def _peer_groups(key: tuple, metrics: tuple[str, ...], firm_type: str, period_from: str, period_to: str,
+                 _wh: Warehouse) -> pl.DataFrame:
+    return _wh.peer_groups(list(metrics), firm_type, period_from, period_to)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -87,9 +99,19 @@ def change(wh: Warehouse, metric: str, by: list[str] | tuple[str, ...], filters:
     return _change(_key(wh), metric, tuple(by), repr(filters), wh, filters)
 
 
+def changes(wh: Warehouse, metrics: list[str] | tuple[str, ...], by: list[str] | tuple[str, ...],
+            filters: Filters) -> dict[str, pl.DataFrame]:
+    return _changes(_key(wh), tuple(metrics), tuple(by), repr(filters), wh, filters)
+
+
 def peers(wh: Warehouse, metric: str, period: str, firm_type: str,
           low_base: bool | None = None) -> pl.DataFrame:
     return _peers(_key(wh), metric, period, firm_type, low_base, wh)
+
+
+def peer_groups(wh: Warehouse, metrics: list[str] | tuple[str, ...], firm_type: str, period_from: str,
+                period_to: str) -> pl.DataFrame:
+    return _peer_groups(_key(wh), tuple(metrics), firm_type, period_from, period_to, wh)
 
 
 def anomalies(wh: Warehouse, period: str | None = None) -> pl.DataFrame:

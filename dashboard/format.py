@@ -6,6 +6,7 @@ Pure functions; no value (None, NaN, ±inf) always reads "—", never 0.
 from __future__ import annotations
 
 import math
+from decimal import ROUND_HALF_UP, Decimal
 from typing import NamedTuple
 
 NO_VALUE = "—"
@@ -19,7 +20,8 @@ class _Step(NamedTuple):
     grouped: bool      # thousands separators
 
 
-# zh: 9876 · 1.23万 · 4.56亿 · 5.1万亿 (a Chinese reader counts in 万 and 亿, never in thousands or millions).
+# zh: 9876 · 1.23万 · 1975万 · 4.56亿 · 5.1万亿 (a Chinese reader counts in 万 and 亿, never in thousands or
+# millions; past 万 at most four significant figures, as on a printed notice).
 ZH_STEPS = (_Step(0, 1, "", None, False), _Step(1e4, 1e4, "万", None, False), _Step(1e8, 1e8, "亿", None, False),
             _Step(1e12, 1e12, "万亿", None, False))
 # en: 9,876.5 · 12,345 · 1.2M · 4.6bn.
@@ -46,7 +48,11 @@ def _scaled(a: float, steps: tuple[_Step, ...], digits: int) -> str:
     while True:
         step = steps[i]
         decimals = digits if step.decimals is None else step.decimals
-        text = f"{a / step.divisor:{',' if step.grouped else ''}.{decimals}f}"
+        if step.suffix and step.decimals is None:  # 1.23万 · 12.35万 · 123.5万 · 1975万: four figures fit a tile
+            decimals = min(decimals, max(0, 3 - math.floor(math.log10(a / step.divisor))))
+        # 四舍五入, as a person rounds (float formatting would round 1234.5 to even: 1234).
+        rounded = Decimal(repr(a / step.divisor)).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP)
+        text = f"{rounded:{',' if step.grouped else ''}.{decimals}f}"
         # Rounding may carry into the next unit: 99,999,999 is 1亿, not 10000万.
         if i + 1 < len(steps) and float(text.replace(",", "")) * step.divisor >= steps[i + 1].threshold:
             i += 1

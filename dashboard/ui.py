@@ -25,6 +25,12 @@ log = logging.getLogger("xiaobao.dashboard")
 
 # Offline: Plotly geo would fetch world_110m.json from a CDN; MAP serves a stub under dashboard/static/.
 PLOTLY_CONFIG = {"topojsonURL": "/app/static/topojson/", "displaylogo": False, "responsive": True}
+# Bars in a by-firm ranking chart: the highest and lowest 15; the table beside it (or the explorer) has all.
+FIRM_BARS = 30
+# Firms in a by-firm mix (stacked bars): the largest, as a bar per firm of 250 is neither legible nor quick.
+FIRM_MIX = 20
+# The province boundaries, fetched once by the browser from the same static folder (dashboard/static/).
+MAP_GEOJSON_URL = "/app/static/china_provinces.geojson"
 LOW_BASE_SUFFIX = "__low_base"
 # Dimension columns shown in tables (ids stay in exports; people read names).
 DIM_LABELS = {"firm_name": "firm", "region_name": "region", "province_name": "province",
@@ -124,10 +130,11 @@ def headlines(metric_ids: Sequence[str], ctx: PageContext | None = None, per_row
         st.caption(pick({"zh": f"以下指标为区间最后一个季度（{ctx.period}）的数值及其环比、同比。",
                          "en": f"Figures below are for the range's last quarter ({ctx.period}), with QoQ and YoY."},
                         ctx.lang))
+    changes = ctx.changes(shown, by=[], filters=ctx.at())
     for start in range(0, len(shown), per_row):
         for column, metric in zip(st.columns(per_row), shown[start:start + per_row], strict=False):
             with column:
-                headline(metric, ctx.change(metric, by=[], filters=ctx.at()), ctx)
+                headline(metric, changes[metric], ctx)
 
 
 def display_frame(frame: pl.DataFrame, metric_ids: Sequence[str], ctx: PageContext | None = None) -> pl.DataFrame:
@@ -219,6 +226,18 @@ def is_empty(frame: pl.DataFrame, metric_ids: Sequence[str] = ()) -> bool:
     if frame.height == 0:
         return True
     return bool(metric_ids) and all(frame[m].null_count() == frame.height for m in metric_ids)
+
+
+def largest(frame: pl.DataFrame, size: str, ctx: PageContext | None = None, n: int = FIRM_MIX) -> pl.DataFrame:
+    """The `n` firms with the largest `size` (a measure of the query layer's table), saying so in a caption
+    when others were left out. Selection only: the figures are the query layer's."""
+    if frame.height <= n:
+        return frame
+    ctx = ctx or _ctx()
+    st.caption(pick({"zh": f"显示{ctx.metric_name(size)}最多的 {n} 家公司；在侧栏选择公司可查看其他公司。",
+                     "en": f"The {n} firms with the most {ctx.metric_name(size)}; choose firms in the sidebar "
+                           f"to see others."}, ctx.lang))
+    return frame.sort(size, descending=True, nulls_last=True).head(n)
 
 
 def download_buttons(frame: pl.DataFrame, filters: Any, metric_ids: Sequence[str], by: Sequence[str],

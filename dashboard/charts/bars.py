@@ -33,13 +33,19 @@ def _value_axis(fig: go.Figure, values: list[float], unit: str | None, room: flo
 
 def ranked_bars(frame: pl.DataFrame, label: str, metric: str, *, title: str, unit: str, lang: str = "zh",
                 direction: str | None = None, reference: float | None = None, reference_label: str = "",
-                low_base: str | None = None, low_base_label: str = "⚠ 低基数") -> go.Figure:
+                low_base: str | None = None, low_base_label: str = "⚠ 低基数", most: int | None = None
+                ) -> go.Figure:
     """Horizontal bars of `metric` per `label`, largest first; rows without a value are left out.
 
     With a `reference` (peer median) a dashed line marks it and each bar is coloured by which side of it
     the value lies, read through the metric's `direction`. Low-base bars are hatched amber and labelled.
+    With `most`, a longer list keeps its highest and lowest most/2 bars, and an empty row between them says
+    how many were left out (a bar per firm of 125 is neither legible on a projector nor quick to draw).
     """
     rows = frame.filter(pl.col(metric).is_not_null()).sort(metric, descending=True)
+    left_out = rows.height - most if most is not None and rows.height > most else 0
+    if left_out:
+        rows = pl.concat([rows.head(most - most // 2), rows.tail(most // 2)])
     values = rows[metric].to_list()
     flags = rows[low_base].fill_null(False).to_list() if low_base else [False] * rows.height
     colours = [theme.NEUTRAL if reference is None else theme.direction_colour(direction, v - reference)
@@ -49,8 +55,14 @@ def ranked_bars(frame: pl.DataFrame, label: str, metric: str, *, title: str, uni
              for v, f in zip(values, flags, strict=True)]
     hovers = [value_text(v, unit, lang) + (f" {low_base_label}" if f else "")
               for v, f in zip(values, flags, strict=True)]
+    labels = [str(v) for v in rows[label].to_list()]
+    if left_out:
+        gap = f"⋯ 中间 {left_out} 项未显示 ⋯" if lang == "zh" else f"⋯ {left_out} in between not shown ⋯"
+        bars = list(zip(labels, values, colours, flags, texts, hovers, strict=True))
+        bars.insert(most - most // 2, (gap, None, theme.NEUTRAL, False, "", ""))
+        labels, values, colours, flags, texts, hovers = (list(c) for c in zip(*bars, strict=True))
     fig = go.Figure(go.Bar(
-        x=values, y=[str(v) for v in rows[label].to_list()], orientation="h", text=texts, hovertext=hovers,
+        x=values, y=labels, orientation="h", text=texts, hovertext=hovers,
         textposition="outside", cliponaxis=False, hovertemplate="%{y}: %{hovertext}<extra></extra>",
         marker={"color": colours, "pattern": {"shape": ["/" if f else "" for f in flags],
                                              "fgcolor": theme.LOW_BASE}},
@@ -61,7 +73,7 @@ def ranked_bars(frame: pl.DataFrame, label: str, metric: str, *, title: str, uni
                       annotation_text=f"{reference_label} {value_text(reference, unit, lang)}".strip(),
                       annotation_position="top")
     fig.update_layout(template=theme.TEMPLATE, title={"text": title_with_unit(title, unit, lang)},
-                      showlegend=False, height=_height(rows.height),
+                      showlegend=False, height=_height(len(labels)),
                       margin={"t": 96} if reference is not None else None)   # room for the median's label
     fig.update_yaxes(autorange="reversed", title=None)
     _value_axis(fig, values + ([reference] if reference is not None else []), unit,

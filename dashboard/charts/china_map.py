@@ -94,8 +94,12 @@ def colourbar_ticks(lo: float, hi: float, unit: str | None, lang: str = "zh",
 def choropleth(frame: pl.DataFrame, *, value_col: str, code_col: str = "province_code",
                name_col: str = "province_name", title: str = "", unit: str | None = None, lang: str = "zh",
                colour_scale: tuple[str, ...] = theme.SEQUENTIAL, low_base_col: str | None = None,
-               names: Mapping[str, str] | None = None) -> go.Figure:
+               names: Mapping[str, str] | None = None, geojson_url: str | None = None) -> go.Figure:
     """`frame` has one row per province (code as in regions.csv); null values are shown grey as 无数据.
+
+    `geojson_url`: where the browser fetches the boundaries (once; plotly.js keeps them) instead of each of the
+    four choropleth traces carrying ~220 KiB of GeoJSON through every rerun. None embeds them: a figure
+    that stands alone (an image export, a test).
 
     Rows whose code is not a province on the map (000000 总公司/全国) are ignored: the page shows them apart.
     `names` (code → name) names the provinces that have no row in `frame` (e.g. English names from regions);
@@ -122,15 +126,16 @@ def choropleth(frame: pl.DataFrame, *, value_col: str, code_col: str = "province
     zs = [values[c][value_col] for c in with_value]
     tickvals, ticktext = colourbar_ticks(min(zs), max(zs), unit, lang) if zs else ([], [])
     border = {"line": {"color": "#ffffff", "width": 0.6}}
+    boundaries = geojson_url or geojson
     fig = go.Figure()
     for geo in ("geo", "geo2"):
         fig.add_trace(go.Choropleth(  # every province, grey: the base that keeps the territory whole
-            geojson=geojson, featureidkey="properties.adcode", locations=codes, z=[0] * len(codes),
+            geojson=boundaries, featureidkey="properties.adcode", locations=codes, z=[0] * len(codes),
             colorscale=[[0, NO_DATA_GREY], [1, NO_DATA_GREY]], showscale=False, geo=geo, marker=border,
             text=[label(c) for c in codes], hovertemplate="%{text}<extra></extra>", name=no_value))
         if with_value:
             fig.add_trace(go.Choropleth(
-                geojson=geojson, featureidkey="properties.adcode", locations=with_value, z=zs, geo=geo,
+                geojson=boundaries, featureidkey="properties.adcode", locations=with_value, z=zs, geo=geo,
                 showscale=geo == "geo", marker=border, name=title,
                 colorscale=[[i / (len(colour_scale) - 1), c] for i, c in enumerate(colour_scale)],
                 text=[label(c) for c in with_value], hovertemplate="%{text}<extra></extra>",

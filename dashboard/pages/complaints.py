@@ -33,7 +33,11 @@ with ui.slide("firms"):
     st.subheader(pick({"zh": f"各公司{name}与同业中位数（{ctx.period}）",
                        "en": f"{name} by firm against the peer median ({ctx.period})"}))
     types = [ctx.filters.firm_type] if ctx.filters.firm_type else ["财产险", "人身险"]
-    for tab, firm_type in zip(st.tabs([t(x) for x in types]), types, strict=True):
+    # Lazy tabs: only the open one is drawn (each holds a bar and a row per firm of its type).
+    tabs = st.tabs([t(x) for x in types], key="complaints_type_tab", on_change="rerun")
+    for tab, firm_type in zip(tabs, types, strict=True):
+        if not tab.open:
+            continue
         with tab:
             peers = ctx.peers(metric, ctx.period, firm_type)
             if ctx.filters.firms:
@@ -45,7 +49,8 @@ with ui.slide("firms"):
             ui.chart(ranked_bars(peers, "firm_name", "value", title=name, unit=unit, lang=ctx.lang,
                                  direction=direction, reference=median[0] if median.len() else None,
                                  reference_label=t("peer_median"), low_base="low_base",
-                                 low_base_label=t("low_base")), key=f"complaints_peers_{firm_type}")
+                                 low_base_label=t("low_base"), most=ui.FIRM_BARS),
+                     key=f"complaints_peers_{firm_type}")
             ui.peer_table(peers, metric, ctx)
     st.caption(pick({"zh": "同业组 = 同类型、同季度的全部会员公司（全国口径，不受地区筛选影响）。",
                      "en": "Peer group = all members of the same type in the same quarter (nationwide; "
@@ -66,11 +71,11 @@ with ui.slide("causes"):
     left, right = ui.pair(ctx)
     with left:
         causes = [c for c in CAUSES if ctx.has_metric(c)]
-        by_firm = ctx.table(causes, by=["firm"]) if causes else pl.DataFrame()
+        by_firm = ctx.table([*causes, "complaints_total"], by=["firm"]) if causes else pl.DataFrame()
         if not causes or ui.is_empty(by_firm, causes):
             ui.empty_state("empty_filters")
         else:
-            ui.chart(mix_bars(by_firm, "firm_name", {c: ctx.metric_name(c) for c in causes},
+            ui.chart(mix_bars(ui.largest(by_firm, "complaints_total", ctx), "firm_name", {c: ctx.metric_name(c) for c in causes},
                               title=pick({"zh": "投诉原因构成", "en": "Mix of causes"}),
                               unit=ctx.metric_unit(causes[0]), lang=ctx.lang), key="complaints_causes")
             ui.metric_help(causes, ctx)

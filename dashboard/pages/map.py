@@ -74,7 +74,8 @@ region_names = dict(zip(regions["region_code"], regions["region_name" if ctx.lan
 with ui.slide("map"):
     fig = choropleth(ctx.localise(provinces), value_col=metric, unit=unit, lang=ctx.lang,
                      title=f"{name}（{when}）" if ctx.lang == "zh" else f"{name} ({when})",
-                     low_base_col=flag if flag in frame.columns else None, names=region_names)
+                     low_base_col=flag if flag in frame.columns else None, names=region_names,
+                     geojson_url=ui.MAP_GEOJSON_URL)
     event = st.plotly_chart(fig, key="map_chart", on_select="rerun", selection_mode="points",
                             config=ui.PLOTLY_CONFIG, width="stretch", theme=None)
     points = event.selection.points if event and event.selection else []

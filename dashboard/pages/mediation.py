@@ -45,7 +45,8 @@ with ui.slide("by"):
                 ui.empty_state("empty_filters")
                 continue
             ui.chart(ranked_bars(frame, label, metric, title=name, unit=unit, lang=ctx.lang,
-                                 low_base=flag if flag in frame.columns else None, low_base_label=t("low_base")),
+                                 low_base=flag if flag in frame.columns else None, low_base_label=t("low_base"),
+                                 most=ui.FIRM_BARS if by == "firm" else None),
                      key=f"mediation_{by}")
 
 with ui.slide("table"):

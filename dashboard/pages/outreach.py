@@ -37,13 +37,14 @@ def region_bars(metric: str, key: str) -> None:
     ui.metric_help(metric, ctx)
 
 
-def mix(ids: tuple[str, ...], by: str, label: str, title: str, key: str) -> None:
+def mix(ids: tuple[str, ...], size: str, title: str, key: str) -> None:
+    """Stacked bars by firm of `ids`, for the firms with the largest `size`."""
     present = [m for m in ids if ctx.has_metric(m)]
-    frame = ctx.table(present, by=[by]) if present else pl.DataFrame()
+    frame = ctx.table([*present, size], by=["firm"]) if present else pl.DataFrame()
     if not present or ui.is_empty(frame, present):
         ui.empty_state("empty_filters")
         return
-    ui.chart(mix_bars(frame, label, {m: ctx.metric_name(m) for m in present}, title=title,
+    ui.chart(mix_bars(ui.largest(frame, size, ctx), "firm_name", {m: ctx.metric_name(m) for m in present}, title=title,
                       unit=ctx.metric_unit(present[0]), lang=ctx.lang), key=key)
     ui.metric_help(present, ctx)
 
@@ -63,14 +64,14 @@ with ui.slide("groups"):
     st.subheader(pick({"zh": "重点人群：一老一少一新与残障人士", "en": "Key groups: elderly, youth, new citizens, disabled"}))
     left, right = ui.pair(ctx)
     with left:
-        mix(GROUPS, "firm", "firm_name", pick({"zh": "各公司重点人群构成", "en": "Key-group mix by firm"}),
+        mix(GROUPS, "reach_offline", pick({"zh": "各公司重点人群构成", "en": "Key-group mix by firm"}),
             "outreach_groups")
     with right:
         region_bars("key_group_share", "outreach_key_group_region")
 
 with ui.slide("venues"):
     st.subheader(pick({"zh": "“五进入”活动构成", "en": "Where events were held (the five settings)"}))
-    mix(VENUES, "firm", "firm_name", pick({"zh": "各公司五进入场次构成", "en": "Event settings by firm"}),
+    mix(VENUES, "events", pick({"zh": "各公司五进入场次构成", "en": "Event settings by firm"}),
         "outreach_venues")
 
 with ui.slide("coverage"):
@@ -93,5 +94,6 @@ with ui.slide("coverage"):
                 ui.empty_state("empty_filters")
                 continue
             ui.chart(ranked_bars(frame, "firm_name", metric, title=ctx.metric_name(metric),
-                                 unit=ctx.metric_unit(metric), lang=ctx.lang), key=f"outreach_{metric}")
+                                 unit=ctx.metric_unit(metric), lang=ctx.lang, most=ui.FIRM_BARS),
+                     key=f"outreach_{metric}")
             ui.metric_help(metric, ctx)

@@ -1,7 +1,7 @@
 """同业对标 Peer benchmark: one firm against its peer group (same type, same quarter) — for every metric its
 value against the group's P25 / median / P75 and its percentile, and its rank over time.
 
-Everything shown comes from `wh.peers` as the query layer returns it: under a member firm's Scope the
+Everything shown comes from `wh.peer_groups` as the query layer returns it: under a member firm's Scope the
 other firms are already pseudonyms and small groups already suppressed; this page filters nothing itself.
 """
 
@@ -51,16 +51,21 @@ st.caption(pick({"zh": f"同业组：{ctx.period} 全部{t(firm_type, lang)}会�
 metrics = [m for m in ctx.wh.metrics if m.kind in ("rate", "index")]
 
 
-def focus_row(metric_id: str, period: str) -> dict:
-    """The focus firm's row of the peer table for one metric and quarter (all None when it has none)."""
-    peers = ctx.peers(metric_id, period, firm_type)
-    row = peers.filter(pl.col("firm_id") == focus)
-    found = row.row(0, named=True) if row.height else {}
-    return {k: found.get(k) for k in PEER_FIELDS}
+def focus_rows(metric_ids: list[str], period_from: str, period_to: str) -> dict[tuple[str, str], dict]:
+    """(metric, period) → the focus firm's row of the peer table (one query layer call for them all)."""
+    groups = ctx.peer_groups(metric_ids, firm_type, period_from, period_to)
+    return {(r["metric"], r["period"]): r for r in groups.filter(pl.col("firm_id") == focus).iter_rows(named=True)}
 
 
+def focus_row(found: dict[tuple[str, str], dict], metric_id: str, period: str) -> dict:
+    """PEER_FIELDS of one metric and quarter, all None when the firm has no row there."""
+    row = found.get((metric_id, period), {})
+    return {k: row.get(k) for k in PEER_FIELDS}
+
+
+now = focus_rows([m.id for m in metrics], ctx.period, ctx.period)
 rows = [{"metric": m.id, "label": ctx.metric_name(m.id), "unit": ctx.metric_unit(m.id), "direction": m.direction,
-         **focus_row(m.id, ctx.period)} for m in metrics]
+         **focus_row(now, m.id, ctx.period)} for m in metrics]
 bench = pl.DataFrame(rows, infer_schema_length=None)
 
 with ui.slide("benchmark"):
@@ -97,7 +102,9 @@ with ui.slide("rank"):
                           format_func=ctx.metric_name)
     window = ctx.trend()
     periods = [p for p in ctx.periods if (window.period_from or p) <= p <= (window.period_to or p)]
-    history = pl.DataFrame([{"period": p, **focus_row(metric, p)} for p in periods], infer_schema_length=None)
+    over_time = focus_rows([metric], periods[0], periods[-1])
+    history = pl.DataFrame([{"period": p, **focus_row(over_time, metric, p)} for p in periods],
+                           infer_schema_length=None)
     if history["rank"].null_count() == history.height:
         ui.empty_state("empty_metric", lang)
     else:

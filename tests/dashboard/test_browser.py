@@ -175,3 +175,24 @@ def test_a_rejected_file_and_its_error_list_download_as_received(app_url, page, 
     with page.expect_download() as errors:
         expander.get_by_role("button", name="下载错误清单（CSV）").click()
     assert Path(errors.value.path()).read_bytes() == status.issues_csv(status.issues_frame(first["issues_json"]))
+
+
+def test_the_other_firm_type_tab_draws_its_own_ranking_when_opened(app_url, page, wh):  # noqa: F811
+    period = wh.periods()[-1]
+    rate = "complaints_per_100m_premium"
+
+    def ranked(firm_type: str) -> list[str]:
+        return wh.peers(rate, period, firm_type).drop_nulls("value").sort("value", descending=True)[
+            "firm_name"].to_list()
+
+    open_page(page, f"{app_url}/complaints?period={period}")
+    charts = page.locator('.st-key-slide_firms [data-testid="stPlotlyChart"] .js-plotly-plot')
+    assert charts.count() == 1  # tabs are lazy: only the open one is drawn
+    assert charts.first.evaluate("gd => gd.data[0].y") == ranked("财产险")
+    page.get_by_role("tab", name="人身险").click()
+    page.wait_for_function("(names) => { const gd = document.querySelector("
+                           "'.st-key-slide_firms [data-testid=\"stPlotlyChart\"] .js-plotly-plot');"
+                           " return gd && gd.data && gd.data[0].y[0] === names[0]; }", arg=ranked("人身险"))
+    wait_settled(page)
+    assert charts.count() == 1
+    assert charts.first.evaluate("gd => gd.data[0].y") == ranked("人身险")

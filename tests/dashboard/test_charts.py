@@ -72,6 +72,19 @@ def test_ranked_bars_sort_drop_missing_and_colour_against_the_peer_median():
     assert fig.layout.xaxis.range[1] > 30.0                           # room for the outside labels
 
 
+def test_ranked_bars_keep_the_highest_and_lowest_and_say_how_many_are_left_out():
+    frame = pl.DataFrame({"firm_name": [f"公司{i:02d}" for i in range(40)], "value": [float(i) for i in range(40)]})
+    (bars,) = ranked_bars(frame, "firm_name", "value", title="t", unit="件", most=10).data
+    assert list(bars.y) == ["公司39", "公司38", "公司37", "公司36", "公司35", "⋯ 中间 30 项未显示 ⋯",
+                            "公司04", "公司03", "公司02", "公司01", "公司00"]
+    assert list(bars.x) == [39.0, 38.0, 37.0, 36.0, 35.0, None, 4.0, 3.0, 2.0, 1.0, 0.0]
+    assert bars.text[5] == ""
+    (english,) = ranked_bars(frame, "firm_name", "value", title="t", unit="件", lang="en", most=10).data
+    assert english.y[5] == "⋯ 30 in between not shown ⋯"
+    (short,) = ranked_bars(frame.head(10), "firm_name", "value", title="t", unit="件", most=10).data
+    assert len(short.y) == 10  # nothing left out, no gap row
+
+
 def test_ranked_bars_without_reference_are_neutral_and_percent_axis():
     frame = pl.DataFrame({"region_name": ["北京市", "广东省"], "share": [0.2, 0.5]})
     fig = ranked_bars(frame, "region_name", "share", title="重点人群占比", unit="%")

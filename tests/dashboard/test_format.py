@@ -14,6 +14,8 @@ from dashboard.format import fmt_money_wan, fmt_number, fmt_pct, fmt_value
     # rounding that carries into the next unit reads in that unit
     (9999.999, "1万", "10,000"), (9999.4, "9999.4", "9,999.4"), (99_995, "10万", "99,995"),
     (99_999_999, "1亿", "100M"), (999_999.7, "100万", "1M"), (999_950_000, "10亿", "1bn"),
+    # past 万, four significant figures at most
+    (1_234_500, "123.5万", "1.2M"), (19_749_300, "1975万", "19.7M"), (99_995_000, "1亿", "100M"),
     # changes are negative; what rounds to nothing carries no minus; a small non-zero rate keeps its size
     (-12345, "-1.23万", "-12,345"), (-3.456, "-3.46", "-3.46"), (-0.004, "-0.004", "-0.004"),
     (0.0012, "0.0012", "0.0012"), (0.5, "0.5", "0.5"),
@@ -53,7 +55,7 @@ def test_fmt_pct_digits():
 
 
 @pytest.mark.parametrize(("wan", "zh", "en"), [
-    (1234.5, "1234.5万元", "CNY 12.3M"), (123456, "12.35亿元", "CNY 1.2bn"), (9999.999, "1亿元", "CNY 100M"),
+    (1234.5, "1235万元", "CNY 12.3M"), (123.45, "123.5万元", "CNY 1.2M"), (123456, "12.35亿元", "CNY 1.2bn"), (9999.999, "1亿元", "CNY 100M"),
     (0.5, "5000元", "CNY 5,000"), (0, "0元", "CNY 0"), (-250, "-250万元", "CNY -2.5M"),
     (None, "—", "—"), (math.nan, "—", "—"),
 ])

@@ -257,3 +257,38 @@ def test_outreach_county_coverage_median_and_max_shown_once_as_the_query_layer_g
     assert list(shown["地区"]) == expected["region_name"].to_list()
     for header, m in zip(headers, stats, strict=True):
         assert list(shown[header]) == [value_text(v, "%") for v in expected[m].to_list()]
+
+
+@pytest.fixture(scope="module")
+def many_firms(tmp_path_factory) -> Path:
+    """An association of 80 members (40 of each type): more firms than a by-firm chart draws."""
+    from xiaobao import synthetic
+
+    return synthetic.build(tmp_path_factory.mktemp("many"), years=1, firms=80, seed=3)
+
+
+def test_by_firm_charts_keep_to_what_a_projector_can_show(app_test, many_firms):
+    from dashboard import ui
+
+    wh = Warehouse(many_firms)
+    latest = wh.periods()[-1]
+    f = Filters(period=latest, firm_type="财产险")
+    at = app_test("complaints.py", params={"period": latest, "type": "财产险"}, warehouse=many_firms)
+    no_traceback(at)
+    # The ranking chart: the 15 highest rates, a row saying how many are left out, the 15 lowest.
+    peers = wh.peers("complaints_per_100m_premium", latest, "财产险").drop_nulls("value").sort("value",
+                                                                                             descending=True)
+    (trace,) = figure(at, "complaints_peers_财产险")["data"]
+    names = peers["firm_name"].to_list()
+    assert trace["y"] == [*names[:15], f"⋯ 中间 {len(names) - ui.FIRM_BARS} 项未显示 ⋯", *names[-15:]]
+    assert trace["x"][:15] == pytest.approx(peers["value"].head(15).to_list())
+    # The cause mix: the 20 firms with most complaints, and the page says so.
+    by_firm = wh.table(["complaints_total"], ["firm"], f).sort("complaints_total", descending=True)
+    causes = figure(at, "complaints_causes")["data"]
+    assert causes[0]["y"] == by_firm["firm_name"].head(ui.FIRM_MIX).to_list()
+    assert any(f"显示投诉总量最多的 {ui.FIRM_MIX} 家公司" in c.value for c in at.caption)
+
+    at = app_test("outreach.py", params={"period": latest, "type": "财产险"}, warehouse=many_firms)
+    no_traceback(at)
+    reach = wh.table(["reach_offline"], ["firm"], f).sort("reach_offline", descending=True)
+    assert figure(at, "outreach_groups")["data"][0]["y"] == reach["firm_name"].head(ui.FIRM_MIX).to_list()

@@ -1,0 +1,58 @@
+"""What the first visitor would otherwise wait for, done while the server starts (`xiaobao serve`).
+
+Importing the page modules and opening the warehouse (every Parquet dataset read into DuckDB) take about
+1.5 s at ten years × 250 firms. The first script run paid it on top of the browser loading the app;
+done in a thread as the server comes up, the two overlap. The Warehouse lands in the same `st.cache_resource`
+the pages use (dashboard.data), so the first page finds it open. Nothing here is needed for correctness: if it
+fails, the first page opens the warehouse itself and reports any error in words.
+
+Two runs that need the warehouse while it is being opened wait for the one load (cache_resource holds a lock
+per key).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+import time
+from pathlib import Path
+
+log = logging.getLogger("xiaobao.dashboard")
+
+# Our own modules and what they pull in: they declare st.cache_data functions, so they are imported once the
+# server's runtime exists (before it, Streamlit would give them a cache storage of their own). The emoji
+# pattern is compiled by a page's first segmented control (~0.4 s).
+MODULES = ("streamlit.emojis", "dashboard.context", "dashboard.ui", "dashboard.charts.bars",
+           "dashboard.charts.trend", "dashboard.charts.peers", "dashboard.charts.china_map", "query.export")
+RUNTIME_WAIT_S = 60
+
+
+def warm(warehouse: Path) -> None:
+    from streamlit.runtime import Runtime
+
+    deadline = time.monotonic() + RUNTIME_WAIT_S
+    while not Runtime.exists():
+        if time.monotonic() > deadline:
+            return
+        time.sleep(0.02)
+    for name in MODULES:
+        importlib.import_module(name)
+    from dashboard import data
+    from dashboard.charts.china_map import provinces_geojson
+
+    provinces_geojson()
+    data.warehouse(warehouse)
+
+
+def _run(warehouse: Path) -> None:
+    try:
+        warm(warehouse)
+    except Exception:  # the first page opens the warehouse again and says what is wrong
+        log.exception("warm-up failed")
+
+
+def start(warehouse: Path) -> None:
+    """Call after Streamlit and pandas are imported (`xiaobao serve` does, before the server starts): plotly
+    looks pandas up in sys.modules, and a script run must never find it half imported by this thread."""
+    threading.Thread(target=_run, args=(warehouse,), name="xiaobao-warm-up", daemon=True).start()

@@ -11,7 +11,7 @@ from functools import lru_cache
 
 import polars as pl
 
-from etl.contract import CELL_RULES, COVER, COVER_SHEET, SHEETS, WARNING_RULES, Rule
+from etl.contract import CELL_RULES, COVER, COVER_SHEET, SHEETS, WARNING_RULES, Column, Rule
 from etl.model import Issue, Severity
 from etl.normalise import (
     DATA,
@@ -177,11 +177,21 @@ def _unknown_keys(table: Table, data: pl.DataFrame, file: str, firm_type: str | 
     return issues
 
 
+def _null_counts(table: Table, frame: pl.DataFrame, suffix: str) -> dict[Column, int]:
+    """Measure in the header → nulls in its `<id><suffix>` column of `frame`, in one query for all (most sheets
+    are clean, and a query per column costs more than the check itself)."""
+    columns = [c for c in table.sheet.measures if c.id in table.headers]
+    if not columns:
+        return {}
+    counts = frame.select(pl.col(f"{c.id}{suffix}").null_count() for c in columns).row(0)
+    return dict(zip(columns, counts, strict=True))
+
+
 def _cell_rules(table: Table, file: str) -> list[Issue]:
     issues = []
-    for column in table.sheet.measures:
-        if column.id not in table.headers:
-            continue
+    for column, nulls in _null_counts(table, table.rows, "__rule").items():
+        if nulls == table.rows.height:
+            continue  # every cell of the column was read
         bad = table.rows.filter(pl.col(f"{column.id}__rule").is_not_null())
         for row, text, rule in bad.select("source_row", f"{column.id}__text", f"{column.id}__rule").iter_rows():
             issues.append(make_issue("error", rule, file, sheet=table.name, row=row, column=table.headers[column.id],
@@ -192,11 +202,9 @@ def _cell_rules(table: Table, file: str) -> list[Issue]:
 def _blanks(table: Table, data: pl.DataFrame, file: str) -> list[Issue]:
     """One warning per column with blank cells (blank = not reported, never 0), naming the rows."""
     issues = []
-    for column in table.sheet.measures:
-        if column.id not in table.headers:
-            continue
-        rows = data.filter(pl.col(f"{column.id}__text").is_null())["source_row"].to_list()
-        if rows:
+    for column, blanks in _null_counts(table, data, "__text").items():
+        if blanks:
+            rows = data.filter(pl.col(f"{column.id}__text").is_null())["source_row"].to_list()
             listed = "、".join(map(str, rows[:ROWS_LISTED])) + (" 等" if len(rows) > ROWS_LISTED else "")
             issues.append(make_issue("warning", "blank_not_reported", file, sheet=table.name,
                                      column=table.headers[column.id], note=f"共 {len(rows)} 处：第 {listed} 行"))
@@ -211,14 +219,20 @@ def _side(columns: tuple[str, ...]) -> pl.Expr:
 
 def _cross_rules(table: Table, data: pl.DataFrame, file: str) -> list[Issue]:
     """Every cross-column Rule of the contract on every row: sum(left) op sum(right)."""
+    # A rule over a column the header lacks is skipped: the missing column is the error.
+    rules = [r for r in table.sheet.rules if all(c in table.headers for c in r.left + r.right)]
+    if not rules or data.height == 0:
+        return []
+    sides = data.select("source_row", *(e for k, r in enumerate(rules) for e in (
+        _side(r.left).alias(f"l{k}"), _side(r.right).alias(f"r{k}"))))
+    broken = [((pl.col(f"l{k}") != pl.col(f"r{k}")) if r.op == "==" else (pl.col(f"l{k}") > pl.col(f"r{k}")))
+              .fill_null(False).alias(f"b{k}") for k, r in enumerate(rules)]
+    sides = sides.with_columns(broken).filter(pl.any_horizontal(f"b{k}" for k in range(len(rules))))
+    if sides.height == 0:
+        return []
     issues = []
-    for rule in table.sheet.rules:
-        if any(c not in table.headers for c in rule.left + rule.right):
-            continue  # the missing column is the error
-        found = data.select("source_row", _side(rule.left).alias("l"), _side(rule.right).alias("r"))
-        broken = (pl.col("l") != pl.col("r")) if rule.op == "==" else (pl.col("l") > pl.col("r"))
-        found = found.filter(broken.fill_null(False))
-        for row, lsum, rsum in found.iter_rows():
+    for k, rule in enumerate(rules):  # issues rule by rule, then row by row
+        for row, lsum, rsum in sides.filter(pl.col(f"b{k}")).select("source_row", f"l{k}", f"r{k}").iter_rows():
             issues.append(_rule_issue(table, rule, row, lsum, rsum, file))
     return issues
 

@@ -3,7 +3,8 @@
 1. Server side, every page's script through Streamlit's AppTest (dashboard/app.py + the page, as a browser
    session runs it): cold = the first run after the caches are cleared (every query runs), warm = p50 / p95
    over WARM_RUNS reruns (what a reader pays for each click once the data is cached).
-2. The app's cold start: `xiaobao serve` process start → /_stcore/health OK → first page drawn in Chromium.
+2. The app's cold start: `xiaobao serve` process start → /_stcore/health OK → first page drawn in a Chromium just
+   started (nothing of the app cached); the median of COLD_STARTS runs.
 3. In the browser, on every page: a sidebar filter changed → the page's charts settled, p50 / p95 over CHANGES
    changes of the quarter (each one new to that page's caches) and of the firm type (cached after the first
    round), timed from the click on the option.
@@ -31,7 +32,8 @@ from xiaobao import synthetic
 
 PAGES = ("overview", "complaints", "mediation", "outreach", "map", "peers", "explorer", "submissions")
 WARM_RUNS = 12
-CHANGES = 6
+CHANGES = 12
+COLD_STARTS = 3
 TYPES = ("财产险", "人身险", "")   # "" = 全部类型
 TARGETS = {"server_warm_p95_ms": 300, "browser_change_p95_ms": 1000, "cold_start_s": 5}
 
@@ -81,16 +83,25 @@ def browser_side(warehouse: Path) -> dict:
     # The quarters to switch to: newest first, skipping the one shown by default (the latest).
     quarters = list(reversed(Warehouse(warehouse).periods()))[1:CHANGES + 1]
     out: dict = {}
+    log = ROOT / "bench" / "out" / "serve.log"
     with sync_playwright() as playwright:
-        chromium = browser.launch(playwright)
         blocked: list[str] = []
+        starts = []
+        for _ in range(COLD_STARTS):  # each a new server process and a new browser (no cached app code)
+            chromium = browser.launch(playwright)
+            page = browser.new_page(chromium, blocked)
+            t0 = time.perf_counter()
+            with browser.serve(warehouse, log=log) as url:
+                healthy = time.perf_counter() - t0
+                browser.open_page(page, f"{url}/overview")
+                starts.append({"health_ok_s": round(healthy, 2),
+                               "first_page_rendered_s": round(time.perf_counter() - t0, 2)})
+            chromium.close()
+        out["cold_start"] = {"runs": starts, "first_page_rendered_median_s": statistics.median(
+            s["first_page_rendered_s"] for s in starts)}
+        chromium = browser.launch(playwright)
         page = browser.new_page(chromium, blocked)
-        t0 = time.perf_counter()
-        with browser.serve(warehouse, log=ROOT / "bench" / "out" / "serve.log") as url:
-            healthy = time.perf_counter() - t0
-            browser.open_page(page, f"{url}/overview")
-            first = time.perf_counter() - t0
-            out["cold_start"] = {"health_ok_s": round(healthy, 2), "first_page_rendered_s": round(first, 2)}
+        with browser.serve(warehouse, log=log) as url:
             for name in PAGES:
                 browser.open_page(page, f"{url}/{name}")
                 period_ms = [change(page, "报告期", q, "period") for q in quarters]
@@ -105,8 +116,10 @@ def browser_side(warehouse: Path) -> dict:
 def change(page, label: str, option: str, param: str) -> float:
     """Choose `option` in the sidebar select `label`; ms from the choice (the click on the option, the list
     already open) until the URL has it and every chart has drawn."""
+    name = option or "全部类型"
     page.get_by_role("combobox", name=label).click()
-    choice = page.get_by_role("option", name=option or "全部类型", exact=True)
+    page.keyboard.type(name)  # the list is virtual: older quarters exist only once typed for, as a person does
+    choice = page.get_by_role("option", name=name, exact=True)
     choice.wait_for()
     t = time.perf_counter()
     choice.click()
@@ -133,7 +146,7 @@ def main() -> dict:
     result["verdict"] = {
         "server_warm_p95_ms_max": max(p["warm_p95_ms"] for p in pages.values()),
         "browser_change_p95_ms_max": max(changes),
-        "cold_start_s": result["browser"]["cold_start"]["first_page_rendered_s"],
+        "cold_start_s": result["browser"]["cold_start"]["first_page_rendered_median_s"],
     }
     result["verdict"]["meets_targets"] = (
         result["verdict"]["server_warm_p95_ms_max"] < TARGETS["server_warm_p95_ms"]

@@ -12,6 +12,7 @@ per key).
 
 from __future__ import annotations
 
+import gc
 import importlib
 import logging
 import threading
@@ -43,6 +44,9 @@ def warm(warehouse: Path) -> None:
 
     provinces_geojson()
     data.warehouse(warehouse)
+    # What is loaded now lives as long as the server: keep it out of every later garbage collection, which
+    # otherwise walks it all again in the middle of some click.
+    gc.freeze()
 
 
 def _run(warehouse: Path) -> None:

@@ -73,7 +73,7 @@ def bullet_benchmark(frame: pl.DataFrame, *, firm_label: str, lang: str = "zh",
             "showarrow": False, "align": "left", "font": {"color": colour, "size": theme.FONT_SIZE}})
         top = 1 - (i - 1) / n - (gap / 2 if i > 1 else 0)
         bottom = 1 - i / n + (gap / 2 if i < n else 0)
-        layout[f"xaxis{axis}"] = {"anchor": f"y{axis}", "domain": [0, 1], "rangemode": "tozero",
+        layout[f"xaxis{axis}"] = {"anchor": f"y{axis}", "domain": [0, 1], "rangemode": "tozero", "nticks": 5,
                                   "exponentformat": "none", "title": None,
                                   **({"tickformat": ".3~%"} if is_percent(unit) else {})}
         layout[f"yaxis{axis}"] = {"anchor": f"x{axis}", "domain": [bottom, top], "title": None, "showgrid": False}

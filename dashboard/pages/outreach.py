@@ -23,16 +23,20 @@ if ctx.period is None:
     st.stop()
 
 
+# The page's by-region and by-firm figures, each asked for once (one query per grain, not one per chart).
+by_region = ctx.localise(ctx.table(["outreach_reach", "reach_per_10k_residents", "key_group_share"], by=["region"]))
+by_firm = ctx.table([COVERAGE, "age_friendly_outlet_share"], by=["firm"])
+
+
 def region_bars(metric: str, key: str) -> None:
-    frame = ctx.localise(ctx.table([metric], by=["region"]))
     flag = f"{metric}__low_base"
     st.markdown(f"**{ctx.metric_name(metric)}**")
-    if ui.is_empty(frame, [metric]):
+    if ui.is_empty(by_region, [metric]):
         ui.empty_state("empty_filters")
     else:
-        ui.chart(ranked_bars(frame, "region_name", metric, title=ctx.metric_name(metric),
+        ui.chart(ranked_bars(by_region, "region_name", metric, title=ctx.metric_name(metric),
                              unit=ctx.metric_unit(metric), lang=ctx.lang,
-                             low_base=flag if flag in frame.columns else None, low_base_label=t("low_base")),
+                             low_base=flag if flag in by_region.columns else None, low_base_label=t("low_base")),
                  key=key)
     ui.metric_help(metric, ctx)
 
@@ -89,11 +93,10 @@ with ui.slide("coverage"):
     left, right = ui.pair(ctx)
     for column, metric in ((left, COVERAGE), (right, "age_friendly_outlet_share")):
         with column:
-            frame = ctx.table([metric], by=["firm"])
-            if ui.is_empty(frame, [metric]):
+            if ui.is_empty(by_firm, [metric]):
                 ui.empty_state("empty_filters")
                 continue
-            ui.chart(ranked_bars(frame, "firm_name", metric, title=ctx.metric_name(metric),
+            ui.chart(ranked_bars(by_firm, "firm_name", metric, title=ctx.metric_name(metric),
                                  unit=ctx.metric_unit(metric), lang=ctx.lang, most=ui.FIRM_BARS),
                      key=f"outreach_{metric}")
             ui.metric_help(metric, ctx)

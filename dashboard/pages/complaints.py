@@ -75,7 +75,8 @@ with ui.slide("causes"):
         if not causes or ui.is_empty(by_firm, causes):
             ui.empty_state("empty_filters")
         else:
-            ui.chart(mix_bars(ui.largest(by_firm, "complaints_total", ctx), "firm_name", {c: ctx.metric_name(c) for c in causes},
+            ui.chart(mix_bars(ui.largest(by_firm, "complaints_total", ctx), "firm_name",
+                              {c: ctx.metric_name(c) for c in causes},
                               title=pick({"zh": "投诉原因构成", "en": "Mix of causes"}),
                               unit=ctx.metric_unit(causes[0]), lang=ctx.lang), key="complaints_causes")
             ui.metric_help(causes, ctx)

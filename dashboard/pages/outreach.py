@@ -48,8 +48,8 @@ def mix(ids: tuple[str, ...], size: str, title: str, key: str) -> None:
     if not present or ui.is_empty(frame, present):
         ui.empty_state("empty_filters")
         return
-    ui.chart(mix_bars(ui.largest(frame, size, ctx), "firm_name", {m: ctx.metric_name(m) for m in present}, title=title,
-                      unit=ctx.metric_unit(present[0]), lang=ctx.lang), key=key)
+    ui.chart(mix_bars(ui.largest(frame, size, ctx), "firm_name", {m: ctx.metric_name(m) for m in present},
+                      title=title, unit=ctx.metric_unit(present[0]), lang=ctx.lang), key=key)
     ui.metric_help(present, ctx)
 
 

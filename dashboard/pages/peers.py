@@ -102,7 +102,7 @@ with ui.slide("rank"):
                           format_func=ctx.metric_name)
     window = ctx.trend()
     periods = [p for p in ctx.periods if (window.period_from or p) <= p <= (window.period_to or p)]
-    over_time = focus_rows([metric], periods[0], periods[-1])
+    over_time = focus_rows([metric], periods[0], periods[-1]) if periods else {}
     history = pl.DataFrame([{"period": p, **focus_row(over_time, metric, p)} for p in periods],
                            infer_schema_length=None)
     if history["rank"].null_count() == history.height:

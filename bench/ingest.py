@@ -19,9 +19,9 @@ from pathlib import Path
 
 import polars as pl
 
-from etl.demo import generate
+from core import layout
 from etl.ingest import run
-from xiaobao import layout
+from fixtures.demo import generate
 
 TARGET_SECONDS = 15.0
 TARGET_RSS_MIB = 1024

@@ -27,8 +27,8 @@ from urllib.parse import quote
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from fixtures import synthetic
 from tests.dashboard import browser
-from xiaobao import synthetic
 
 PAGES = ("overview", "complaints", "mediation", "outreach", "map", "peers", "explorer", "submissions")
 WARM_RUNS = 12
@@ -59,7 +59,7 @@ def server_side(warehouse: Path) -> dict:
         st.cache_data.clear()
         st.cache_resource.clear()
         at = AppTest.from_file(app, default_timeout=120)
-        at.switch_page(f"pages/{name}.py")
+        at.switch_page(f"views/{name}.py")
         t = time.perf_counter()
         at.run()
         cold = (time.perf_counter() - t) * 1000

@@ -13,9 +13,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from fixtures import synthetic
 from query import Filters, Warehouse
 from query.warehouse import DIMS
-from xiaobao import synthetic
 
 RUNS = 30
 

@@ -19,14 +19,14 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from core.settings import warehouse_dir
 from dashboard import context, data, theme
 from dashboard.filters import SHARED_PARAMS, Choices, View, parse, to_params
 from dashboard.i18n import LANG_STATE_KEY, t
 from query import Filters
-from xiaobao.settings import warehouse_dir
 
 log = logging.getLogger("xiaobao.dashboard")
-PAGES_DIR = Path(__file__).parent / "pages"
+PAGES_DIR = Path(__file__).parent / "views"
 # (section key, [(file, url_path, title key)]) — the pages agreed in DASHBOARD.md. No page icons: Streamlit
 # shows the page's icon as the favicon and fetches material icons for it from a CDN (offline here).
 SECTIONS = (
@@ -186,16 +186,16 @@ def sync_url(view: View) -> None:
 def navigation(lang: str, present: bool):
     sections = {}
     for section, pages in SECTIONS:
-        found = [st.Page(f"pages/{file}", title=t(title, lang), url_path=url) if url != DEFAULT_PAGE else
+        found = [st.Page(f"views/{file}", title=t(title, lang), url_path=url) if url != DEFAULT_PAGE else
                  # The default page always lives at "/" (its own url_path answers "page not found"), so it is
                  # registered as "home" and /overview is a hidden alias of the same file: links keep working.
-                 st.Page(f"pages/{file}", title=t(title, lang), url_path="home", default=True)
+                 st.Page(f"views/{file}", title=t(title, lang), url_path="home", default=True)
                  for file, url, title in pages if (PAGES_DIR / file).exists()]
         if found:
             sections[t(section, lang)] = found
     if (PAGES_DIR / "overview.py").exists():
         sections[t(SECTIONS[0][0], lang)].append(
-            st.Page("pages/overview.py", title=t("page_overview", lang), url_path=DEFAULT_PAGE, visibility="hidden"))
+            st.Page("views/overview.py", title=t("page_overview", lang), url_path=DEFAULT_PAGE, visibility="hidden"))
     return st.navigation(sections, position="top" if present else "sidebar")
 
 
@@ -244,5 +244,5 @@ def main() -> None:
         st.error(t("page_error", lang), icon="⚠️")
 
 
-if __name__ == "__main__":  # Streamlit runs the entry script as __main__; context.current() may call main()
-    context.run_as_entry(main)
+if __name__ == "__main__":
+    main()

@@ -8,7 +8,7 @@ Pages never filter for confidentiality or compute metrics: everything comes from
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +20,6 @@ from dashboard.filters import View, query_string
 from query import Filters, Warehouse
 
 CTX_KEY = "_xb_ctx"
-RUN_KEY = "_xb_ctx_run"         # which script run published the context (see current())
 PENDING_KEY = "_xb_pending"     # filter changes requested by a page, applied by app.py on the next run
 TREND_QUARTERS = 8              # a single quarter's trend shows the two years up to it (同比 visible twice)
 
@@ -156,50 +155,14 @@ class PageContext:
         return data.regions(self.wh)
 
 
-def _run_token() -> object:
-    """An object unique to the current script run: Streamlit gives each run a fresh `cursors` dict."""
-    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
-
-    run = get_script_run_ctx()
-    return run.cursors if run is not None else None
-
-
-def run_as_entry(main: Callable[[], None]) -> None:
-    """Run the entry script's body under the main script's hash, whoever executes it.
-
-    Widget ids include the hash of the script that is running. Streamlit may run dashboard/app.py as a
-    page of its old (v1) multipage mode (see current()), where that hash differs; the sidebar widgets
-    must keep one id in every run, or their values (seeded from a shared link) are lost on the next click.
-    """
-    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
-
-    run = get_script_run_ctx()
-    if run is None:
-        main()
-        return
-    with run.run_with_active_hash(run.pages_manager.main_script_hash):
-        main()
-
-
 def current() -> PageContext:
     """The context app.py built for this run. Pages call it first."""
-    ctx = st.session_state.get(CTX_KEY)
-    if ctx is None or st.session_state.get(RUN_KEY) is not _run_token():
-        # Streamlit ran this page file without app.py. With a folder named pages/ next to the entry
-        # script it uses its old (v1) multipage mode until st.navigation has been called once in the
-        # process: the first run after the server starts, and every AppTest run. Run the entry point,
-        # which calls st.navigation and runs this same page inside it, then end this outer run.
-        from dashboard.app import main
-
-        run_as_entry(main)
-        st.stop()
-    return ctx
+    return st.session_state[CTX_KEY]
 
 
 def publish(ctx: PageContext) -> None:
     """app.py: make the context of this run available to the page."""
     st.session_state[CTX_KEY] = ctx
-    st.session_state[RUN_KEY] = _run_token()
 
 
 def request_filters(**changes: Any) -> None:

@@ -13,8 +13,8 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
+from core import layout
 from query import Filters, Warehouse
-from xiaobao import layout
 
 RESULTS = 512   # results kept per function: every page × a few dozen filter combinations
 
@@ -25,22 +25,14 @@ def _open(path: str, version: str | None) -> Warehouse:
     return Warehouse(Path(path))
 
 
-# id(Warehouse) → (resolved path, version): the cache key of every result computed from that Warehouse.
-# Two warehouses may both be at snapshot 000001, so the version alone is not a key.
-_KEYS: dict[int, tuple[str, str | None]] = {}
-
-
 def warehouse(path: Path) -> Warehouse:
     """The Warehouse over the current snapshot; re-opened when `current` moves to a new snapshot."""
-    resolved = str(Path(path).resolve())
-    version = layout.version(Path(path))
-    wh = _open(resolved, version)
-    _KEYS[id(wh)] = (resolved, version)
-    return wh
+    return _open(str(Path(path).resolve()), layout.version(Path(path)))
 
 
 def _key(wh: Warehouse) -> tuple[str, str | None]:
-    return _KEYS.get(id(wh), (f"object:{id(wh)}", wh.version))
+    """Every result is cached under the warehouse's path and version (two warehouses may both be at 000001)."""
+    return str(wh.path.resolve()), wh.version
 
 
 @st.cache_data(max_entries=RESULTS, show_spinner=False)

@@ -102,11 +102,10 @@ STRINGS: dict[str, dict[str, str]] = {
 
 def current_lang() -> str:
     """The language chosen in the running Streamlit session, or the default outside one."""
-    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
-
-    if get_script_run_ctx(suppress_warning=True) is None:  # plain Python, tests of pure code
-        return DEFAULT_LANG
     import streamlit as st
+
+    if not st.runtime.exists():  # plain Python, tests of pure code
+        return DEFAULT_LANG
 
     lang = st.session_state.get(LANG_STATE_KEY, DEFAULT_LANG)
     return lang if lang in LANGS else DEFAULT_LANG

@@ -11,20 +11,11 @@ import json
 
 import polars as pl
 
-# A firm's status for a quarter, strongest first: an accepted file means its figures are in the
-# warehouse whatever else it sent; a held one waits for an earlier quarter (年累计); a firm whose files
-# were all rejected still owes a corrected resubmission; no file at all is missing.
-FIRM_STATUSES = ("accepted", "held", "rejected", "missing")
-FILE_STATUSES = ("accepted", "held", "rejected", "superseded")
-LABELS = {
-    "zh": {"accepted": "已入库", "held": "暂缓入库", "rejected": "已退回待重报", "missing": "未报送",
-           "superseded": "已被替代", "error": "错误", "warning": "提示"},
-    "en": {"accepted": "Accepted", "held": "Held", "rejected": "Rejected",
-           "missing": "Missing", "superseded": "Superseded", "error": "Error", "warning": "Warning"},
-}
-# A file's own status reads differently from a firm's: the file was rejected; the firm owes a resubmission.
-FILE_LABELS = {"zh": {**LABELS["zh"], "rejected": "已退回"}, "en": {**LABELS["en"], "rejected": "Rejected"}}
-BASES = {"zh": {}, "en": {"当季": "Quarter", "年累计": "Year to date"}}
+from core import clock
+from core.status import FILE_LABELS, FIRM_LABELS, FIRM_STATUSES, SEVERITY_LABELS
+
+# Status ids and labels: core.status; basis labels: core.contract.BASIS_LABELS.
+LABELS = {lang: {**FIRM_LABELS[lang], **SEVERITY_LABELS[lang]} for lang in FIRM_LABELS}
 ISSUE_COLUMNS = ("severity", "sheet", "row", "column", "value", "rule", "message")
 ISSUE_HEADERS = {
     "zh": ("级别", "工作表", "行", "列", "单元格内容", "规则", "说明"),
@@ -123,5 +114,4 @@ def history(submissions: pl.DataFrame) -> pl.DataFrame:
 
 def received_text(column: str = "received_at") -> pl.Expr:
     """A UTC receipt time as the secretariat reads it: Beijing time, to the minute."""
-    col = pl.col(column)
-    return col.dt.replace_time_zone("UTC").dt.convert_time_zone("Asia/Shanghai").dt.strftime("%Y-%m-%d %H:%M")
+    return clock.shown_expr(pl.col(column))

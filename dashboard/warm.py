@@ -30,10 +30,10 @@ RUNTIME_WAIT_S = 60
 
 
 def warm(warehouse: Path) -> None:
-    from streamlit.runtime import Runtime
+    import streamlit as st
 
     deadline = time.monotonic() + RUNTIME_WAIT_S
-    while not Runtime.exists():
+    while not st.runtime.exists():
         if time.monotonic() > deadline:
             return
         time.sleep(0.02)

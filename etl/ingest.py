@@ -9,10 +9,10 @@ from pathlib import Path
 
 import polars as pl
 
+from core.reference import load_regions, load_registry
 from etl.model import ParsedSubmission
 from etl.parse import parse_file
 from etl.read import find_submissions, source_bytes
-from etl.reference import load_regions, load_registry
 from etl.report import Report
 from etl.store import apply, issues_from_json, received
 from etl.validate import make_issue, rule_text

@@ -18,7 +18,7 @@ class Issue:
     """One finding, located as the member sees it in Excel."""
 
     severity: Severity
-    rule: str  # id from etl.contract.CELL_RULES / WARNING_RULES or a Rule.id
+    rule: str  # id from core.contract.CELL_RULES / WARNING_RULES or a Rule.id
     message: str  # complete Chinese sentence naming file, sheet, row, column, value and rule
     file: str
     sheet: str | None = None  # sheet name as it appears in the file

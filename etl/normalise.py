@@ -1,7 +1,7 @@
 """From the member's spelling to the contract: sheets, headers and units, the 封面, regions, periods, numbers, and
 the data sheets themselves (title lines, notes and 合计 rows set apart).
 
-Every lookup is derived from `etl.contract` and `data/reference/regions.csv`; nothing here keeps a second copy of
+Every lookup is derived from `core.contract` and `data/reference/regions.csv`; nothing here keeps a second copy of
 a header or a region name. Functions are pure: a raw sheet in, a normalised table out; nothing is judged here
 beyond marking what could not be understood (`etl.validate` turns that into Issues).
 """
@@ -15,33 +15,23 @@ from functools import lru_cache
 
 import polars as pl
 
-from etl.contract import COVER, COVER_SHEET, COVER_SHEET_ALIASES, PRODUCT_LINES, SHEETS, Column, Sheet
+from core import quarters
+from core.contract import (
+    BASIS_SPELLINGS,
+    COVER,
+    NOTE_PREFIXES,
+    PRODUCT_LINES,
+    SHEETS,
+    TOTAL_LABELS,
+    TOTAL_SUFFIXES,
+    ZERO_SPELLINGS,
+    Column,
+    Sheet,
+)
+from core.text import clean
 from etl.read import ROW, RawSheet
-from etl.text import clean
 
-COVER_ID = "cover"
 HEADER_SEARCH_ROWS = 15  # title lines above the header row are tolerated up to here
-
-
-# ── sheets ───────────────────────────────────────────────────────────────────────────────────────────────────
-@lru_cache(maxsize=1)
-def _sheet_lookup() -> dict[str, str]:
-    lookup = {clean(COVER_SHEET): COVER_ID, **{clean(a): COVER_ID for a in COVER_SHEET_ALIASES}}
-    for sheet in SHEETS:
-        for name in (sheet.zh, sheet.id, *sheet.aliases):
-            lookup.setdefault(clean(name), sheet.id)
-    return lookup
-
-
-# "1.投诉", "表2 投诉险种", "附表3-调解", "一、宣教": a numbering prefix some members add to sheet names.
-_SHEET_NUMBERING = re.compile(r"^(?:附?表)?(?:\d+|[一二三四五六七八九十]+)[.、\-_:：)]*")
-
-
-def sheet_id(name: str) -> str | None:
-    """封面 / 投訴 / complaints / 1.投诉 … → 'cover' / 'complaints' …; None for any other sheet (说明, 附表 …)."""
-    lookup = _sheet_lookup()
-    key = clean(name)
-    return lookup.get(key) or lookup.get(_SHEET_NUMBERING.sub("", key))
 
 
 # ── headers and units ────────────────────────────────────────────────────────────────────────────────────────
@@ -206,17 +196,13 @@ def region_code(text: str | None, lookup: dict[str, str]) -> str | None:
 
 
 # ── rows that are not figures ────────────────────────────────────────────────────────────────────────────────
-TOTAL_LABELS = ("合计", "总计", "小计", "总合计", "合计数", "total", "subtotal", "sum")
-NOTE_PREFIXES = ("注", "说明", "备注", "数据来源", "资料来源", "来源", "填表", "填报", "制表", "审核", "单位:",
-                 "负责人", "联系人", "*", "※", "note", "source")
-
 
 def is_total(text: str | None) -> bool:
     """合计 / 总计 / 合 计 / 小计 / 全国合计 / Total → True: a row the member added up, not a region."""
     if not text:
         return False
     key = clean(text).strip(_MARKS)
-    return key in TOTAL_LABELS or key.endswith(("合计", "总计"))
+    return key in TOTAL_LABELS or key.endswith(TOTAL_SUFFIXES)
 
 
 def is_note(text: str | None) -> bool:
@@ -225,35 +211,14 @@ def is_note(text: str | None) -> bool:
 
 
 # ── periods, basis, version, dates ───────────────────────────────────────────────────────────────────────────
-_QUARTER_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
-_PERIODS = (
-    re.compile(r"^(?P<y>\d{4})[-_/.]?q(?P<q>[1-4])$"),  # 2025Q3, 2025-Q3, 2025 q3
-    re.compile(r"^q(?P<q>[1-4])[-_/.]?(?P<y>\d{4})$"),  # Q3 2025
-    re.compile(r"^(?P<y>\d{4})(?:年度?)?第?(?P<q>[一二三四1-4])季度?$"),  # 2025年第三季度, 2025年3季度, 2025年第3季
-)
-
-
 def parse_period(text: str | None) -> str | None:
-    """2025Q3 / 2025-Q3 / 2025 q3 / 2025年第三季度 / 2025年三季度 / 2025年3季度 / 2025年第3季度 → '2025Q3'."""
-    if not text:
-        return None
-    key = clean(text)
-    for pattern in _PERIODS:
-        match = pattern.match(key)
-        if match:
-            return f"{match.group('y')}Q{_QUARTER_DIGITS[match.group('q')]}"
-    return None
-
-
-# Spellings of the two bases (after t2s, so 當季 and 年累計 are included).
-_BASES = {"当季": "当季", "当期": "当季", "本季": "当季", "本季度": "当季", "单季": "当季", "当季度": "当季",
-          "quarter": "当季", "年累计": "年累计", "本年累计": "年累计", "累计": "年累计", "年初至今": "年累计",
-          "ytd": "年累计"}
+    """2025Q3 / 2025-Q3 / 2025年第三季度 / 2025年三季度 / 2025年3季度 → '2025Q3' (core.quarters.parse)."""
+    return quarters.parse(text)
 
 
 def parse_basis(text: str | None) -> str | None:
     """当季 / 當季 / 当期 / 本季 → '当季'; 年累计 / 年累計 → '年累计'; None otherwise."""
-    return _BASES.get(clean(text)) if text else None
+    return BASIS_SPELLINGS.get(clean(text)) if text else None
 
 
 _VERSION = re.compile(r"^(?:v|版本|第)?(\d+)(?:\.0+)?版?$")
@@ -298,8 +263,6 @@ def parse_date(text: str | None) -> date | None:
 _HALF_WIDTH = {**{chr(0xFF10 + i): str(i) for i in range(10)}, "．": ".", "，": ",", "－": "-", "％": "%", "＋": "+",
                "／": "/", "　": " ", "−": "-"}
 _HALF_WIDTH_TABLE = str.maketrans(_HALF_WIDTH)
-# Cells that mean "none happened": 0. (无 is also written 無 in Traditional Chinese.)
-ZERO_WORDS = ("-", "--", "—", "——", "–", "―", "/", "无", "無", "0")
 NUMBER_SCALES = {"万": 1e4, "亿": 1e8}  # 1.2万 = 12,000 of the column's unit, whatever that unit is
 _INTEGER_TOLERANCE = 1e-6  # 1.2万 is 12000.000000000002 in binary floating point
 
@@ -336,7 +299,7 @@ def _read_cells(cells: pl.DataFrame) -> pl.DataFrame:
     cells = cells.with_columns(
         (key.str.strip_suffix("万").str.strip_suffix("亿").cast(pl.Float64, strict=False)).alias("number"),
         scale.alias("scale"),
-        key.is_in(ZERO_WORDS).alias("zero"),
+        key.is_in(ZERO_SPELLINGS).alias("zero"),
         (pl.col("text").is_null() | (key == "")).alias("blank"),
     ).with_columns((pl.col("number") * pl.col("scale") * pl.col("factor")).alias("raw"))
     raw, integer = pl.col("raw"), pl.col("integer")

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import polars as pl
 
-from etl.contract import SHEETS, Sheet
+from core.contract import COVER_ID, SHEETS, Sheet, sheet_id
 from etl.model import ParsedSubmission
-from etl.normalise import COVER_ID, DATA, Table, firm_lookup, read_cover, read_table, region_lookup, sheet_id
+from etl.normalise import DATA, Table, firm_lookup, read_cover, read_table, region_lookup
 from etl.read import RawSheet, UnreadableFile, read_bytes, source_bytes
 from etl.validate import check_cover, check_table, make_issue, missing_sheet
 
@@ -18,7 +18,7 @@ from etl.validate import check_cover, check_table, make_issue, missing_sheet
 def parse_file(path: Path, registry: pl.DataFrame, regions: pl.DataFrame, *, name: str | None = None
                ) -> ParsedSubmission:
     """Parse one unit (workbook, .zip or folder CSV bundle). `registry` is the member registry (firm_id, name,
-    short_name, aliases, firm_type), `regions` is `etl.reference.load_regions()`; `name` is the file name used in
+    short_name, aliases, firm_type), `regions` is `core.reference.load_regions()`; `name` is the file name used in
     messages (default: the path's name). sha256 is taken over `source_bytes(path)`.
 
     `frames[dataset]` holds `period, firm_id, <key columns>, <measures in contract order>, source_row` for every
@@ -76,11 +76,7 @@ def _parse(sub: ParsedSubmission, sheets: list[RawSheet], registry: pl.DataFrame
 
 def frame_schema(sheet: Sheet) -> dict[str, pl.DataType]:
     """The key columns, measures (counts Int64, money Float64) and source_row of a dataset, in contract order."""
-    schema: dict[str, pl.DataType] = {}
-    for column in sheet.columns:
-        schema[column.id] = pl.Utf8 if column.kind == "key" else pl.Int64 if column.kind == "count" else pl.Float64
-    schema["source_row"] = pl.Int64
-    return schema
+    return {**{c.id: c.dtype for c in sheet.columns}, "source_row": pl.Int64}
 
 
 def to_frame(table: Table, period: str | None, firm_id: str | None) -> pl.DataFrame:

@@ -17,6 +17,8 @@ from pathlib import Path, PurePosixPath
 import fastexcel
 import polars as pl
 
+from core.contract import sheet_id
+
 WORKBOOK_EXTS = {".xlsx", ".xlsm", ".xls"}
 BUNDLE_EXT = ".zip"
 ROW = "row"  # the grid column holding the Excel row number (CSV: line number)
@@ -59,8 +61,6 @@ def _hidden(name: str) -> bool:
 
 def is_csv_bundle(folder: Path) -> bool:
     """A folder holding at least one CSV named after a submission sheet (封面.csv, 投訴.csv, complaints.csv …)."""
-    from etl.normalise import sheet_id
-
     return any(p.is_file() and p.suffix.lower() == ".csv" and not _hidden(p.name) and sheet_id(p.stem)
                for p in folder.iterdir())
 

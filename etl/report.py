@@ -10,16 +10,13 @@ this batch is not repeated (the new file's entry says it).
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core import atomic
+from core.status import FILE_STATUSES, NEEDS_ATTENTION
 from etl.model import Issue
 from etl.store import Outcome
-
-STATUS_ZH = {"accepted": "已入库", "rejected": "退回", "held": "暂缓", "superseded": "已被替换",
-             "duplicate": "重复文件"}
-NEEDS_ATTENTION = ("rejected", "held")  # exit 1; duplicates and in-batch supersessions are fine
 
 
 def issue_entry(issue: Issue) -> dict:
@@ -58,7 +55,7 @@ class Report:
 
     def counts(self) -> dict[str, int]:
         """Files of this batch per status (every status present, 0 when none)."""
-        counts = dict.fromkeys(STATUS_ZH, 0)
+        counts = dict.fromkeys(FILE_STATUSES, 0)
         for o in self.files:
             counts[o.status] += 1
         return counts
@@ -70,9 +67,4 @@ class Report:
         """The JSON report, written atomically (a reader never sees half a report)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        with open(tmp, "w", encoding="utf-8") as handle:
-            json.dump(self.entries(), handle, ensure_ascii=False, indent=2)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        atomic.write_text(path, json.dumps(self.entries(), ensure_ascii=False, indent=2))

@@ -30,22 +30,21 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 
 import polars as pl
 
-from etl.contract import SHEETS, SHEETS_BY_ID, Sheet
+from core import atomic, clock, layout, quarters
+from core.contract import SHEETS, SHEETS_BY_ID, Sheet
 from etl.model import Issue, ParsedSubmission, Status
-from etl.parse import frame_schema
 from etl.read import source_bytes
 from etl.validate import make_issue
-from xiaobao import layout
 
 KEEP_SNAPSHOTS = 5  # a reader that resolved `current` a few ingests ago can still finish; older ones go
 TENFOLD = 10  # a count more than this many times (or less than 1/this of) last quarter's is worth a look
 TENFOLD_MIN_BASE = 10  # …unless both figures are below this: 1 → 12 complaints is noise, not news
-LEDGER = "ledger"
+
 
 SUBMISSION_SCHEMA: dict[str, pl.DataType] = {
     "submission_id": pl.Utf8, "seq": pl.Int64, "file_name": pl.Utf8, "sha256": pl.Utf8, "firm_id": pl.Utf8,
@@ -130,12 +129,7 @@ def store_original(warehouse: Path, path: Path, sha256: str) -> str:
     target = warehouse / rel
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
+        atomic.write_bytes(target, data)
     return rel
 
 
@@ -161,16 +155,8 @@ def received(warehouse: Path) -> dict[str, dict]:
     return {r["sha256"]: r for r in old.iter_rows(named=True) if r["sha256"]}
 
 
-def _partition(dataset: str, period: str) -> Path:
-    return Path(dataset) / f"year={period[:4]}" / f"quarter={period[-1]}" / "part-0.parquet"
-
-
-def _ledger_path(snapshot: Path, dataset: str, period: str) -> Path:
-    return snapshot / LEDGER / dataset / f"{period}.parquet"
-
-
 def _ledger_schema(dataset: str) -> dict[str, pl.DataType]:
-    return {"submission_id": pl.Utf8, "period": pl.Utf8, "firm_id": pl.Utf8, **frame_schema(SHEETS_BY_ID[dataset])}
+    return {"submission_id": pl.Utf8, **SHEETS_BY_ID[dataset].schema(), "source_row": pl.Int64}
 
 
 def _fact_schema(dataset: str) -> dict[str, pl.DataType]:
@@ -202,7 +188,7 @@ def apply(warehouse: Path, parsed: list[ParsedSubmission], registry: pl.DataFram
     dry_run: the same checks (against the warehouse as it is, for 年累计 and last quarter) writing nothing.
     """
     warehouse = Path(warehouse)
-    received_at = received_at or datetime.now(UTC)
+    received_at = received_at or clock.now()
     with nullcontext() if dry_run else locked(warehouse, on_wait):
         if not dry_run:
             _clean_stale(warehouse)
@@ -323,10 +309,6 @@ def _changed_earlier(warehouse: Path, subs: list[_Sub], before: dict[str, str], 
 
 
 # ── materialisation: ledger → current quarterly figures ───────────────────────────────────────────────────────
-def _periods(year: str) -> list[str]:
-    return [f"{year}Q{q}" for q in range(1, 5)]
-
-
 def _materialise(previous: Path | None, subs: list[_Sub], fresh: list[_Sub], years: list[str]):
     """Ledgers {dataset: {period: frame}} and current figures for the touched years.
 
@@ -336,8 +318,8 @@ def _materialise(previous: Path | None, subs: list[_Sub], fresh: list[_Sub], yea
     ledgers: dict[str, dict[str, pl.DataFrame]] = {s.id: {} for s in SHEETS}
     for sheet in SHEETS:
         schema = _ledger_schema(sheet.id)
-        for period in (p for y in years for p in _periods(y)):
-            parts = [_read_or_empty(_ledger_path(previous, sheet.id, period) if previous else None, schema)]
+        for period in (p for y in years for p in quarters.of_year(y)):
+            parts = [_read_or_empty(layout.ledger(previous, sheet.id, period) if previous else None, schema)]
             for sid, (sub_period, frames) in new_frames.items():
                 frame = frames.get(sheet.id)
                 if sub_period == period and frame is not None:
@@ -350,7 +332,7 @@ def _materialise(previous: Path | None, subs: list[_Sub], fresh: list[_Sub], yea
         if row["status"] != "rejected" and row["period"] and row["period"][:4] in years:
             candidates.setdefault((row["firm_id"], row["period"]), []).append(sub)
     current: dict[tuple[str, str], Figures] = {}
-    for period in (p for y in years for p in _periods(y)):  # quarter by quarter: 年累计 needs the earlier ones
+    for period in (p for y in years for p in quarters.of_year(y)):  # quarter by quarter: 年累计 needs the earlier ones
         by_submission = {d: _split(ledgers[d][period], "submission_id") for d in ledgers}
         for (firm, p), cands in sorted(candidates.items(), key=lambda kv: kv[0]):
             if p == period:
@@ -361,7 +343,7 @@ def _materialise(previous: Path | None, subs: list[_Sub], fresh: list[_Sub], yea
     facts: dict[str, dict[str, pl.DataFrame]] = {s.id: {} for s in SHEETS}
     for sheet in SHEETS:
         schema = _fact_schema(sheet.id)
-        for period in (p for y in years for p in _periods(y)):
+        for period in (p for y in years for p in quarters.of_year(y)):
             parts = [f[sheet.id] for f in by_period.get(period, []) if sheet.id in f]
             facts[sheet.id][period] = pl.concat(parts).select(list(schema)) if parts else pl.DataFrame(schema=schema)
     return facts, ledgers, current
@@ -388,7 +370,7 @@ def _choose(firm: str, period: str, cands: list[_Sub], by_submission: dict[str, 
         figures = {d: parts[row["submission_id"]] for d, parts in by_submission.items()
                    if row["submission_id"] in parts}
         if row["basis"] == "年累计":
-            earlier = [f"{period[:4]}Q{q}" for q in range(1, int(period[-1]))]
+            earlier = quarters.earlier_in_year(period)
             missing = [p for p in earlier if (firm, p) not in current]
             if missing:
                 row.update(status="held", superseded_by=None,
@@ -466,11 +448,6 @@ def _negative_issues(sheet: Sheet, diffed: pl.DataFrame, flows, file_name: str) 
 
 
 # ── warnings ──────────────────────────────────────────────────────────────────────────────────────────────────
-def _previous_quarter(period: str) -> str:
-    year, quarter = int(period[:4]), int(period[-1])
-    return f"{year - 1}Q4" if quarter == 1 else f"{year}Q{quarter - 1}"
-
-
 def _tenfold_warnings(previous: Path | None, facts, current: dict[tuple[str, str], Figures],
                       subs: list[_Sub]) -> None:
     """Warn (never block) when a count moves more than tenfold against the same firm, region (and product line)
@@ -480,7 +457,7 @@ def _tenfold_warnings(previous: Path | None, facts, current: dict[tuple[str, str
     by_id = {s.row["submission_id"]: s for s in subs}
     for sub in subs:
         sub.issues = [i for i in sub.issues if i.rule != "tenfold_jump"]  # re-derived, never listed twice
-    prev_of = {sid: _previous_quarter(s.row["period"]) for sid, s in by_id.items()}
+    prev_of = {sid: quarters.previous(s.row["period"]) for sid, s in by_id.items()}
     for sheet in SHEETS:
         parts = [f[sheet.id] for f in (current[(s.row["firm_id"], s.row["period"])] for s in subs) if sheet.id in f]
         if not parts:
@@ -508,7 +485,7 @@ def _facts(previous: Path | None, facts, dataset: str, period: str) -> pl.DataFr
     """Current figures of a quarter: as this batch derived them, or (a year it did not touch) as they were."""
     frame = facts[dataset].get(period)
     if frame is None:
-        frame = _read_or_empty(previous / _partition(dataset, period) if previous else None, _fact_schema(dataset))
+        frame = _read_or_empty(previous / layout.partition(dataset, period) if previous else None, _fact_schema(dataset))
     return frame
 
 
@@ -541,23 +518,23 @@ def _write_snapshot(warehouse: Path, previous: Path | None, subs: list[_Sub], fa
     name = f"{(max(numbers) if numbers else 0) + 1:06d}"
     tmp = snapshots / f".tmp-{uuid.uuid4().hex}"
     tmp.mkdir()
-    touched = {p for y in years for p in _periods(y)}
+    touched = {p for y in years for p in quarters.of_year(y)}
     if previous is not None:  # untouched quarters: hard links to the previous snapshot's immutable files
         for dataset in layout.FACT_DATASETS:
             for path in layout.dataset_files(previous, dataset):
                 if path.parent.parent.name.removeprefix("year=") not in years:
                     _link_or_copy(path, tmp / path.relative_to(previous))
-            for path in sorted((previous / LEDGER / dataset).glob("*.parquet")):
+            for path in sorted((previous / layout.LEDGER / dataset).glob("*.parquet")):
                 if path.stem not in touched:
                     _link_or_copy(path, tmp / path.relative_to(previous))
     for dataset, by_period in facts.items():
         for period, frame in by_period.items():
             if frame.height:
-                write_parquet(frame, tmp / _partition(dataset, period))
+                write_parquet(frame, tmp / layout.partition(dataset, period))
     for dataset, by_period in ledgers.items():
         for period, frame in by_period.items():
             if frame.height:
-                write_parquet(frame, _ledger_path(tmp, dataset, period))
+                write_parquet(frame, layout.ledger(tmp, dataset, period))
     rows = sorted((s.row for s in subs), key=lambda r: r["seq"])
     write_parquet(pl.DataFrame(rows, schema=SUBMISSION_SCHEMA), tmp / "submissions.parquet")
     write_parquet(registry, tmp / "firms.parquet")

@@ -10,19 +10,20 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
-from etl.contract import (
+from core.contract import (
     BASES,
     CELL_RULES,
     COVER,
     COVER_SHEET,
+    FIXED_CREATED,
     PRODUCT_LINES,
     SHEETS,
     WARNING_RULES,
+    ZERO_SPELLINGS_SHOWN,
     Column,
     Sheet,
 )
-from etl.messy import FIXED_CREATED, ZERO_SPELLINGS
-from etl.reference import load_regions
+from core.reference import load_regions
 
 GUIDE_SHEET = "说明"
 LINE_ROWS = 1000  # rows prepared (drop-downs, formats) on the long 投诉险种 sheet
@@ -199,7 +200,7 @@ def _guide(ws, fmt: dict, regions: pl.DataFrame) -> tuple[str, str]:
     r = _table(ws, r + 1, ("险种", "财产险公司", "人身险公司"), line_rows, fmt)
     line_range = f"='{GUIDE_SHEET}'!$A${first + 1}:$A${first + len(line_rows)}"
     r += 1
-    ws.write_string(r, 0, f"六、数字写法：可写 1,234、全角数字、1.2万；{'、'.join(ZERO_SPELLINGS)} 视为 0；空白视为未报送。")
+    ws.write_string(r, 0, f"六、数字写法：可写 1,234、全角数字、1.2万；{'、'.join(ZERO_SPELLINGS_SHOWN)} 视为 0；空白视为未报送。")
     return region_range, line_range
 
 

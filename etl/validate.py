@@ -1,6 +1,6 @@
 """Checks on a normalised submission, each finding an `Issue` naming file, sheet, row, column, value and rule in
 Chinese. Every check runs and every finding is listed (a member corrects everything in one go); the rule texts
-come from `etl.contract`.
+come from `core.contract`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from functools import lru_cache
 
 import polars as pl
 
-from etl.contract import CELL_RULES, COVER, COVER_SHEET, SHEETS, WARNING_RULES, Column, Rule
+from core.contract import CELL_RULES, COVER, COVER_SHEET, SHEETS, WARNING_RULES, Column, Rule
+from core.text import clean
 from etl.model import Issue, Severity
 from etl.normalise import (
     DATA,
@@ -27,7 +28,6 @@ from etl.normalise import (
     precision,
 )
 from etl.read import RawSheet
-from etl.text import clean
 
 BLANK = "（空白）"
 ROWS_LISTED = 10  # a blank_not_reported warning names this many rows, then says 等

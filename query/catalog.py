@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from etl.contract import SHEETS
+from core.contract import SHEETS
 
 HERE = Path(__file__).resolve().parent
 SQL = HERE / "sql"

@@ -12,13 +12,13 @@ import getpass
 import io
 import json
 import os
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
 import polars as pl
 import xlsxwriter
 
+from core import atomic, clock
 from query import catalog
 
 FORMATS = ("csv", "xlsx", "parquet", "json")
@@ -82,10 +82,7 @@ def write(frame: pl.DataFrame, fmt: str, out: Path | str | BinaryIO, labels: str
         frame = frame.rename(labels_zh(frame.columns))
     data = _render(frame, fmt, meta or {})
     if isinstance(out, (str, Path)):
-        path = Path(out)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        atomic.write_bytes(Path(out), data)
     else:
         out.write(data)
 
@@ -126,7 +123,7 @@ def _xlsx(frame: pl.DataFrame, meta: dict) -> bytes:
     rows = [("筛选条件", json.dumps(meta.get("filters", {}), ensure_ascii=False)),
             ("指标", "、".join(meta.get("metrics", []))), ("维度", "、".join(meta.get("by", []))),
             ("数据仓库版本", meta.get("version") or ""), ("导出人", meta.get("who") or ""),
-            ("导出时间（UTC）", datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")), ("行数", str(frame.height))]
+            (f"导出时间（{clock.SHOWN_ZH}）", clock.shown(clock.now(), "%Y-%m-%d %H:%M:%S")), ("行数", str(frame.height))]
     for r, (key, value) in enumerate(rows):
         about.write_string(r, 0, key, bold)
         about.write_string(r, 1, value)
@@ -140,6 +137,6 @@ def record(warehouse: Path, meta: dict, rows: int, fmt: str) -> None:
     """The audit trail: who exported what, when, with which filters, how many rows (outside the snapshots)."""
     folder = Path(warehouse) / "audit"
     folder.mkdir(parents=True, exist_ok=True)
-    line = {"at": datetime.now(UTC).isoformat(timespec="seconds"), **meta, "rows": rows, "format": fmt}
+    line = {"at": clock.now().isoformat(timespec="seconds"), **meta, "rows": rows, "format": fmt}
     with open(folder / "exports.jsonl", "a", encoding="utf-8") as handle:
         handle.write(json.dumps(line, ensure_ascii=False) + "\n")

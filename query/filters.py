@@ -46,8 +46,3 @@ class Scope:
 
 MIN_PEERS = 5
 
-
-def shift(period: str, quarters: int) -> str:
-    """2025Q1 shifted by -1 → 2024Q4."""
-    index = int(period[:4]) * 4 + int(period[-1]) - 1 + quarters
-    return f"{index // 4}Q{index % 4 + 1}"

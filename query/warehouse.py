@@ -16,11 +16,12 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from etl.contract import SHEETS_BY_ID
-from etl.reference import load_regions
+from core import layout
+from core.contract import SHEETS_BY_ID
+from core.quarters import shift
+from core.reference import load_regions
 from query import catalog
-from query.filters import MIN_PEERS, Filters, Scope, shift
-from xiaobao import layout
+from query.filters import MIN_PEERS, Filters, Scope
 
 DIMS: dict[str, tuple[str, ...]] = {
     "firm": ("firm_id", "firm_name"), "firm_type": ("firm_type",), "region": ("region_code", "region_name"),

@@ -14,9 +14,7 @@ app = typer.Typer(
 
 def _register() -> None:
     # Imported here so that `xiaobao --help` lists every layer's commands, and a layer's import cost is paid once.
-    from dashboard import cli_serve
-    from etl import cli_demo, cli_ingest
-    from query import cli_export
+    from xiaobao import cli_demo, cli_export, cli_ingest, cli_serve
 
     for module in (cli_demo, cli_ingest, cli_export, cli_serve):
         module.register(app)

@@ -17,7 +17,7 @@ TIMEOUT = 60
 @pytest.fixture(scope="session")
 def demo_warehouse(tmp_path_factory) -> Path:
     """A warehouse built by the query layer's synthetic generator: 2 years, 12 firms of both types."""
-    from xiaobao import synthetic
+    from fixtures import synthetic
 
     path = tmp_path_factory.mktemp("warehouse")
     synthetic.build(path, years=2, firms=12, seed=0)
@@ -52,7 +52,7 @@ def app_test(demo_warehouse, monkeypatch) -> Callable[..., AppTest]:
             return at
         at.run()
         if page is not None:
-            at.switch_page(f"pages/{page}").run()
+            at.switch_page(f"views/{page}").run()
         return at
 
     return make

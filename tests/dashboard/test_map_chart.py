@@ -7,6 +7,7 @@ from itertools import pairwise
 import polars as pl
 import pytest
 
+from core.settings import REGIONS_CSV
 from dashboard.charts.china_map import (
     INSET_VIEW,
     SOURCE_EN,
@@ -18,7 +19,6 @@ from dashboard.charts.china_map import (
     provinces_geojson,
     ten_dash_line,
 )
-from xiaobao.settings import REGIONS_CSV
 
 TERRITORY = {"710000", "810000", "820000", "460000"}  # Taiwan, Hong Kong, Macao, Hainan (South China Sea islands)
 

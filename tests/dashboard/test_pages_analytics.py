@@ -159,7 +159,7 @@ def test_an_unexpected_error_becomes_a_friendly_message(app_test, latest, monkey
 
 
 def test_a_new_snapshot_shows_without_a_restart(app_test, tmp_path, latest):
-    from xiaobao import synthetic
+    from fixtures import synthetic
 
     warehouse, other = tmp_path / "wh", tmp_path / "other"
     synthetic.build(warehouse, years=2, firms=12, seed=0)
@@ -262,7 +262,7 @@ def test_outreach_county_coverage_median_and_max_shown_once_as_the_query_layer_g
 @pytest.fixture(scope="module")
 def many_firms(tmp_path_factory) -> Path:
     """An association of 80 members (40 of each type): more firms than a by-firm chart draws."""
-    from xiaobao import synthetic
+    from fixtures import synthetic
 
     return synthetic.build(tmp_path_factory.mktemp("many"), years=1, firms=80, seed=3)
 

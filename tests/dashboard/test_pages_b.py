@@ -212,7 +212,7 @@ def test_submissions_page_shows_the_resubmission_history_of_one_firm(app_test, i
     assert history.height == firm_files.height
     replacing = subs.filter(pl.col("submission_id") == row["superseded_by"]).row(0, named=True)
     (old,) = history.filter(pl.col("文件名") == row["file_name"]).iter_rows(named=True)
-    assert old["状态"] == "已被替代"
+    assert old["状态"] == "已被替换"
     assert old["被替代为"] == f"v{replacing['version']} · {replacing['file_name']}"
 
 

@@ -12,11 +12,12 @@ import pytest
 from opencc import OpenCC
 from typer.testing import CliRunner
 
-from etl import demo as demo_module
-from etl import messy
-from etl.contract import PRODUCT_LINES, SHEETS
-from etl.demo import ERROR_RULES, _cumulate, generate, quarters
-from etl.text import clean
+from core.contract import PRODUCT_LINES, SHEETS
+from core.quarters import span as quarters
+from core.text import clean
+from fixtures import demo as demo_module
+from fixtures import messy
+from fixtures.demo import ERROR_RULES, _cumulate, generate
 from xiaobao.cli import app
 
 

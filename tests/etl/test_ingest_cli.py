@@ -8,10 +8,10 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from etl.cli_ingest import INGEST_HELP, STATUS_HELP, VALIDATE_HELP
+from core import layout
 from tests.etl.workbooks import good_sheets, write_registry, write_xlsx
-from xiaobao import layout
 from xiaobao.cli import app
+from xiaobao.cli_ingest import INGEST_HELP, STATUS_HELP, VALIDATE_HELP
 
 runner = CliRunner()
 ENTRY_KEYS = {"path", "file_name", "status", "firm_id", "period", "version", "submission_id", "message", "earlier",
@@ -144,11 +144,11 @@ def test_status_lists_periods_submitted_missing_rejected_and_held(batch, tmp_pat
     result = invoke("status", "--period", "2025年第三季度", "--warehouse", wh)
     assert result.exit_code == 0, result.output
     assert "已有期间（会员 2 家，数据仓库版本 000001）" in result.output
-    assert "2025Q3：会员 2 家，已入库 1 家，暂缓 0 家，退回待重报 1 家，未报送 0 家" in result.output
-    assert "退回待重报：示例康宁人寿（F002）" in result.output
+    assert "2025Q3：会员 2 家，已入库 1 家，暂缓入库 0 家，已退回待重报 1 家，未报送 0 家" in result.output
+    assert "已退回待重报：示例康宁人寿（F002）" in result.output
     assert "bad.xlsx" in result.output and "百分比" in result.output
     q2 = invoke("status", "--period", "2025Q2", "--warehouse", wh)
-    assert "2025Q2：会员 2 家，已入库 0 家，暂缓 1 家，退回待重报 0 家，未报送 1 家" in q2.output
+    assert "2025Q2：会员 2 家，已入库 0 家，暂缓入库 1 家，已退回待重报 0 家，未报送 1 家" in q2.output
     assert "未报送：示例康宁人寿（F002）" in q2.output and "q1_ytd.xlsx" in q2.output
     latest = invoke("status", "--warehouse", wh)  # no --period: the latest one
     assert "2025Q3：会员 2 家" in latest.output

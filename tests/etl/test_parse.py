@@ -77,7 +77,7 @@ def test_money_units_in_headers_convert_to_wan(tmp_path, header, cell, expected)
 
 
 def test_english_id_headers(tmp_path):
-    from etl.contract import SHEETS_BY_ID
+    from core.contract import SHEETS_BY_ID
     sheets = good_sheets()
     for name, dataset in (("投诉", "complaints"), ("投诉险种", "complaints_by_line"), ("调解", "mediation"),
                           ("宣教", "outreach")):

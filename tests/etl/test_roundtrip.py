@@ -9,11 +9,11 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from etl import messy
-from etl.contract import SHEETS_BY_ID
-from etl.demo import ERROR_RULES, generate
+from core.contract import SHEETS_BY_ID
+from core.layout import FACT_DATASETS
 from etl.ingest import run
-from xiaobao.layout import FACT_DATASETS
+from fixtures import messy
+from fixtures.demo import ERROR_RULES, generate
 
 
 @pytest.fixture(scope="module")

@@ -20,14 +20,14 @@ import duckdb
 import polars as pl
 import pytest
 
+from core import layout
+from core.reference import load_regions
 from etl import ingest, store
 from etl.ingest import run
 from etl.model import ParsedSubmission
 from etl.read import source_bytes
-from etl.reference import load_regions
 from etl.validate import make_issue
 from tests.etl.workbooks import good_sheets, registry_frame, write_csv_bundle, write_registry, write_xlsx
-from xiaobao import layout
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,8 +9,8 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
-from etl.contract import CELL_RULES, COVER, COVER_SHEET, PRODUCT_LINES, SHEETS, WARNING_RULES
-from etl.reference import load_regions
+from core.contract import CELL_RULES, COVER, COVER_SHEET, PRODUCT_LINES, SHEETS, WARNING_RULES
+from core.reference import load_regions
 from etl.template import GUIDE_SHEET, region_order, write_template
 from xiaobao.cli import app
 

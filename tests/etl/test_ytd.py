@@ -13,10 +13,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from core import layout
 from etl.ingest import run
 from tests.etl.test_store import facts, submissions, xlsx
 from tests.etl.workbooks import good_sheets, write_registry, write_xlsx
-from xiaobao import layout
 
 OUTLETS, COUNTIES = 14, 13  # column positions in the 宣教 sheet
 

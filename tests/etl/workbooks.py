@@ -19,8 +19,8 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
-from etl.contract import COMPLAINTS, COMPLAINTS_BY_LINE, MEDIATION, OUTREACH
-from etl.reference import load_regions
+from core.contract import COMPLAINTS, COMPLAINTS_BY_LINE, MEDIATION, OUTREACH
+from core.reference import load_regions
 
 Sheets = dict[str, list[list[object]]]
 

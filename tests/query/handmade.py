@@ -11,9 +11,9 @@ from pathlib import Path
 
 import polars as pl
 
-from etl.contract import SHEETS_BY_ID
-from etl.reference import load_regions
-from xiaobao import layout
+from core import layout
+from core.contract import SHEETS_BY_ID
+from core.reference import load_regions
 
 FIRMS = [("A", "示例甲财产保险股份有限公司", "甲财险", "", "财产险"),
          ("B", "示例乙财产保险股份有限公司", "乙财险", "", "财产险"),

@@ -10,9 +10,9 @@ import polars as pl
 import pytest
 from typer.testing import CliRunner
 
+from fixtures import synthetic
 from query import Filters, Warehouse, export
 from tests.query import handmade
-from xiaobao import synthetic
 from xiaobao.cli import app
 
 runner = CliRunner()
@@ -68,7 +68,7 @@ def test_xlsx_has_the_cells_and_a_sheet_of_filters(table, tmp_path):
     about = dict(book["筛选条件"].iter_rows(values_only=True))
     assert json.loads(about["筛选条件"]) == {"period": "2024Q4"}
     assert about["数据仓库版本"] == "000001" and about["导出人"] == "tester" and about["行数"] == "3"
-    assert about["导出时间（UTC）"]
+    assert about["导出时间（北京时间）"]
 
 
 INJECTIONS = ["x' OR 1=1 --", "'; DROP TABLE complaints; --", "A' UNION SELECT * FROM firms --", "财产险' OR '1'='1"]

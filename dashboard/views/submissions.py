@@ -10,6 +10,8 @@ from functools import partial
 import polars as pl
 import streamlit as st
 
+from core.contract import BASIS_LABELS
+from core.status import FIRM_STATUSES
 from dashboard import submission_status as status
 from dashboard import ui
 from dashboard.context import current
@@ -48,7 +50,7 @@ who = pl.col("firm_id").replace_strict(short, default=pl.col("firm_name_raw"), r
 with ui.slide("summary"):
     cols = st.columns(6)
     cols[0].metric(pick({"zh": "应报公司", "en": "Member firms"}), registry.height, border=True)
-    for col, key in zip(cols[1:5], status.FIRM_STATUSES, strict=True):
+    for col, key in zip(cols[1:5], FIRM_STATUSES, strict=True):
         col.metric(status.label(key, lang), counts[key], border=True)
     cols[5].metric(pick({"zh": "收到文件", "en": "Files received"}), received.height, border=True)
     missing = firms.filter(pl.col("status") == "missing")["short_name"].to_list()
@@ -105,7 +107,7 @@ with ui.slide("history"):
         pl.col("who").alias(t("firm", lang)),
         pl.col("file_name").alias(pick({"zh": "文件名", "en": "File"})),
         pl.col("version").alias(pick({"zh": "版本", "en": "Version"})),
-        pl.col("basis").replace(status.BASES[lang]).alias(pick({"zh": "口径", "en": "Basis"})),
+        pl.col("basis").replace(BASIS_LABELS[lang]).alias(pick({"zh": "口径", "en": "Basis"})),
         pl.col("status").replace(status.FILE_LABELS[lang]).alias(pick({"zh": "状态", "en": "Status"})),
         pl.col("superseded_by_label").fill_null("").alias(pick({"zh": "被替代为", "en": "Superseded by"})),
         status.received_text().alias(pick({"zh": "接收时间（北京时间）", "en": "Received (Beijing)"})),

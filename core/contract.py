@@ -7,11 +7,20 @@ workbook and the 说明 sheet are all derived from these declarations; nothing e
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
 from typing import Literal
+
+import polars as pl
+
+from core.text import clean
 
 Kind = Literal["key", "count", "money"]
 Op = Literal["==", "<="]
+# The warehouse dtype of each kind of column: counts are whole (null = not reported), money is 万元.
+DTYPES: dict[str, pl.DataType] = {"key": pl.Utf8(), "count": pl.Int64(), "money": pl.Float64()}
 
 
 @dataclass(frozen=True)
@@ -23,6 +32,10 @@ class Column:
     stock: bool = False  # as at quarter end: never differenced, never summed over quarters
     aliases: tuple[str, ...] = ()  # other headers seen in real submissions (after t2s + cleaning)
     help: str = ""  # 说明 text
+
+    @property
+    def dtype(self) -> pl.DataType:
+        return DTYPES[self.kind]
 
     @property
     def header(self) -> str:
@@ -56,6 +69,10 @@ class Sheet:
 
     def column(self, id_: str) -> Column:
         return next(c for c in self.columns if c.id == id_)
+
+    def schema(self) -> dict[str, pl.DataType]:
+        """The warehouse frame of this sheet: period, firm_id, then every column with its dtype."""
+        return {"period": pl.Utf8(), "firm_id": pl.Utf8(), **{c.id: c.dtype for c in self.columns}}
 
 
 REGION = Column("region_code", "地区", "key", aliases=("省份", "分支机构", "地区名称", "省市", "region"),
@@ -218,6 +235,7 @@ COVER: tuple[CoverField, ...] = (
     CoverField("filled_on", "填报日期", False, "YYYY-MM-DD。", ("日期", "报送日期")),
 )
 BASES = {"当季": "quarter", "年累计": "ytd"}
+BASIS_LABELS = {"zh": {"当季": "当季", "年累计": "年累计"}, "en": {"当季": "Quarter", "年累计": "Year to date"}}
 
 # General rules that apply to every measure cell; their ids are what reject reports show.
 CELL_RULES = {
@@ -242,3 +260,43 @@ WARNING_RULES = {
     "tenfold_jump": "较上季度变化超过十倍，请核实",
     "blank_not_reported": "空白视为未报送（不是 0）",
 }
+
+
+# ── the spellings members use (matched after core.text.clean: Simplified, half-width, no spaces, lower case) ──
+COVER_ID = "cover"
+# "1.投诉", "表2 投诉险种", "附表3-调解", "一、宣教": a numbering prefix some members add to sheet names.
+SHEET_NUMBERING = re.compile(r"^(?:附?表)?(?:\d+|[一二三四五六七八九十]+)[.、\-_:：)]*")
+
+
+@lru_cache(maxsize=1)
+def _sheet_lookup() -> dict[str, str]:
+    lookup = {clean(COVER_SHEET): COVER_ID, **{clean(a): COVER_ID for a in COVER_SHEET_ALIASES}}
+    for sheet in SHEETS:
+        for name in (sheet.zh, sheet.id, *sheet.aliases):
+            lookup.setdefault(clean(name), sheet.id)
+    return lookup
+
+
+def sheet_id(name: str) -> str | None:
+    """封面 / 投訴 / complaints / 1.投诉 … → 'cover' / 'complaints' …; None for any other sheet (说明, 附表 …)."""
+    lookup = _sheet_lookup()
+    key = clean(name)
+    return lookup.get(key) or lookup.get(SHEET_NUMBERING.sub("", key))
+
+
+# A row the member added up: these labels, or any label ending in one of TOTAL_SUFFIXES (全国合计).
+TOTAL_LABELS = ("合计", "总计", "小计", "总合计", "合计数", "total", "subtotal", "sum")
+TOTAL_SUFFIXES = ("合计", "总计")
+# Lines under the table that are notes, not figures.
+NOTE_PREFIXES = ("注", "说明", "备注", "数据来源", "资料来源", "来源", "填表", "填报", "制表", "审核", "单位:",
+                 "负责人", "联系人", "*", "※", "note", "source")
+# Cells that mean "none happened": 0 (无 is also written 無 in Traditional Chinese). Blank means not reported.
+ZERO_SPELLINGS = ("-", "--", "—", "——", "–", "―", "/", "无", "無", "0")
+ZERO_SPELLINGS_SHOWN = ("-", "—", "/", "无")  # the ones the template's 说明 names
+# 数据口径 spellings (after t2s, so 當季 and 年累計 are included) → the canonical basis.
+BASIS_SPELLINGS = {"当季": "当季", "当期": "当季", "本季": "当季", "本季度": "当季", "单季": "当季",
+                   "当季度": "当季", "quarter": "当季", "年累计": "年累计", "本年累计": "年累计", "累计": "年累计",
+                   "年初至今": "年累计", "ytd": "年累计"}
+
+# Written into every generated workbook so that the same figures give the same bytes (xlsxwriter stamps now()).
+FIXED_CREATED = datetime(2025, 1, 1, 8, 0, 0)

@@ -10,6 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from core.status import file_label
+
 TEMPLATE_HELP = (
     "生成空白报送模板：封面、投诉、投诉险种、调解、宣教五个工作表（表头含单位，地区已预填，数据口径和险种有下拉选项），"
     "以及逐项解释每个字段和每条校验规则的 说明 工作表。模板由数据契约（etl/contract.py）生成，与校验规则始终一致。"
@@ -23,7 +25,6 @@ DEMO_HELP = (
     "OUT_DIR/manifest.csv 列出每个文件埋设的情形和入库后应有的状态。"
     "\n\n示例：\n\n    xiaobao demo data/demo --firms 30 --from 2022Q1 --to 2025Q3"
 )
-_STATUS_ZH = {"accepted": "入库", "superseded": "被新版本替换", "rejected": "退回", "held": "暂缓（待处理）"}
 
 
 def template(
@@ -45,7 +46,7 @@ def demo(
     period_to: Annotated[str, typer.Option("--to", help="结束季度，如 2025Q3")] = "2025Q3",
     seed: Annotated[int, typer.Option("--seed", help="随机种子：同一种子生成完全相同的文件")] = 20251123,
 ) -> None:
-    from etl.demo import generate
+    from fixtures.demo import generate
 
     try:
         result = generate(out_dir, firms=firms, period_from=period_from, period_to=period_to, seed=seed)
@@ -56,7 +57,7 @@ def demo(
     summary = Table(title=f"示例数据已写入 {out_dir}（{result.seconds:.1f} 秒）", show_header=False)
     summary.add_row("会员公司", f"{firms} 家（名录 {result.registry_path}）")
     summary.add_row("报送文件", f"{len(result.files)} 个，期间 {period_from}–{period_to}")
-    summary.add_row("入库后状态", "，".join(f"{_STATUS_ZH[s]} {n}" for s, n in sorted(statuses.items())))
+    summary.add_row("入库后状态", "，".join(f"{file_label(s)} {n}" for s, n in sorted(statuses.items())))
     summary.add_row("不规范写法", f"{sum(1 for t in result.messy.values() if t)} 个文件")
     summary.add_row("埋设错误", f"{len(result.errors)} 个文件")
     summary.add_row("代理退保激增", f"{len({(f, r) for f, r, _ in result.spikes})} 个公司×地区")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import polars as pl
 
-from xiaobao.settings import REGIONS_CSV
+from core.settings import REGIONS_CSV
 
 REGISTRY_COLUMNS = ("firm_id", "name", "short_name", "aliases", "firm_type")
 FIRM_TYPES = ("财产险", "人身险")

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
+from core.settings import ROOT, registry_path, warehouse_dir
 from dashboard import warm
-from xiaobao.settings import ROOT, registry_path, warehouse_dir
 
 APP = ROOT / "dashboard" / "app.py"
 

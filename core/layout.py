@@ -21,9 +21,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from core import quarters
+
 CURRENT = "current"
 SNAPSHOTS = "snapshots"
 FILES = "files"
+LEDGER = "ledger"
+PART = "part-0.parquet"
+SUBMISSIONS = "submissions.parquet"
+FIRMS = "firms.parquet"
+REGIONS = "regions.parquet"
 FACT_DATASETS = ("complaints", "complaints_by_line", "mediation", "outreach")
 
 
@@ -41,6 +48,16 @@ def version(warehouse: Path) -> str | None:
     """The warehouse version: the name of the current snapshot. Caches are keyed by it."""
     snap = current_snapshot(warehouse)
     return snap.name if snap else None
+
+
+def partition(dataset: str, period: str) -> Path:
+    """Where one quarter of a fact dataset lives inside a snapshot (hive partitioning: year=, quarter=)."""
+    year, quarter = quarters.year_quarter(period)
+    return Path(dataset) / f"year={year}" / f"quarter={quarter}" / PART
+
+
+def ledger(snapshot: Path, dataset: str, period: str) -> Path:
+    return Path(snapshot) / LEDGER / dataset / f"{period}.parquet"
 
 
 def dataset_files(snapshot: Path, dataset: str) -> list[Path]:

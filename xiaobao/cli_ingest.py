@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta, timezone
 from pathlib import Path
 from typing import Annotated
 
@@ -13,12 +12,13 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from core import clock, layout
+from core.settings import registry_path, warehouse_dir
+from core.status import FILE_LABELS, FIRM_LABELS
 from etl.ingest import UsageError, run
 from etl.normalise import parse_period
-from etl.report import STATUS_ZH, Report
+from etl.report import Report
 from etl.store import Outcome, load_submissions
-from xiaobao import layout
-from xiaobao.settings import registry_path, warehouse_dir
 
 MAX_REASONS = 10  # per file on the terminal; the JSON report and the 报送情况 page list every one
 
@@ -41,8 +41,8 @@ STATUS_HELP = (
     "会员名录为准），以及退回与暂缓的文件及其原因。不指定 --period 时显示最近一期。"
     "\n\n示例：\n\n    xiaobao status --period 2025Q3"
 )
-BEIJING = timezone(timedelta(hours=8), "北京时间")  # no daylight saving in China, so a fixed offset is exact
-FIRM_STATUS_ZH = {"accepted": "已入库", "held": "暂缓", "rejected": "退回待重报", "missing": "未报送"}
+STATUS_ZH = FILE_LABELS["zh"]
+FIRM_STATUS_ZH = FIRM_LABELS["zh"]
 
 Paths = Annotated[list[Path], typer.Argument(help="报送文件或文件夹（递归查找 .xlsx、CSV 文件夹、.zip）",
                                              metavar="PATH...", show_default=False)]
@@ -207,7 +207,7 @@ def status(period: Annotated[str | None, typer.Option("--period", metavar="P",
             if len(lines) > MAX_REASONS:
                 lines = [*lines[:MAX_REASONS], f"……另有 {len(lines) - MAX_REASONS} 条"]
             table.add_row(escape(r["file_name"]), r["firm_id"] or "（未识别）", STATUS_ZH[r["status"]],
-                          r["received_at"].astimezone(BEIJING).strftime("%Y-%m-%d %H:%M"), escape("\n".join(lines)))
+                          clock.shown(r["received_at"]), escape("\n".join(lines)))
         console.print(table)
 
 

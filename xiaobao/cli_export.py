@@ -11,10 +11,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from core.settings import warehouse_dir
 from query import export
 from query.filters import Filters
 from query.warehouse import DIMS, QueryError, Warehouse
-from xiaobao.settings import warehouse_dir
 
 err = Console(stderr=True)
 WarehouseOpt = Annotated[Path | None, typer.Option("--warehouse", help="数据仓库目录（默认 data/parquet 或 $XIAOBAO_WAREHOUSE）")]

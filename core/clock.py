@@ -1,0 +1,34 @@
+"""The time zone rule: times are stored in UTC and shown in Beijing time (Asia/Shanghai, no daylight saving)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+STORED = "UTC"
+SHOWN = "Asia/Shanghai"
+SHOWN_ZH = "北京时间"
+_SHOWN_TZ = ZoneInfo(SHOWN)
+
+
+def now() -> datetime:
+    """The current time, timezone-aware, in UTC: what is stored."""
+    return datetime.now(UTC)
+
+
+def local(moment: datetime) -> datetime:
+    """A stored time as the secretariat reads it (a naive time is taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(_SHOWN_TZ)
+
+
+def shown(moment: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    return local(moment).strftime(fmt)
+
+
+def shown_expr(col: pl.Expr, fmt: str = "%Y-%m-%d %H:%M") -> pl.Expr:
+    """The polars form of `shown` for a column of stored times (naive columns are taken as UTC)."""
+    return col.dt.replace_time_zone(STORED).dt.convert_time_zone(SHOWN).dt.strftime(fmt)

@@ -143,7 +143,7 @@ def write_parquet(frame: pl.DataFrame, path: Path) -> None:
 
 # ── reading the previous snapshot ─────────────────────────────────────────────────────────────────────────────
 def load_submissions(snapshot: Path | None) -> pl.DataFrame:
-    path = snapshot / "submissions.parquet" if snapshot else None
+    path = snapshot / layout.SUBMISSIONS if snapshot else None
     if path and path.exists():
         return pl.read_parquet(path)
     return pl.DataFrame(schema=SUBMISSION_SCHEMA)
@@ -512,6 +512,20 @@ def _link_or_copy(src: Path, dst: Path) -> None:
 
 def _write_snapshot(warehouse: Path, previous: Path | None, subs: list[_Sub], facts, ledgers,
                     registry: pl.DataFrame, regions: pl.DataFrame, years: list[str]) -> Path:
+    rows = sorted((s.row for s in subs), key=lambda r: r["seq"])
+    return write_snapshot(warehouse, facts, pl.DataFrame(rows, schema=SUBMISSION_SCHEMA), registry, regions,
+                          ledgers=ledgers, previous=previous, years=years)
+
+
+def write_snapshot(warehouse: Path, facts: dict[str, dict[str, pl.DataFrame]], submissions: pl.DataFrame,
+                   registry: pl.DataFrame, regions: pl.DataFrame, *,
+                   ledgers: dict[str, dict[str, pl.DataFrame]] | None = None, previous: Path | None = None,
+                   years: list[str] | tuple[str, ...] = ()) -> Path:
+    """The one snapshot writer (the ingest and the fixtures' synthetic warehouses alike): facts and ledgers
+    {dataset: {period: frame}} in the contract's columns and dtypes, the submissions table, the registry and the
+    regions, written under a temporary name, fsynced, renamed to the next number, then `current` swapped.
+
+    With `previous`, the quarters of years not in `years` are hard-linked from it (they did not change)."""
     snapshots = warehouse / layout.SNAPSHOTS
     snapshots.mkdir(parents=True, exist_ok=True)
     numbers = [int(p.name) for p in snapshots.iterdir() if p.name.isdigit()]
@@ -528,17 +542,17 @@ def _write_snapshot(warehouse: Path, previous: Path | None, subs: list[_Sub], fa
                 if path.stem not in touched:
                     _link_or_copy(path, tmp / path.relative_to(previous))
     for dataset, by_period in facts.items():
+        schema = _fact_schema(dataset)
         for period, frame in by_period.items():
             if frame.height:
-                write_parquet(frame, tmp / layout.partition(dataset, period))
-    for dataset, by_period in ledgers.items():
+                write_parquet(frame.select(list(schema)).cast(schema), tmp / layout.partition(dataset, period))
+    for dataset, by_period in (ledgers or {}).items():
         for period, frame in by_period.items():
             if frame.height:
                 write_parquet(frame, layout.ledger(tmp, dataset, period))
-    rows = sorted((s.row for s in subs), key=lambda r: r["seq"])
-    write_parquet(pl.DataFrame(rows, schema=SUBMISSION_SCHEMA), tmp / "submissions.parquet")
-    write_parquet(registry, tmp / "firms.parquet")
-    write_parquet(regions, tmp / "regions.parquet")
+    write_parquet(submissions.select(list(SUBMISSION_SCHEMA)).cast(SUBMISSION_SCHEMA), tmp / layout.SUBMISSIONS)
+    write_parquet(registry, tmp / layout.FIRMS)
+    write_parquet(regions, tmp / layout.REGIONS)
     _fsync_tree(tmp)
     final = snapshots / name
     os.rename(tmp, final)

@@ -172,7 +172,7 @@ def status(period: Annotated[str | None, typer.Option("--period", metavar="P",
         console.print(f"数据仓库 {escape(str(target))} 中还没有数据。先运行：xiaobao ingest 报送文件夹")
         return
     subs = load_submissions(snapshot)
-    firms = pl.read_parquet(snapshot / "firms.parquet")
+    firms = pl.read_parquet(snapshot / layout.FIRMS)
     periods = sorted(subs["period"].drop_nulls().unique().to_list())
     overview = Table(title=f"已有期间（会员 {firms.height} 家，数据仓库版本 {snapshot.name}）")
     for header in ("期间", *FIRM_STATUS_ZH.values(), "收到文件"):

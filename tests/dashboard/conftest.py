@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from fixtures.browser import build_demo_warehouse, launch, new_page, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "dashboard" / "app.py"
@@ -56,3 +58,44 @@ def app_test(demo_warehouse, monkeypatch) -> Callable[..., AppTest]:
         return at
 
     return make
+
+
+# ---- the browser suite: one demo ingest, one server and one Chromium per session ------------------------
+
+@pytest.fixture(scope="session")
+def e2e_warehouse(tmp_path_factory) -> tuple[Path, Path]:
+    """(warehouse, registry) of a real demo ingest, built once per session."""
+    return build_demo_warehouse(tmp_path_factory.mktemp("e2e"))
+
+
+@pytest.fixture(scope="session")
+def app_url(e2e_warehouse) -> Iterator[str]:
+    warehouse, registry = e2e_warehouse
+    with serve(warehouse, registry) as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def blocked_requests() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def page(chromium, blocked_requests) -> Iterator[object]:
+    page = new_page(chromium, blocked_requests)
+    try:
+        yield page
+    finally:
+        page.context.close()

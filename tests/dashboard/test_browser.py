@@ -17,19 +17,8 @@ import pytest
 
 from dashboard import format as fmt
 from dashboard import submission_status as status
+from fixtures.browser import XIAOBAO, new_page, open_page, screenshot, wait_settled
 from query import Filters, Warehouse
-from tests.dashboard.browser import (  # noqa: F401  (fixtures)
-    XIAOBAO,
-    app_url,
-    blocked_requests,
-    chromium,
-    e2e_warehouse,
-    new_page,
-    open_page,
-    page,
-    screenshot,
-    wait_settled,
-)
 
 pytestmark = pytest.mark.browser
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -41,15 +30,15 @@ TRACEBACK = re.compile(r"Traceback|Error:|抱歉，本页面暂时无法显示")
 
 
 @pytest.fixture
-def wh(e2e_warehouse) -> Warehouse:  # noqa: F811
+def wh(e2e_warehouse) -> Warehouse:
     return Warehouse(e2e_warehouse[0])
 
 
-def page_text(page) -> str:  # noqa: F811
+def page_text(page) -> str:
     return page.locator('[data-testid="stMain"]').inner_text()
 
 
-def choose(page, label: str, option: str, param: str) -> None:  # noqa: F811
+def choose(page, label: str, option: str, param: str) -> None:
     """Pick `option` in the selectbox labelled `label` (sidebar or page), as a person does, then wait for the
     rerun it causes: the URL carries the new value of `param` once the app has run with it."""
     page.get_by_role("combobox", name=label).click()
@@ -58,11 +47,11 @@ def choose(page, label: str, option: str, param: str) -> None:  # noqa: F811
     wait_settled(page)
 
 
-def selected(page, label: str):  # noqa: F811
+def selected(page, label: str):
     return page.get_by_role("combobox", name=label)
 
 
-def table_text(page) -> str:  # noqa: F811
+def table_text(page) -> str:
     """The cells of the first table: st.dataframe draws on a canvas but keeps a hidden, accessible <table>
     copy of what it shows."""
     table = page.locator('[data-testid="stDataFrame"] table').first
@@ -70,13 +59,13 @@ def table_text(page) -> str:  # noqa: F811
     return table.text_content()
 
 
-def metric_value(page, label: str):  # noqa: F811
+def metric_value(page, label: str):
     return page.locator('[data-testid="stMetric"]').filter(has_text=label).locator(
         '[data-testid="stMetricValue"]')
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-def test_every_page_renders_offline_and_is_photographed(app_url, page, blocked_requests, lang):  # noqa: F811
+def test_every_page_renders_offline_and_is_photographed(app_url, page, blocked_requests, lang):
     names = PAGES if lang == "zh" else ENGLISH
     for name in names:
         open_page(page, f"{app_url}/{name}" + ("?lang=en" if lang == "en" else ""))
@@ -87,14 +76,14 @@ def test_every_page_renders_offline_and_is_photographed(app_url, page, blocked_r
     assert blocked_requests == []
 
 
-def test_the_map_draws_every_province_from_local_files(app_url, page, blocked_requests):  # noqa: F811
+def test_the_map_draws_every_province_from_local_files(app_url, page, blocked_requests):
     open_page(page, f"{app_url}/map")
     paths = page.locator('[data-testid="stPlotlyChart"] path.choroplethlocation')
     assert paths.count() >= 34  # 31 provinces, Hong Kong, Macao, Taiwan at least
     assert blocked_requests == []
 
 
-def test_changing_the_firm_type_changes_the_numbers_to_the_query_layers(app_url, page, wh):  # noqa: F811
+def test_changing_the_firm_type_changes_the_numbers_to_the_query_layers(app_url, page, wh):
     period = wh.periods()[-1]
     life = wh.firms().filter(pl.col("firm_type") == "人身险")
     open_page(page, f"{app_url}/submissions?period={period}")
@@ -114,7 +103,7 @@ def test_changing_the_firm_type_changes_the_numbers_to_the_query_layers(app_url,
     expect(annotation).to_have_text(re.compile("^" + re.escape(wanted)))
 
 
-def test_the_csv_download_is_byte_for_byte_the_export_command(app_url, page, wh, e2e_warehouse, tmp_path):  # noqa: F811
+def test_the_csv_download_is_byte_for_byte_the_export_command(app_url, page, wh, e2e_warehouse, tmp_path):
     period = wh.periods()[-1]
     metrics, by = "complaints_per_100m_premium,mediation_success_rate", "firm,province"
     open_page(page, f"{app_url}/explorer?period={period}&type=财产险&metrics={metrics}&by={by}")
@@ -133,7 +122,7 @@ def test_the_csv_download_is_byte_for_byte_the_export_command(app_url, page, wh,
     assert audit.read_text(encoding="utf-8").count("\n") == before + 2
 
 
-def test_a_copied_link_reopens_the_same_view(app_url, page, chromium, blocked_requests, wh):  # noqa: F811
+def test_a_copied_link_reopens_the_same_view(app_url, page, chromium, blocked_requests, wh):
     period = wh.periods()[-2]
     open_page(page, f"{app_url}/explorer?period={period}&metrics=complaints_total,mediation_success_rate&by=province")
     all_types = table_text(page)
@@ -163,7 +152,7 @@ def test_a_copied_link_reopens_the_same_view(app_url, page, chromium, blocked_re
     assert blocked_requests == []
 
 
-def test_a_rejected_file_and_its_error_list_download_as_received(app_url, page, wh):  # noqa: F811
+def test_a_rejected_file_and_its_error_list_download_as_received(app_url, page, wh):
     period = "2024Q1"  # the demo's genuine errors
     first = status.problem_files(status.for_period(wh.submissions(), period)).row(0, named=True)
     open_page(page, f"{app_url}/submissions?period={period}")
@@ -177,7 +166,7 @@ def test_a_rejected_file_and_its_error_list_download_as_received(app_url, page, 
     assert Path(errors.value.path()).read_bytes() == status.issues_csv(status.issues_frame(first["issues_json"]))
 
 
-def test_the_other_firm_type_tab_draws_its_own_ranking_when_opened(app_url, page, wh):  # noqa: F811
+def test_the_other_firm_type_tab_draws_its_own_ranking_when_opened(app_url, page, wh):
     period = wh.periods()[-1]
     rate = "complaints_per_100m_premium"
 

@@ -16,7 +16,6 @@ from dashboard import theme
 from dashboard.charts.peers import bullet_benchmark, marker_colour, rank_over_time
 from dashboard.page_params import split
 from query import Filters, Warehouse
-from tests.dashboard.browser import e2e_warehouse  # noqa: F401  (session fixture: a real demo ingest)
 
 PAGE_ERROR_ZH = "抱歉，本页面暂时无法显示"
 
@@ -149,7 +148,7 @@ def shown(metric, value) -> str:
 # ---- 报送情况 ----------------------------------------------------------------------------------------
 
 @pytest.fixture
-def ingested(e2e_warehouse) -> Warehouse:  # noqa: F811
+def ingested(e2e_warehouse) -> Warehouse:
     return Warehouse(e2e_warehouse[0])
 
 
@@ -170,7 +169,7 @@ def expected_status(wh: Warehouse, period: str, firm_type: str | None = None) ->
 
 
 def test_submissions_page_counts_firms_and_lists_every_rejected_file_with_its_reasons(app_test, ingested,
-                                                                                    e2e_warehouse):  # noqa: F811
+                                                                                    e2e_warehouse):
     period = "2024Q1"  # the demo puts genuine errors in its first quarter
     at = app_test("submissions.py", params={"period": period}, warehouse=e2e_warehouse[0])
     no_traceback(at)
@@ -198,7 +197,7 @@ def test_submissions_page_counts_firms_and_lists_every_rejected_file_with_its_re
     assert sorted(history["文件名"]) == sorted(subs["file_name"])
 
 
-def test_submissions_page_shows_the_resubmission_history_of_one_firm(app_test, ingested, e2e_warehouse):  # noqa: F811
+def test_submissions_page_shows_the_resubmission_history_of_one_firm(app_test, ingested, e2e_warehouse):
     subs = ingested.submissions()
     superseded = subs.filter(pl.col("status") == "superseded")
     assert superseded.height, "the demo sends some resubmissions"
@@ -216,7 +215,7 @@ def test_submissions_page_shows_the_resubmission_history_of_one_firm(app_test, i
     assert old["被替代为"] == f"v{replacing['version']} · {replacing['file_name']}"
 
 
-def test_submissions_page_follows_the_firm_type_filter_and_speaks_english(app_test, ingested, e2e_warehouse):  # noqa: F811
+def test_submissions_page_follows_the_firm_type_filter_and_speaks_english(app_test, ingested, e2e_warehouse):
     period = ingested.periods()[-1]
     at = app_test("submissions.py", params={"period": period, "type": "人身险", "lang": "en"},
                   warehouse=e2e_warehouse[0])

@@ -6,14 +6,13 @@ Firms: A and B and D 财产险, C 人身险. Regions: 广东 (440000, excluding 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import polars as pl
 
-from core import layout
 from core.contract import SHEETS_BY_ID
-from core.reference import load_regions
+from core.reference import REGISTRY_COLUMNS
+from fixtures import warehouse
 
 FIRMS = [("A", "示例甲财产保险股份有限公司", "甲财险", "", "财产险"),
          ("B", "示例乙财产保险股份有限公司", "乙财险", "", "财产险"),
@@ -52,26 +51,14 @@ OUTREACH = [
 
 
 def _frame(dataset: str, rows: list) -> pl.DataFrame:
-    sheet = SHEETS_BY_ID[dataset]
-    schema = {"period": pl.Utf8, "firm_id": pl.Utf8}
-    for c in sheet.columns:
-        schema[c.id] = pl.Utf8 if c.kind == "key" else pl.Int64 if c.kind == "count" else pl.Float64
+    schema = SHEETS_BY_ID[dataset].schema()
     if rows and isinstance(rows[0], tuple):
         rows = [dict(zip(schema, r, strict=True)) for r in rows]
     return pl.DataFrame(rows, schema=schema)
 
 
 def build(path: Path) -> Path:
-    snap = path / layout.SNAPSHOTS / "000001"
-    for dataset, rows in (("complaints", COMPLAINTS), ("complaints_by_line", LINES), ("mediation", MEDIATION),
-                          ("outreach", OUTREACH)):
-        frame = _frame(dataset, rows)
-        for (period,), part in frame.partition_by("period", as_dict=True).items():
-            folder = snap / dataset / f"year={period[:4]}" / f"quarter={period[-1]}"
-            folder.mkdir(parents=True, exist_ok=True)
-            part.write_parquet(folder / "part-0.parquet")
-    pl.DataFrame(FIRMS, schema=["firm_id", "name", "short_name", "aliases", "firm_type"], orient="row") \
-        .write_parquet(snap / "firms.parquet")
-    load_regions().write_parquet(snap / "regions.parquet")
-    os.symlink(Path(layout.SNAPSHOTS) / "000001", path / layout.CURRENT)
-    return path
+    frames = {dataset: _frame(dataset, rows) for dataset, rows in (
+        ("complaints", COMPLAINTS), ("complaints_by_line", LINES), ("mediation", MEDIATION), ("outreach", OUTREACH))}
+    registry = pl.DataFrame(FIRMS, schema=list(REGISTRY_COLUMNS), orient="row")
+    return warehouse.write(path, frames, registry)

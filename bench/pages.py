@@ -23,9 +23,9 @@ import time
 from pathlib import Path
 from urllib.parse import quote
 
-ROOT = Path(__file__).resolve().parents[1]
-
 from fixtures import browser, synthetic
+
+ROOT = Path(__file__).resolve().parents[1]
 
 PAGES = ("overview", "complaints", "mediation", "outreach", "map", "peers", "explorer", "submissions")
 WARM_RUNS = 12

@@ -19,7 +19,7 @@ import polars as pl
 from core import layout
 from core.contract import SHEETS_BY_ID
 from core.quarters import shift
-from core.reference import load_regions
+from core.reference import REGISTRY_COLUMNS, load_regions
 from query import catalog
 from query.filters import MIN_PEERS, Filters, Scope
 
@@ -79,16 +79,14 @@ class Warehouse:
             if files:
                 frame = pl.read_parquet(files, hive_partitioning=True)
             else:
-                schema = {"period": pl.Utf8, "firm_id": pl.Utf8}
-                for c in SHEETS_BY_ID[dataset].columns:
-                    schema[c.id] = pl.Utf8 if c.kind == "key" else pl.Int64 if c.kind == "count" else pl.Float64
+                schema = SHEETS_BY_ID[dataset].schema()
                 frame = pl.DataFrame(schema={**schema, "year": pl.Int64, "quarter": pl.Int64})
             self._con.register("incoming", frame)
             self._con.execute(f"CREATE TABLE {dataset} AS SELECT * FROM incoming")  # dataset: fixed list
             self._con.unregister("incoming")
-        firms = pl.read_parquet(snap / "firms.parquet") if snap and (snap / "firms.parquet").exists() else \
-            pl.DataFrame(schema={c: pl.Utf8 for c in ("firm_id", "name", "short_name", "aliases", "firm_type")})
-        regions = pl.read_parquet(snap / "regions.parquet") if snap and (snap / "regions.parquet").exists() \
+        firms = pl.read_parquet(snap / layout.FIRMS) if snap and (snap / layout.FIRMS).exists() else \
+            pl.DataFrame(schema={c: pl.Utf8 for c in REGISTRY_COLUMNS})
+        regions = pl.read_parquet(snap / layout.REGIONS) if snap and (snap / layout.REGIONS).exists() \
             else load_regions()
         for name, frame in (("firms", firms), ("regions", regions)):
             self._con.register("incoming", frame)
@@ -449,7 +447,7 @@ SELECT * FROM final"""
     # ── submissions ─────────────────────────────────────────────────────────────────────────────────────
     def submissions(self, period: str | None = None) -> pl.DataFrame:
         """Every file received (submissions.parquet) with the firm's short name; a member sees only its own."""
-        path = self.snapshot / "submissions.parquet" if self.snapshot else None
+        path = self.snapshot / layout.SUBMISSIONS if self.snapshot else None
         if path is None or not path.exists():
             return pl.DataFrame(schema={c: pl.Utf8 for c in SUBMISSION_COLUMNS})
         subs = pl.read_parquet(path)

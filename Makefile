@@ -10,15 +10,45 @@ HOST ?= 127.0.0.1
 PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install system-deps demo run test bench lint clean
+# Every package `make install` puts in $(VENV), with its version and hashes; written by `make lock` only.
+LOCK := requirements.lock
+# The locker and installer. Changing this pin reinstalls it at the next `make install` or `make lock`.
+UV_VERSION := 0.13.8
+UV := $(BIN)/uv
+# uv trusts the system's certificates (as pip does here) and never downloads a Python of its own.
+export UV_SYSTEM_CERTS := 1
+export UV_PYTHON_DOWNLOADS := never
+# `make lock LOCK_ARGS=--upgrade` moves every pin to the newest release the pyproject.toml pins allow;
+# `LOCK_ARGS="--upgrade-package NAME"` just one. Without it, pins already in the lock are kept where they still fit.
+LOCK_ARGS ?=
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+.PHONY: install lock system-deps demo run test bench lint clean
+
+# $(VENV) with uv in it: pip is used once, for uv itself.
+define uv_bootstrap
+	@[ -x $(BIN)/python ] || $(PYTHON) -m venv $(VENV)
+	@$(UV) --version 2>/dev/null | grep -qE '^uv $(subst .,\.,$(UV_VERSION))( |$$)' \
+		|| $(BIN)/pip install --quiet --disable-pip-version-check 'uv==$(UV_VERSION)'
+endef
+
+# Exactly the lock (hashes checked, wheels only, anything not in it removed), then this project, editable and
+# without build isolation: its build backend (setuptools) is in the lock too. Redone when the lock or
+# pyproject.toml changes.
+$(STAMP): pyproject.toml $(LOCK)
+	$(uv_bootstrap)
+	$(UV) pip sync --quiet --python $(BIN)/python --require-hashes --no-build $(LOCK)
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Re-resolves pyproject.toml ([project] dependencies, the dev extra, the build backend) for Python 3.11 on every
+# platform, with hashes. Commit the result; `make install` then installs it.
+lock:
+	$(uv_bootstrap)
+	$(PYTHON) -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["build-system"]["requires"], sep="\n")' \
+		| $(UV) pip compile --quiet pyproject.toml - --extra dev --universal --python-version 3.11 \
+			--generate-hashes --custom-compile-command "make lock" $(LOCK_ARGS) -o $(LOCK)
 
 # Chromium and a CJK font for browser tests and chart images; installed only when missing.
 system-deps:

@@ -31,8 +31,9 @@ def warehouse(path: Path) -> Warehouse:
 
 
 def _key(wh: Warehouse) -> tuple[str, str | None]:
-    """Every result is cached under the warehouse's path and version (two warehouses may both be at 000001)."""
-    return str(wh.path.resolve()), wh.version
+    """Every result is cached under the warehouse's path and version (two warehouses may both be at 000001).
+    `warehouse()` opens it on the resolved path, so no file-system call is needed here on every query."""
+    return str(wh.path), wh.version
 
 
 @st.cache_data(max_entries=RESULTS, show_spinner=False)

@@ -160,8 +160,7 @@ def _ledger_schema(dataset: str) -> dict[str, pl.DataType]:
 
 
 def _fact_schema(dataset: str) -> dict[str, pl.DataType]:
-    schema = _ledger_schema(dataset)
-    return {c: schema[c] for c in ["period", "firm_id", *(c.id for c in SHEETS_BY_ID[dataset].columns)]}
+    return SHEETS_BY_ID[dataset].schema()
 
 
 def _read_or_empty(path: Path | None, schema: dict[str, pl.DataType]) -> pl.DataFrame:

@@ -83,8 +83,8 @@ def main() -> dict:
             # the outreach page's four headline tiles with their 环比 / 同比 (one dataset: one query)
             "headline_changes": lambda: wh.changes(["outreach_reach", "reach_per_10k_residents", "key_group_share",
                                                     "age_friendly_outlet_share"], [], q),
-            "anomalies": lambda: wh.anomalies(last),
-            "submissions": lambda: wh.submissions(last),
+            "anomalies": lambda: wh.anomalies(Filters(period=last)),
+            "submissions": lambda: wh.submissions(Filters(period=last)),
         }
         for name, fn in others.items():
             results[name] = _summary(_times(fn))

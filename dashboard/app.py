@@ -128,7 +128,7 @@ def sanitize_state(choices: Choices, firm_types: dict[str, str]) -> None:
             ss[key] = kept
 
 
-def sidebar(choices: Choices, firms, regions) -> None:
+def sidebar(choices: Choices, wh, regions) -> None:
     """The shared filters. Each widget's default is its current value: when the browser re-mounts the
     sidebar on a page switch it may report the default back, which must then be the value it had."""
     ss, sb = st.session_state, st.sidebar
@@ -156,7 +156,7 @@ def sidebar(choices: Choices, firms, regions) -> None:
     pick_one(t("firm_type", lang), ("", "财产险", "人身险"), W["type"],
              format_func=lambda v: t(v or "all_types", lang))
     chosen_type = ss[W["type"]] or None
-    offered = firms if chosen_type is None else firms.filter(firms["firm_type"] == chosen_type)
+    firms, offered = data.firms(wh), data.firms(wh, Filters(firm_type=chosen_type))
     names = dict(zip(firms["firm_id"].to_list(), firms["short_name"].to_list(), strict=True))
     sb.multiselect(t("firms", lang), offered["firm_id"].to_list(), key=W["firms"], default=ss[W["firms"]],
                    format_func=lambda f: names.get(f) or f, placeholder=t("all_firms", lang))
@@ -225,7 +225,7 @@ def main() -> None:
     apply_pending(choices)
     sanitize_state(choices, dict(zip(firms["firm_id"].to_list(), firms["firm_type"].to_list(), strict=True)))
     ss[LANG_STATE_KEY] = lang = ss[W["lang"]]
-    sidebar(choices, firms, regions)
+    sidebar(choices, wh, regions)
     view = widget_view(choices)
     sync_url(view)
     pg = navigation(lang, view.present)

@@ -2,7 +2,8 @@
 
 PageContext carries the Warehouse (cached per warehouse version), the shared filters from the sidebar/URL,
 the language, the selected quarter and presentation mode, plus cached shortcuts to the query layer.
-Pages never filter for confidentiality or compute metrics: everything comes from `ctx.table/change/…`.
+Pages never filter, restrict to a scope or compute metrics: everything comes from `ctx.table/change/…`, with the
+filters the query layer applies (query/), and the metrics each page offers come from query/metrics.toml.
 """
 
 from __future__ import annotations
@@ -99,21 +100,26 @@ class PageContext:
 
     def peers(self, metric: str, period: str | None = None, firm_type: str | None = None,
               low_base: bool | None = None) -> pl.DataFrame:
+        """The peer group of `firm_type` (default: the chosen one); rows of the chosen firms only, if any."""
         firm_type = firm_type or self.filters.firm_type
         if firm_type is None:
             raise ValueError("peers() needs a firm type: peer groups are same type and period")
-        return data.peers(self.wh, metric, period or self.period, firm_type, low_base)
+        return data.peers(self.wh, metric, period or self.period, firm_type, low_base, self.filters.firms)
 
     def peer_groups(self, metrics: list[str] | tuple[str, ...], firm_type: str, period_from: str | None = None,
-                    period_to: str | None = None) -> pl.DataFrame:
-        """Peers for several metrics and quarters at once (default: the chosen quarter), long by metric, period."""
-        return data.peer_groups(self.wh, metrics, firm_type, period_from or self.period, period_to or self.period)
+                    period_to: str | None = None, firms: tuple[str, ...] = ()) -> pl.DataFrame:
+        """Peers for several metrics and quarters at once (default: the chosen quarter), long by metric, period;
+        `firms`: only their rows, against the whole group."""
+        return data.peer_groups(self.wh, metrics, firm_type, period_from or self.period, period_to or self.period,
+                                firms)
 
-    def anomalies(self, period: str | None = None) -> pl.DataFrame:
-        return data.anomalies(self.wh, period or self.period)
+    def anomalies(self, filters: Filters | None = None) -> pl.DataFrame:
+        """The chosen quarter's anomalies among the chosen firms and regions."""
+        return data.anomalies(self.wh, filters or self.at())
 
-    def submissions(self, period: str | None = None) -> pl.DataFrame:
-        return data.submissions(self.wh, period)
+    def submissions(self, filters: Filters | None = None) -> pl.DataFrame:
+        """Files received for the filters' quarter(s) and firms (default: every file)."""
+        return data.submissions(self.wh, filters or Filters())
 
     def localise(self, frame: pl.DataFrame) -> pl.DataFrame:
         """For display in English: region and province names from the reference table's name_en.
@@ -130,26 +136,9 @@ class PageContext:
                     pl.col(code).replace_strict(english, default=pl.col(name), return_dtype=pl.Utf8).alias(name))
         return frame
 
-    def restrict(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """Rows of a query result that has no `filters` argument (anomalies, submissions) kept to the
-        chosen firm type, firms, provinces and regions — selection only, no arithmetic."""
-        f = self.filters
-        if "firm_id" in frame.columns:
-            if f.firms:
-                frame = frame.filter(pl.col("firm_id").is_in(list(f.firms)))
-            if f.firm_type:
-                firms = self.firms()
-                typed = firms.filter(pl.col("firm_type") == f.firm_type)["firm_id"].to_list()
-                frame = frame.filter(pl.col("firm_id").is_in(typed))
-        if "region_code" in frame.columns and (f.regions or f.provinces):
-            regions = self.regions()
-            in_provinces = regions.filter(pl.col("province_code").is_in(list(f.provinces)))["region_code"]
-            wanted = set(f.regions) | set(in_provinces.to_list())
-            frame = frame.filter(pl.col("region_code").is_in(sorted(wanted)))
-        return frame
-
-    def firms(self) -> pl.DataFrame:
-        return data.firms(self.wh)
+    def firms(self, filters: Filters | None = None) -> pl.DataFrame:
+        """The registry, kept to the filters' firm type and firms (default: every firm)."""
+        return data.firms(self.wh, filters)
 
     def regions(self) -> pl.DataFrame:
         return data.regions(self.wh)

@@ -55,32 +55,35 @@ def _changes(key: tuple, metrics: tuple[str, ...], by: tuple[str, ...], filters_
 
 
 @st.cache_data(max_entries=RESULTS, show_spinner=False)
-def _peers(key: tuple, metric: str, period: str, firm_type: str, low_base: bool | None,
+def _peers(key: tuple, metric: str, period: str, firm_type: str, low_base: bool | None, firms: tuple[str, ...],
            _wh: Warehouse) -> pl.DataFrame:
-    return _wh.peers(metric, period, firm_type, low_base=low_base)
+    return _wh.peers(metric, period, firm_type, low_base=low_base, firms=firms)
 
 
 @st.cache_data(max_entries=RESULTS, show_spinner=False)
 def _peer_groups(key: tuple, metrics: tuple[str, ...], firm_type: str, period_from: str, period_to: str,
-                 _wh: Warehouse) -> pl.DataFrame:
-    return _wh.peer_groups(list(metrics), firm_type, period_from, period_to)
+                 firms: tuple[str, ...], _wh: Warehouse) -> pl.DataFrame:
+    return _wh.peer_groups(list(metrics), firm_type, period_from, period_to, firms=firms)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _anomalies(key: tuple, period: str | None, _wh: Warehouse) -> pl.DataFrame:
-    return _wh.anomalies(period=period)
+def _anomalies(key: tuple, filters_key: str, _wh: Warehouse, _filters: Filters) -> pl.DataFrame:
+    return _wh.anomalies(_filters)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _submissions(key: tuple, period: str | None, _wh: Warehouse) -> pl.DataFrame:
-    return _wh.submissions(period=period)
+def _submissions(key: tuple, filters_key: str, _wh: Warehouse, _filters: Filters) -> pl.DataFrame:
+    return _wh.submissions(_filters)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _firms(key: tuple, filters_key: str, _wh: Warehouse, _filters: Filters) -> pl.DataFrame:
+    return _wh.firms(_filters)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def _reference(key: tuple, what: str, _wh: Warehouse) -> pl.DataFrame | tuple[str, ...]:
-    if what == "periods":
-        return tuple(_wh.periods())
-    return _wh.firms() if what == "firms" else _wh.regions()
+    return tuple(_wh.periods()) if what == "periods" else _wh.regions()
 
 
 def table(wh: Warehouse, metrics: list[str] | tuple[str, ...], by: list[str] | tuple[str, ...],
@@ -98,29 +101,31 @@ def changes(wh: Warehouse, metrics: list[str] | tuple[str, ...], by: list[str] |
 
 
 def peers(wh: Warehouse, metric: str, period: str, firm_type: str,
-          low_base: bool | None = None) -> pl.DataFrame:
-    return _peers(_key(wh), metric, period, firm_type, low_base, wh)
+          low_base: bool | None = None, firms: tuple[str, ...] = ()) -> pl.DataFrame:
+    return _peers(_key(wh), metric, period, firm_type, low_base, tuple(firms), wh)
 
 
 def peer_groups(wh: Warehouse, metrics: list[str] | tuple[str, ...], firm_type: str, period_from: str,
-                period_to: str) -> pl.DataFrame:
-    return _peer_groups(_key(wh), tuple(metrics), firm_type, period_from, period_to, wh)
+                period_to: str, firms: tuple[str, ...] = ()) -> pl.DataFrame:
+    return _peer_groups(_key(wh), tuple(metrics), firm_type, period_from, period_to, tuple(firms), wh)
 
 
-def anomalies(wh: Warehouse, period: str | None = None) -> pl.DataFrame:
-    return _anomalies(_key(wh), period, wh)
+def anomalies(wh: Warehouse, filters: Filters) -> pl.DataFrame:
+    return _anomalies(_key(wh), repr(filters), wh, filters)
 
 
-def submissions(wh: Warehouse, period: str | None = None) -> pl.DataFrame:
-    return _submissions(_key(wh), period, wh)
+def submissions(wh: Warehouse, filters: Filters) -> pl.DataFrame:
+    return _submissions(_key(wh), repr(filters), wh, filters)
 
 
 def periods(wh: Warehouse) -> tuple[str, ...]:
     return _reference(_key(wh), "periods", wh)
 
 
-def firms(wh: Warehouse) -> pl.DataFrame:
-    return _reference(_key(wh), "firms", wh)
+def firms(wh: Warehouse, filters: Filters | None = None) -> pl.DataFrame:
+    """The registry, kept to the filters' firm type and firms (default: every firm)."""
+    filters = filters or Filters()
+    return _firms(_key(wh), repr(filters), wh, filters)
 
 
 def regions(wh: Warehouse) -> pl.DataFrame:

@@ -1,8 +1,8 @@
 """Who has submitted for a quarter, and what was wrong with the files that were not accepted.
 
-Pure functions over `wh.submissions()` rows and the member registry (`wh.firms()`), used by the 报送情况
-page; no Streamlit here so they are tested directly. Nothing is computed from the figures: a firm's status
-is read from the statuses the store gave its files.
+Pure functions over `wh.submissions()` rows, used by the 报送情况 page to show them (labels, the error list,
+the resubmission history); no Streamlit here so they are tested directly. Which files belong to a quarter and
+each firm's status are the query layer's (query/firm_status.py).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import json
 import polars as pl
 
 from core import clock
-from core.status import FILE_LABELS, FIRM_LABELS, FIRM_STATUSES, SEVERITY_LABELS
+from core.status import FILE_LABELS, FIRM_LABELS, SEVERITY_LABELS
 
 # Status ids and labels: core.status; basis labels: core.contract.BASIS_LABELS.
 LABELS = {lang: {**FIRM_LABELS[lang], **SEVERITY_LABELS[lang]} for lang in FIRM_LABELS}
@@ -27,57 +27,6 @@ _ISSUE_SCHEMA = {"severity": pl.Utf8, "sheet": pl.Utf8, "row": pl.Int64, "column
 
 def label(status: str, lang: str = "zh", file: bool = False) -> str:
     return (FILE_LABELS if file else LABELS)[lang].get(status, status)
-
-
-def for_period(submissions: pl.DataFrame, period: str) -> pl.DataFrame:
-    """Files for `period`, plus files whose period could not be read at all (unreadable or without a
-    recognisable 报送期间): they may belong to any quarter and must not drop out of sight."""
-    return submissions.filter((pl.col("period") == period) | pl.col("period").is_null())
-
-
-def firm_status(registry: pl.DataFrame, submissions: pl.DataFrame) -> pl.DataFrame:
-    """One row per registry firm: firm_id, name, short_name, firm_type, status (FIRM_STATUSES), version
-    (the accepted version, if any), files (files received), last_received, last_file_status.
-
-    `submissions` holds one quarter's files (see `for_period`); files of firms outside the registry
-    (unknown firm names) are not rows here, they are listed with the problem files.
-    """
-    per_firm = (
-        submissions.filter(pl.col("firm_id").is_not_null())
-        .sort("received_at")
-        .group_by("firm_id")
-        .agg(
-            pl.col("status").alias("statuses"),
-            pl.col("version").filter(pl.col("status") == "accepted").last().alias("version"),
-            pl.len().alias("files"),
-            pl.col("received_at").last().alias("last_received"),
-            pl.col("status").last().alias("last_file_status"),
-        )
-    )
-    strongest = pl.when(pl.col("statuses").list.contains("accepted")).then(pl.lit("accepted"))
-    for status in ("held", "rejected"):
-        strongest = strongest.when(pl.col("statuses").list.contains(status)).then(pl.lit(status))
-    return (
-        registry.select("firm_id", "name", "short_name", "firm_type")
-        .join(per_firm, on="firm_id", how="left")
-        .with_columns(strongest.otherwise(pl.lit("missing")).alias("status"),
-                      pl.col("files").fill_null(0))
-        .drop("statuses")
-        .sort(pl.col("status").replace_strict(FIRM_STATUSES, range(len(FIRM_STATUSES)), return_dtype=pl.Int8),
-              "firm_id")
-    )
-
-
-def counts(status: pl.DataFrame) -> dict[str, int]:
-    """Firms per status, every status present (0 when none) — the page's summary line."""
-    found = dict(status.group_by("status").len().iter_rows())
-    return {s: int(found.get(s, 0)) for s in FIRM_STATUSES}
-
-
-def problem_files(submissions: pl.DataFrame) -> pl.DataFrame:
-    """Rejected and held files, newest first (a batch shares one receipt time: then by file name)."""
-    return submissions.filter(pl.col("status").is_in(["rejected", "held"])).sort(
-        ["received_at", "file_name"], descending=[True, False], nulls_last=True)
 
 
 def issues_frame(issues_json: str | None) -> pl.DataFrame:

@@ -1,7 +1,7 @@
 """The query layer: DuckDB over the warehouse, every metric defined once (query/sql/). See docs/ARCHITECTURE.md."""
 
 from query.catalog import Metric
-from query.filters import Filters, Scope
-from query.warehouse import DIMS, QueryError, Warehouse
+from query.filters import MIN_PEERS, Filters, Scope
+from query.warehouse import ANOMALY_HISTORY, DIMS, QueryError, Warehouse
 
-__all__ = ["DIMS", "Filters", "Metric", "QueryError", "Scope", "Warehouse"]
+__all__ = ["ANOMALY_HISTORY", "DIMS", "MIN_PEERS", "Filters", "Metric", "QueryError", "Scope", "Warehouse"]

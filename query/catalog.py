@@ -1,5 +1,6 @@
 """The metric catalogue: DOMAIN.md's metrics (query/metrics.toml + one SQL file each) and every count column of
-the warehouse as a measure. Nothing else defines a metric."""
+the warehouse as a measure; the low-base thresholds, the map's rate → raw figure pairs and which metrics each
+page offers (query/metrics.toml too). Nothing else defines a metric or names one for a page."""
 
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ from core.contract import SHEETS
 
 HERE = Path(__file__).resolve().parent
 SQL = HERE / "sql"
+SPEC = tomllib.loads((HERE / "metrics.toml").read_text(encoding="utf-8"))
 # Low-base thresholds per base column (DOMAIN.md: e.g. 30 complaints or 1 亿元 premium); a rate is flagged when
 # any of its base columns sums below its threshold. Override per Warehouse(low_base={...}).
-LOW_BASE = {"complaints_total": 30, "premium_wan": 10000, "resolved": 30, "mediation_accepted": 30,
-            "mediation_concluded": 30, "mediation_succeeded": 30, "reach_offline": 30, "outlets": 30}
+LOW_BASE: dict[str, float] = dict(SPEC["low_base"])
+# The map's rates in order, and the raw figure (numerator) each one's toggle shows instead; None: no raw figure.
+MAP_RATES: tuple[str, ...] = tuple(SPEC["map"]["rates"])
+MAP_RAW: dict[str, str | None] = {m: SPEC["map"]["raw_figure"].get(m) for m in MAP_RATES}
 UNIT_EN = {"件": "cases", "人次": "person-times", "场": "events", "个": "units", "万元": "10k yuan"}
 
 
@@ -64,9 +68,18 @@ def _measures(defined: set[str]) -> list[Metric]:
     return out
 
 
+def view(page: str) -> dict[str, tuple[str, ...]]:
+    """The metrics a page offers, by section: `view("overview")["headlines"]`."""
+    try:
+        sections = SPEC["views"][page]
+    except KeyError:
+        raise KeyError(f"query/metrics.toml has no [views.{page}]") from None
+    return {name: tuple(ids) for name, ids in sections.items()}
+
+
 @lru_cache(maxsize=1)
 def metrics() -> tuple[Metric, ...]:
-    spec = tomllib.loads((HERE / "metrics.toml").read_text(encoding="utf-8"))
+    spec = SPEC["metric"]
     defined = []
     for mid, m in spec.items():
         direction = None if m["direction"] == "none" else m["direction"]

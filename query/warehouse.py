@@ -20,7 +20,7 @@ from core import layout
 from core.contract import SHEETS_BY_ID
 from core.quarters import shift
 from core.reference import REGISTRY_COLUMNS, load_regions
-from query import catalog
+from query import catalog, firm_status
 from query.filters import MIN_PEERS, Filters, Scope
 
 DIMS: dict[str, tuple[str, ...]] = {
@@ -110,8 +110,10 @@ class Warehouse:
             self._periods = sorted(self._query(sql)["period"].to_list())
         return list(self._periods)
 
-    def firms(self) -> pl.DataFrame:
-        frame = self._query("SELECT firm_id, name, short_name, firm_type FROM firms ORDER BY firm_id")
+    def firms(self, filters: Filters | None = None) -> pl.DataFrame:
+        """The registry: firm_id, name, short_name, firm_type; kept to the filters' firm type and firms."""
+        frame = self._select(
+            self._query("SELECT firm_id, name, short_name, firm_type FROM firms ORDER BY firm_id"), filters)
         return self._pseudonymise(frame, extra_names=("name", "short_name")).sort("firm_id")
 
     def regions(self) -> pl.DataFrame:
@@ -248,6 +250,27 @@ SELECT * FROM final"""
                 params[name] = list(values)
         return " AND ".join(clauses), params
 
+    # ── selection ───────────────────────────────────────────────────────────────────────────────────────
+    # Results computed over more than the filters keep (an anomaly's baseline uses the firm's other regions, a
+    # peer group every firm of its type) are selected afterwards, here, on the real firm ids: pages never filter.
+    def _select(self, frame: pl.DataFrame, filters: Filters | None, keep_unknown: bool = False) -> pl.DataFrame:
+        """Rows kept to the filters' firm type, firms, provinces and regions (the same rule as `table()`'s WHERE:
+        every filter given must hold), on the columns the frame has. `keep_unknown`: rows whose firm is not known
+        (null firm_id) stay, since they could be any firm's."""
+        if filters is None:
+            return frame
+        f = self._unpseudonymise(filters)
+        if "firm_id" in frame.columns and (f.firms or f.firm_type):
+            where, params = self._where(Filters(firm_type=f.firm_type, firms=f.firms))
+            ids = self._query(f"SELECT firm_id FROM firms WHERE {where}", params)["firm_id"].to_list()
+            chosen = pl.col("firm_id").is_in(ids)
+            frame = frame.filter(chosen | pl.col("firm_id").is_null() if keep_unknown else chosen)
+        if "region_code" in frame.columns and (f.regions or f.provinces):
+            where, params = self._where(Filters(regions=f.regions, provinces=f.provinces))
+            codes = self._query(f"SELECT region_code FROM region_dim WHERE {where}", params)["region_code"]
+            frame = frame.filter(pl.col("region_code").is_in(codes.to_list()))
+        return frame
+
     # ── confidentiality ─────────────────────────────────────────────────────────────────────────────────
     def _pseudonymise(self, frame: pl.DataFrame, extra_names: tuple[str, ...] = ()) -> pl.DataFrame:
         if self.scope.firm_id is None or "firm_id" not in frame.columns:
@@ -343,19 +366,20 @@ SELECT * FROM final"""
         return out
 
     # ── peers ───────────────────────────────────────────────────────────────────────────────────────────
-    def peers(self, metric: str, period: str, firm_type: str, low_base: dict | bool | None = None
-              ) -> pl.DataFrame:
+    def peers(self, metric: str, period: str, firm_type: str, low_base: dict | bool | None = None,
+              firms: tuple[str, ...] | list[str] = ()) -> pl.DataFrame:
         """Each firm of the peer group (same type, same period): value, rank (1 = best, ties share a rank, on the
         unrounded value), percentile (share of the group at or below the firm's value), the group's P25 / median /
         P75, n_firms, complaint_index, low_base, direction; aggregates suppressed under a member's scope when the
-        group has fewer than 5 firms."""
-        return self.peer_groups([metric], firm_type, period, period, low_base).drop("metric", "period")
+        group has fewer than 5 firms. `firms`: only their rows (the group's figures are still the whole group's)."""
+        return self.peer_groups([metric], firm_type, period, period, low_base, firms).drop("metric", "period")
 
     def peer_groups(self, metrics: list[str] | tuple[str, ...], firm_type: str, period_from: str, period_to: str,
-                    low_base: dict | bool | None = None) -> pl.DataFrame:
+                    low_base: dict | bool | None = None, firms: tuple[str, ...] | list[str] = ()) -> pl.DataFrame:
         """`peers()` for several metrics and every quarter from period_from to period_to at once, long: one row
         per metric × period × firm, with the columns `metric` and `period` in front. A table query or two per
-        dataset however many metrics and quarters (the peer page shows every rate, and a firm's rank over time)."""
+        dataset however many metrics and quarters (the peer page shows every rate, and a firm's rank over time).
+        `firms`: only their rows, as in `peers()`."""
         thresholds = {**self.thresholds, **low_base} if isinstance(low_base, dict) else self.thresholds
         window = Filters(period_from=period_from, period_to=period_to, firm_type=firm_type)
         tables = {}
@@ -387,20 +411,28 @@ SELECT * FROM final"""
             ).sort("period", "rank", "firm_id", nulls_last=True))
         columns = ["metric", "period", "firm_id", "firm_name", "value", "rank", "percentile", "p25", "median", "p75",
                    "n_firms", "complaint_index", "low_base", "direction", "suppressed"]
-        return pl.concat([f.select(columns) for f in frames], how="vertical_relaxed")  # counts and rates
+        out = pl.concat([f.select(columns) for f in frames], how="vertical_relaxed")  # counts and rates
+        # rows are already as the scope shows them (pseudonyms), and so are the firm ids a caller can know
+        return out.filter(pl.col("firm_id").is_in(list(firms))) if firms else out
 
     # ── anomalies ───────────────────────────────────────────────────────────────────────────────────────
-    def anomalies(self, period: str | None = None) -> pl.DataFrame:
-        """Firm × region cells whose complaints jump against their own history: expected = median of the previous
-        8 quarters × (the firm's other regions now ÷ their usual total, clipped to 0.5–3), robust z = (x − expected) / max(1.4826·MAD·factor,
-        √expected, 1); listed when z ≥ 3.5 and the jump ≥ 10 complaints, the strongest evidence (highest z) first. A 代理退保 campaign shows as a jump with a high proxy-surrender share."""
+    def anomalies(self, filters: Filters | None = None) -> pl.DataFrame:
+        """Firm × region cells of the filters' quarter (`filters.latest`; default the last) whose complaints jump
+        against their own history: expected = median of the previous ANOMALY_HISTORY (8) quarters × (the firm's
+        other regions now ÷ their usual total, clipped to 0.5–3), robust z = (x − expected) / max(1.4826·MAD·factor,
+        √expected, 1); listed when z ≥ ANOMALY_Z (3.5) and the jump ≥ ANOMALY_MIN_JUMP (10) complaints, the
+        strongest evidence (highest z) first. A 代理退保 campaign shows as a jump with a high proxy-surrender share.
+
+        Baselines are computed over every firm and region; the filters' firm type, firms, provinces and regions
+        then select the cells listed (a firm's factor needs its other regions even when one region is chosen)."""
+        filters = filters or Filters()
         columns = {"firm_id": pl.Utf8, "firm_name": pl.Utf8, "region_code": pl.Utf8, "region_name": pl.Utf8,
                    "period": pl.Utf8, "complaints": pl.Int64, "baseline_median": pl.Float64, "mad": pl.Float64,
                    "expected": pl.Float64,
                    "robust_z": pl.Float64, "jump": pl.Float64, "jump_pct": pl.Float64,
                    "proxy_surrender_share": pl.Float64}
         periods = self.periods()
-        period = period or (periods[-1] if periods else None)
+        period = filters.latest or (periods[-1] if periods else None)
         if period is None:
             return pl.DataFrame(schema=columns)
         cells = self._query("""
@@ -442,19 +474,23 @@ SELECT * FROM final"""
         regions = self._query("""SELECT region_code, region_name FROM region_dim""")
         out = out.join(names, on="firm_id", how="left").join(regions, on="region_code", how="left")
         out = out.select(list(columns)).cast(columns).sort(["robust_z", "firm_id"], descending=[True, False])
-        return self._pseudonymise(out)
+        return self._pseudonymise(self._select(out, filters))
 
     # ── submissions ─────────────────────────────────────────────────────────────────────────────────────
-    def submissions(self, period: str | None = None) -> pl.DataFrame:
-        """Every file received (submissions.parquet) with the firm's short name; a member sees only its own."""
+    def submissions(self, filters: Filters | None = None) -> pl.DataFrame:
+        """The files received (submissions.parquet) with the firm's short name, kept to the filters' quarter(s),
+        firm type and firms; region filters do not apply (a file covers every region of its firm). Files whose
+        quarter or firm could not be read stay under those filters: they may be any quarter's or any firm's and
+        must not drop out of the secretariat's sight. A member sees only its own firm's files."""
+        filters = filters or Filters()
         path = self.snapshot / layout.SUBMISSIONS if self.snapshot else None
         if path is None or not path.exists():
             return pl.DataFrame(schema={c: pl.Utf8 for c in SUBMISSION_COLUMNS})
         subs = pl.read_parquet(path)
         names = self._query("SELECT firm_id, short_name AS firm_name FROM firms")
         subs = subs.join(names, on="firm_id", how="left")
-        if period:
-            subs = subs.filter(pl.col("period") == period)
+        subs = self._select(firm_status.within(subs, filters),
+                            Filters(firm_type=filters.firm_type, firms=filters.firms), keep_unknown=True)
         if self.scope.firm_id is not None:
             subs = subs.filter(pl.col("firm_id") == self.scope.firm_id)
         keep = [c for c in SUBMISSION_COLUMNS if c in subs.columns]

@@ -138,7 +138,7 @@ def anomalies_command(
     """
     wh = _open(warehouse)
     try:
-        frame = wh.anomalies(period)
+        frame = wh.anomalies(Filters(period=period))
     except (QueryError, ValueError) as exc:
         _fail(str(exc))
     if fmt is None:

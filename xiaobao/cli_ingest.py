@@ -19,6 +19,7 @@ from etl.ingest import UsageError, run
 from etl.normalise import parse_period
 from etl.report import Report
 from etl.store import Outcome, load_submissions
+from query import firm_status
 
 MAX_REASONS = 10  # per file on the terminal; the JSON report and the 报送情况 page list every one
 
@@ -141,17 +142,6 @@ def validate(paths: Paths, warehouse: WarehouseOpt = None, registry: RegistryOpt
 
 
 # ── status ────────────────────────────────────────────────────────────────────────────────────────────────────
-def firm_statuses(firms: pl.DataFrame, subs: pl.DataFrame) -> pl.DataFrame:
-    """One row per registry firm for one period's files: firm_id, short_name, status (strongest first:
-    an accepted file means the figures are in; held waits for an earlier quarter; rejected owes a resubmission)."""
-    per_firm = subs.filter(pl.col("firm_id").is_not_null()).group_by("firm_id").agg(pl.col("status"))
-    strongest = pl.when(pl.col("status").list.contains("accepted")).then(pl.lit("accepted"))
-    for status in ("held", "rejected"):
-        strongest = strongest.when(pl.col("status").list.contains(status)).then(pl.lit(status))
-    return (firms.select("firm_id", "short_name").join(per_firm, on="firm_id", how="left")
-            .with_columns(strongest.otherwise(pl.lit("missing")).alias("status")).sort("firm_id"))
-
-
 def _for_period(subs: pl.DataFrame, period: str) -> pl.DataFrame:
     return subs.filter(pl.col("period") == period)
 
@@ -178,7 +168,7 @@ def status(period: Annotated[str | None, typer.Option("--period", metavar="P",
     for header in ("期间", *FIRM_STATUS_ZH.values(), "收到文件"):
         overview.add_column(header, justify="right")
     for p in periods:
-        counts = firm_statuses(firms, _for_period(subs, p))["status"].value_counts()
+        counts = firm_status.firm_status(firms, _for_period(subs, p))["status"].value_counts()
         found = dict(counts.iter_rows())
         overview.add_row(p, *(str(found.get(s, 0)) for s in FIRM_STATUS_ZH), str(_for_period(subs, p).height))
     console.print(overview)
@@ -186,7 +176,7 @@ def status(period: Annotated[str | None, typer.Option("--period", metavar="P",
     if period is None:
         return
     files = _for_period(subs, period)
-    per_firm = firm_statuses(firms, files)
+    per_firm = firm_status.firm_status(firms, files)
     found = dict(per_firm["status"].value_counts().iter_rows())
     console.print(f"[bold]{period}[/bold]：会员 {firms.height} 家，"
                   + "，".join(f"{label} {found.get(s, 0)} 家" for s, label in FIRM_STATUS_ZH.items()))

@@ -3,6 +3,8 @@ the ranking table, and trends for chosen firms."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import polars as pl
 import streamlit as st
 
@@ -11,10 +13,10 @@ from dashboard.charts.bars import mix_bars, ranked_bars
 from dashboard.charts.trend import trend
 from dashboard.context import current
 from dashboard.i18n import pick, t
+from query import catalog
 
-RATES = ("complaints_per_100m_premium", "complaints_per_10k_policies", "complaints_per_10k_insured")
-CAUSES = ("cause_sales", "cause_claims", "cause_surrender", "cause_policy_service", "cause_other")
-BY_LINE = "complaints"   # the 投诉险种 sheet's count: the only measure with a product_line dimension
+VIEW = catalog.view("complaints")
+RATES, CAUSES, (BY_LINE,) = VIEW["rates"], VIEW["causes"], VIEW["by_line"]
 TREND_FIRMS = 5   # firms drawn when none is chosen: the highest rates of the quarter
 
 ctx = current()
@@ -39,9 +41,7 @@ with ui.slide("firms"):
         if not tab.open:
             continue
         with tab:
-            peers = ctx.peers(metric, ctx.period, firm_type)
-            if ctx.filters.firms:
-                peers = peers.filter(pl.col("firm_id").is_in(list(ctx.filters.firms)))
+            peers = ctx.peers(metric, ctx.period, firm_type)  # the chosen firms' rows, against the whole group
             if ui.is_empty(peers, ["value"]):
                 ui.empty_state("empty_filters")
                 continue
@@ -100,7 +100,7 @@ with ui.slide("trend"):
         firms = latest.drop_nulls(metric).sort(metric, descending=True)["firm_id"].head(TREND_FIRMS).to_list()
         st.caption(pick({"zh": f"未选择公司：显示本季{name}最高的 {TREND_FIRMS} 家（不含低基数）。",
                          "en": f"No firm chosen: the {TREND_FIRMS} highest this quarter (low base excluded)."}))
-    series = ctx.table([metric], by=["firm", "period"], filters=ctx.trend()).filter(pl.col("firm_id").is_in(firms))
+    series = ctx.table([metric], by=["firm", "period"], filters=replace(ctx.trend(), firms=tuple(firms)))
     if ui.is_empty(series, [metric]):
         ui.empty_state("empty_filters")
     else:

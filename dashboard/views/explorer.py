@@ -14,13 +14,13 @@ from dashboard import page_params, ui
 from dashboard.context import current
 from dashboard.i18n import pick, t
 from dashboard.sizes import table_height
-from query import DIMS, export
+from query import DIMS, catalog, export
 
 # Dimensions the query layer groups by (`wh.table(by=…)`).
 DIMENSIONS = tuple(DIMS)
 DIM_NAMES = {"period": "quarter", "year": {"zh": "年度", "en": "Year"}, "firm_type": "firm_type", "firm": "firm",
              "province": "province", "region": "region", "product_line": "product_line"}
-DEFAULT_METRICS = ["complaints_total", "complaints_per_100m_premium"]
+DEFAULT_METRICS = list(catalog.view("explorer")["default"])
 DEFAULT_BY = ["firm"]
 MAX_SHOWN = 2000   # rows formatted on screen
 

@@ -16,19 +16,11 @@ from dashboard import page_params, ui
 from dashboard.charts.china_map import choropleth
 from dashboard.context import current, request_filters
 from dashboard.i18n import pick, t
+from query import catalog
 
-# Each rate and the raw figure the toggle shows instead: its numerator, so the two always read together.
-# None: no raw figure applies (key-group reach is four columns; covered counties across firms overlap and
-# summing them would overstate coverage, DOMAIN.md: "never a sum").
-PAIRS = {
-    "complaints_per_100m_premium": "complaints_total", "complaints_per_10k_policies": "complaints_total",
-    "complaints_per_10k_insured": "complaints_total", "regulator_referred_share": "complaints_regulator",
-    "on_time_resolution_rate": "resolved_on_time", "proxy_surrender_share": "proxy_surrender_suspected",
-    "mediation_participation_rate": "mediation_voluntary", "mediation_success_rate": "mediation_succeeded",
-    "mediation_fulfilment_rate": "mediation_fulfilled", "mediation_court_linked_share": "mediation_court_linked",
-    "reach_per_10k_residents": "reach_offline", "key_group_share": None,
-    "age_friendly_outlet_share": "outlets_age_friendly", "county_coverage_median": None, "county_coverage_max": None,
-}
+# Each rate and the raw figure the toggle shows instead (its numerator, so the two always read together), or None
+# where no raw figure applies: query/metrics.toml [map] says which and why.
+PAIRS = catalog.MAP_RAW
 NATIONAL = "000000"
 
 ctx = current()

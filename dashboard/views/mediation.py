@@ -10,10 +10,10 @@ from dashboard.charts.bars import ranked_bars
 from dashboard.charts.trend import trend
 from dashboard.context import current
 from dashboard.i18n import pick, t
+from query import catalog
 
-RATES = ("mediation_participation_rate", "mediation_success_rate", "mediation_fulfilment_rate")
-# Volumes shown beside the rates; court-linked share only if the query layer defines it.
-VOLUMES = ("mediation_accepted", "mediation_amount_wan", "mediation_court_linked", "mediation_court_linked_share")
+# Volumes are shown beside the rates; court-linked share only if the query layer defines it.
+RATES, VOLUMES = catalog.view("mediation")["rates"], catalog.view("mediation")["volumes"]
 
 ctx = current()
 ui.page_title(t("page_mediation"), ctx)

@@ -10,11 +10,10 @@ from dashboard import ui
 from dashboard.charts.bars import mix_bars, ranked_bars
 from dashboard.context import current
 from dashboard.i18n import pick, t
+from query import catalog
 
-HEADLINES = ("outreach_reach", "reach_per_10k_residents", "key_group_share", "age_friendly_outlet_share")
-GROUPS = ("reach_elderly", "reach_youth", "reach_new_citizens", "reach_disabled")
-VENUES = ("events_rural", "events_community", "events_campus", "events_enterprise", "events_commercial")
-COVERAGE = "county_coverage_rate"
+VIEW = catalog.view("outreach")
+HEADLINES, GROUPS, VENUES, (COVERAGE,) = VIEW["headlines"], VIEW["groups"], VIEW["venues"], VIEW["coverage"]
 
 ctx = current()
 ui.page_title(t("page_outreach"), ctx)
@@ -24,8 +23,8 @@ if ctx.period is None:
 
 
 # The page's by-region and by-firm figures, each asked for once (one query per grain, not one per chart).
-by_region = ctx.localise(ctx.table(["outreach_reach", "reach_per_10k_residents", "key_group_share"], by=["region"]))
-by_firm = ctx.table([COVERAGE, "age_friendly_outlet_share"], by=["firm"])
+by_region = ctx.localise(ctx.table(VIEW["by_region"], by=["region"]))
+by_firm = ctx.table(VIEW["by_firm"], by=["firm"])
 
 
 def region_bars(metric: str, key: str) -> None:

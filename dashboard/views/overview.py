@@ -10,12 +10,10 @@ from dashboard.charts.bars import change_bars
 from dashboard.charts.trend import trend
 from dashboard.context import current
 from dashboard.i18n import pick, t
+from query import catalog
 
-HEADLINES = ("complaints_total", "complaints_per_100m_premium", "on_time_resolution_rate",
-             "mediation_success_rate", "outreach_reach", "age_friendly_outlet_share")
-TREND_METRICS = ("complaints_per_100m_premium", "complaints_total", "on_time_resolution_rate",
-                 "mediation_success_rate", "outreach_reach", "reach_per_10k_residents")
-MOVERS_METRIC = "complaints_per_100m_premium"
+VIEW = catalog.view("overview")
+HEADLINES, TREND_METRICS, (MOVERS_METRIC,) = VIEW["headlines"], VIEW["trend"], VIEW["movers"]
 MOVERS = 10
 
 ctx = current()
@@ -57,7 +55,7 @@ with ui.slide("movers"):
 
 with ui.slide("anomalies"):
     st.subheader(pick({"zh": "异常波动（与自身历史相比）", "en": "Anomalies (against own history)"}))
-    anomalies = ctx.restrict(ctx.anomalies(ctx.period))
+    anomalies = ctx.anomalies()
     if anomalies.height == 0:
         ui.empty_state(pick({"zh": "本季度没有公司 × 地区的投诉量明显偏离其历史水平。",
                              "en": "No firm × region complaint count departs markedly from its own history."}))

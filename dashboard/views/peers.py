@@ -16,6 +16,7 @@ from dashboard.context import current
 from dashboard.format import fmt_pct
 from dashboard.i18n import pick, t
 from dashboard.sizes import table_height
+from query import MIN_PEERS
 
 PEER_FIELDS = ("value", "p25", "median", "p75", "percentile", "rank", "n_firms", "low_base", "suppressed")
 
@@ -26,11 +27,7 @@ if ctx.period is None:
     ui.empty_state("empty_no_data")
     st.stop()
 
-firms = ctx.firms()
-if ctx.filters.firm_type:
-    firms = firms.filter(pl.col("firm_type") == ctx.filters.firm_type)
-if ctx.filters.firms:  # firms chosen in the sidebar are the ones the reader wants to benchmark
-    firms = firms.filter(pl.col("firm_id").is_in(list(ctx.filters.firms)))
+firms = ctx.firms(ctx.filters)  # the firms of the chosen type, or those chosen: the ones to benchmark
 if firms.height == 0:
     ui.empty_state("empty_filters", lang)
     st.stop()
@@ -53,8 +50,8 @@ metrics = [m for m in ctx.wh.metrics if m.kind in ("rate", "index")]
 
 def focus_rows(metric_ids: list[str], period_from: str, period_to: str) -> dict[tuple[str, str], dict]:
     """(metric, period) → the focus firm's row of the peer table (one query layer call for them all)."""
-    groups = ctx.peer_groups(metric_ids, firm_type, period_from, period_to)
-    return {(r["metric"], r["period"]): r for r in groups.filter(pl.col("firm_id") == focus).iter_rows(named=True)}
+    groups = ctx.peer_groups(metric_ids, firm_type, period_from, period_to, firms=(focus,))
+    return {(r["metric"], r["period"]): r for r in groups.iter_rows(named=True)}
 
 
 def focus_row(found: dict[tuple[str, str], dict], metric_id: str, period: str) -> dict:
@@ -80,8 +77,8 @@ with ui.slide("benchmark"):
                          "en": "Diamond: this firm (green better than the peer median, red worse); grey band: "
                                "peers' P25–P75; tick: median."}))
     if bench["suppressed"].fill_null(False).any():
-        st.caption(pick({"zh": "同业不足 5 家的指标不显示同业分布（保密规则）。",
-                         "en": "Peer spreads over fewer than 5 firms are not shown (confidentiality)."}))
+        st.caption(pick({"zh": f"同业不足 {MIN_PEERS} 家的指标不显示同业分布（保密规则）。",
+                         "en": f"Peer spreads over fewer than {MIN_PEERS} firms are not shown (confidentiality)."}))
     table = bench.select(
         pl.col("label").alias(pick({"zh": "指标", "en": "Metric"})),
         *[pl.Series(header, [ui.fmt_metric(r["metric"], r[field], ctx) for r in rows]) for field, header in (

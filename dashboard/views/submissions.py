@@ -17,6 +17,7 @@ from dashboard import ui
 from dashboard.context import current
 from dashboard.i18n import pick, t
 from dashboard.sizes import table_height
+from query import firm_status
 
 
 def markdown_text(text: str) -> str:
@@ -37,13 +38,12 @@ if ctx.is_range:
     st.caption(pick({"zh": f"报送情况按季度查看：显示所选区间的最后一季 {period}。",
                      "en": f"Submissions are shown per quarter: the last quarter of the range, {period}."}))
 
-registry = ctx.restrict(ctx.firms())
-received = status.for_period(everything, period) if period else everything
-# Files naming no registry firm stay in view whatever the firm filters: nobody else would see them.
-received = pl.concat([ctx.restrict(received.filter(pl.col("firm_id").is_not_null())),
-                      received.filter(pl.col("firm_id").is_null())])
-firms = status.firm_status(registry, received)
-counts = status.counts(firms)
+registry = ctx.firms(ctx.filters)
+# The quarter's files of the chosen firms, and files whose quarter or firm could not be read (the query layer
+# keeps those in view whatever the filters: nobody else would see them).
+received = ctx.submissions(ctx.at(period) if period else ctx.filters)
+firms = firm_status.firm_status(registry, received)
+counts = firm_status.counts(firms)
 short = dict(zip(registry["firm_id"].to_list(), registry["short_name"].to_list(), strict=True))
 who = pl.col("firm_id").replace_strict(short, default=pl.col("firm_name_raw"), return_dtype=pl.Utf8)
 
@@ -71,7 +71,7 @@ with ui.slide("firms"):
     ), hide_index=True, width="stretch", height=table_height(firms.height))
 
 with ui.slide("problems"):
-    problems = status.problem_files(received).with_columns(who.alias("who"))
+    problems = firm_status.problem_files(received).with_columns(who.alias("who"))
     st.subheader(pick({"zh": f"退回与暂缓的文件（{problems.height}）", "en": f"Rejected and held files ({problems.height})"}))
     if problems.height == 0:
         st.success(pick({"zh": "本季没有被退回或暂缓的文件。", "en": "No file was rejected or held this quarter."}))

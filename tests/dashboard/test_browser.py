@@ -18,7 +18,7 @@ import pytest
 from dashboard import format as fmt
 from dashboard import submission_status as status
 from fixtures.browser import XIAOBAO, new_page, open_page, screenshot, wait_settled
-from query import Filters, Warehouse
+from query import Filters, Warehouse, firm_status
 
 pytestmark = pytest.mark.browser
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -154,7 +154,7 @@ def test_a_copied_link_reopens_the_same_view(app_url, page, chromium, blocked_re
 
 def test_a_rejected_file_and_its_error_list_download_as_received(app_url, page, wh):
     period = "2024Q1"  # the demo's genuine errors
-    first = status.problem_files(status.for_period(wh.submissions(), period)).row(0, named=True)
+    first = firm_status.problem_files(wh.submissions(Filters(period=period))).row(0, named=True)
     open_page(page, f"{app_url}/submissions?period={period}")
     expander = page.locator('[data-testid="stExpander"]').filter(has_text=first["file_name"])
     with page.expect_download() as original:

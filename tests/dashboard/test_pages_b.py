@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from datetime import UTC, datetime
 
 import polars as pl
 import pytest
@@ -16,52 +15,12 @@ from dashboard import theme
 from dashboard.charts.peers import bullet_benchmark, marker_colour, rank_over_time
 from dashboard.page_params import split
 from query import Filters, Warehouse
+from tests.query.handmade import SUBMISSIONS as SUBS
 
 PAGE_ERROR_ZH = "抱歉，本页面暂时无法显示"
 
 
 # ---- pure helpers ------------------------------------------------------------------------------------
-
-def _at(hour: int) -> datetime:
-    return datetime(2025, 10, 1, hour, tzinfo=UTC)
-
-
-REGISTRY = pl.DataFrame({"firm_id": ["F1", "F2", "F3", "F4", "F5"], "name": list("abcde"),
-                         "short_name": ["甲", "乙", "丙", "丁", "戊"], "firm_type": ["财产险"] * 3 + ["人身险"] * 2})
-ISSUES = [{"severity": "warning", "rule": "tenfold_jump", "message": "较上季度变化超过十倍", "file": "b.xlsx",
-           "sheet": "投诉", "row": 5, "column": "投诉总量", "value": 1200},
-          {"severity": "error", "rule": "non_negative_integer", "message": "须为非负整数", "file": "b.xlsx",
-           "sheet": "投诉", "row": 9, "column": "办结件数", "value": "-1"}]
-SUBS = pl.DataFrame({
-    "submission_id": ["s1", "s2", "s3", "s4", "s5", "s6"],
-    "firm_id": ["F1", "F1", "F2", "F3", None, "F1"],
-    "firm_name_raw": ["甲", "甲", "乙", "丙", "无名保险", "甲"],
-    "period": ["2025Q3", "2025Q3", "2025Q3", "2025Q3", None, "2025Q3"],
-    "version": [1, 2, 1, 1, None, 3],
-    "file_name": ["a.xlsx", "a2.xlsx", "b.xlsx", "c.xlsx", "x.pdf", "a3.xlsx"],
-    "status": ["superseded", "accepted", "rejected", "held", "rejected", "rejected"],
-    "superseded_by": ["s2", None, None, None, None, None],
-    "received_at": [_at(1), _at(2), _at(3), _at(4), _at(5), _at(6)],
-    "issues_json": [None, None, json.dumps(ISSUES, ensure_ascii=False), None, None, None],
-})
-
-
-def test_firm_status_takes_the_strongest_file_status_and_lists_missing_firms():
-    firms = status.firm_status(REGISTRY, status.for_period(SUBS, "2025Q3"))
-    # F1: superseded v1, accepted v2, rejected v3 → its figures stand (accepted v2), last file rejected.
-    assert firms.select("firm_id", "status", "version", "files", "last_file_status").rows() == [
-        ("F1", "accepted", 2, 3, "rejected"), ("F3", "held", None, 1, "held"),
-        ("F2", "rejected", None, 1, "rejected"), ("F4", "missing", None, 0, None),
-        ("F5", "missing", None, 0, None)]
-    assert status.counts(firms) == {"accepted": 1, "held": 1, "rejected": 1, "missing": 2}
-
-
-def test_files_without_a_readable_period_stay_in_every_quarter_and_problem_files_are_newest_first():
-    kept = status.for_period(SUBS, "2025Q2")
-    assert kept["submission_id"].to_list() == ["s5"]
-    assert status.problem_files(status.for_period(SUBS, "2025Q3"))["submission_id"].to_list() == [
-        "s6", "s5", "s4", "s3"]
-
 
 def test_issues_table_puts_errors_first_and_the_csv_opens_in_chinese_excel():
     issues = status.issues_frame(SUBS["issues_json"][2])
@@ -158,7 +117,7 @@ def expected_status(wh: Warehouse, period: str, firm_type: str | None = None) ->
     if firm_type:
         firms = firms.filter(pl.col("firm_type") == firm_type)
     ids = set(firms["firm_id"])
-    subs = wh.submissions(period)
+    subs = wh.submissions(Filters(period=period))
     having = {s: set(subs.filter(pl.col("status") == s)["firm_id"].drop_nulls()) & ids
               for s in ("accepted", "held", "rejected")}
     accepted = having["accepted"]
@@ -175,7 +134,7 @@ def test_submissions_page_counts_firms_and_lists_every_rejected_file_with_its_re
     no_traceback(at)
     want = expected_status(ingested, period)
     assert want["rejected"], "the demo is meant to leave a firm with only a rejected file in 2024Q1"
-    subs = ingested.submissions(period)
+    subs = ingested.submissions(Filters(period=period))
     assert metric_values(at) == {"应报公司": str(len(want["all"])), "已入库": str(len(want["accepted"])),
                                  "暂缓入库": str(len(want["held"])), "已退回待重报": str(len(want["rejected"])),
                                  "未报送": str(len(want["missing"])), "收到文件": str(subs.height)}
@@ -344,6 +303,6 @@ def test_submissions_page_lists_rejected_files_even_before_any_figures_were_acce
     at = app_test("submissions.py", warehouse=warehouse)
     no_traceback(at)
     assert [t.value for t in at.title] == [f"报送情况 · {latest}"]
-    problems = wh.submissions(latest).filter(pl.col("status").is_in(["rejected", "held"]))
+    problems = wh.submissions(Filters(period=latest)).filter(pl.col("status").is_in(["rejected", "held"]))
     assert problems.height
     assert sorted(e.label.split(" · ")[-1] for e in at.expander if " · " in e.label) == sorted(problems["file_name"])

@@ -6,6 +6,8 @@ Firms: A and B and D 财产险, C 人身险. Regions: 广东 (440000, excluding 
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -57,8 +59,33 @@ def _frame(dataset: str, rows: list) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema)
 
 
-def build(path: Path) -> Path:
+def build(path: Path, submissions: pl.DataFrame | None = None) -> Path:
     frames = {dataset: _frame(dataset, rows) for dataset, rows in (
         ("complaints", COMPLAINTS), ("complaints_by_line", LINES), ("mediation", MEDIATION), ("outreach", OUTREACH))}
     registry = pl.DataFrame(FIRMS, schema=list(REGISTRY_COLUMNS), orient="row")
-    return warehouse.write(path, frames, registry)
+    return warehouse.write(path, frames, registry, submissions=submissions)
+
+
+# ── submissions: six files of five firms, one unreadable, by hand ──────────────────────────────────────────
+def _at(hour: int) -> datetime:
+    return datetime(2025, 10, 1, hour, tzinfo=UTC)
+
+
+SUBMITTING_FIRMS = pl.DataFrame({"firm_id": ["F1", "F2", "F3", "F4", "F5"], "name": list("abcde"),
+                                 "short_name": ["甲", "乙", "丙", "丁", "戊"], "firm_type": ["财产险"] * 3 + ["人身险"] * 2})
+ISSUES = [{"severity": "warning", "rule": "tenfold_jump", "message": "较上季度变化超过十倍", "file": "b.xlsx",
+           "sheet": "投诉", "row": 5, "column": "投诉总量", "value": 1200},
+          {"severity": "error", "rule": "non_negative_integer", "message": "须为非负整数", "file": "b.xlsx",
+           "sheet": "投诉", "row": 9, "column": "办结件数", "value": "-1"}]
+SUBMISSIONS = pl.DataFrame({
+    "submission_id": ["s1", "s2", "s3", "s4", "s5", "s6"],
+    "firm_id": ["F1", "F1", "F2", "F3", None, "F1"],
+    "firm_name_raw": ["甲", "甲", "乙", "丙", "无名保险", "甲"],
+    "period": ["2025Q3", "2025Q3", "2025Q3", "2025Q3", None, "2025Q3"],
+    "version": [1, 2, 1, 1, None, 3],
+    "file_name": ["a.xlsx", "a2.xlsx", "b.xlsx", "c.xlsx", "x.pdf", "a3.xlsx"],
+    "status": ["superseded", "accepted", "rejected", "held", "rejected", "rejected"],
+    "superseded_by": ["s2", None, None, None, None, None],
+    "received_at": [_at(1), _at(2), _at(3), _at(4), _at(5), _at(6)],
+    "issues_json": [None, None, json.dumps(ISSUES, ensure_ascii=False), None, None, None],
+})

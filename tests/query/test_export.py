@@ -124,6 +124,6 @@ def test_peers_and_anomalies_commands(wh, tmp_path):
 def test_a_proxy_surrender_surge_shows_first(tmp_path):
     wh = Warehouse(synthetic.build(tmp_path / "syn", years=3, firms=12, seed=3))
     surge_period = wh.periods()[-2]  # synthetic surges sit in the second-to-last quarter
-    top = wh.anomalies(surge_period).row(0, named=True)
+    top = wh.anomalies(Filters(period=surge_period)).row(0, named=True)
     assert top["proxy_surrender_share"] > 0.5 and top["robust_z"] >= 3.5 and top["jump"] >= 10
     assert top["complaints"] > top["expected"]

@@ -398,7 +398,7 @@ def _header_cells(sheet: Sheet, cells: list[str | None]) -> dict[str, tuple[int,
     found: dict[str, tuple[int, HeaderMatch, str]] = {}
     for pos, cell in enumerate(cells):
         match = header(sheet, cell)
-        if match and match.column not in found:
+        if match and cell is not None and match.column not in found:  # a match implies a cell: header(None) is None
             found[match.column] = (pos, match, cell)
     return found
 

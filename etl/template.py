@@ -5,6 +5,7 @@ explains every field and every validation rule in Chinese.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
@@ -205,7 +206,7 @@ def _guide(ws, fmt: dict, regions: pl.DataFrame) -> tuple[str, str]:
     return region_range, line_range
 
 
-def _table(ws, row: int, headers: tuple[str, ...], rows: list[tuple[str, ...]], fmt: dict) -> int:
+def _table(ws, row: int, headers: tuple[str, ...], rows: Sequence[Sequence[object]], fmt: dict) -> int:
     """Write a header and rows from `row`; return the first free row after a blank line."""
     for c, h in enumerate(headers):
         ws.write_string(row, c, h, fmt["header"])

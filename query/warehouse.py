@@ -208,6 +208,7 @@ final AS (
 SELECT * FROM final"""
         across = [m for m in metrics if m.kind == "across_firms"]
         if across:
+            assert across[0].of is not None  # the catalog gives every across_firms metric its per-firm `of`
             per_firm = self.metric(across[0].of).sql
             dim_list = ", ".join(dims)
             per_group = ", ".join(dict.fromkeys([*dims, "firm_id"]))
@@ -233,7 +234,8 @@ SELECT * FROM final"""
 
     @staticmethod
     def _where(f: Filters) -> tuple[str, dict]:
-        clauses, params = ["TRUE"], {}
+        clauses: list[str] = ["TRUE"]
+        params: dict[str, object] = {}
         for column, name, value, op in (("period", "period", f.period, "="),
                                         ("period", "period_from", f.period_from, ">="),
                                         ("period", "period_to", f.period_to, "<="),
@@ -309,11 +311,11 @@ SELECT * FROM final"""
         metrics = list(dict.fromkeys(metrics))
         if end is None:
             schema = {c: pl.Utf8 if c in dims or c == "period" else pl.Float64 for c in columns}
-            rows = [dict.fromkeys(columns)] if not dims and not rows_per_period else []
-            return {m: pl.DataFrame(rows, schema=schema) for m in metrics}
+            blank = [dict.fromkeys(columns)] if not dims and not rows_per_period else []
+            return {m: pl.DataFrame(blank, schema=schema) for m in metrics}
         start = (filters.period_from or end) if rows_per_period else end
         window = replace(filters, period=None, period_from=shift(start, -4), period_to=end)
-        tables = {}
+        tables: dict[str, pl.DataFrame] = {}
         for group in self._by_dataset(metrics):
             t = self.table(group, [*plain, "period"], window).with_columns(
                 (pl.col("period").str.slice(0, 4).cast(pl.Int64) * 4
@@ -358,7 +360,7 @@ SELECT * FROM final"""
         dataset however many metrics and quarters (the peer page shows every rate, and a firm's rank over time)."""
         thresholds = {**self.thresholds, **low_base} if isinstance(low_base, dict) else self.thresholds
         window = Filters(period_from=period_from, period_to=period_to, firm_type=firm_type)
-        tables = {}
+        tables: dict[str, pl.DataFrame] = {}
         for group in self._by_dataset(metrics):
             t = self._table(list(dict.fromkeys([*group, "complaint_index"])), ["firm", "period"], window, thresholds)
             tables |= dict.fromkeys(group, t)
@@ -394,11 +396,11 @@ SELECT * FROM final"""
         """Firm × region cells whose complaints jump against their own history: expected = median of the previous
         8 quarters × (the firm's other regions now ÷ their usual total, clipped to 0.5–3), robust z = (x − expected) / max(1.4826·MAD·factor,
         √expected, 1); listed when z ≥ 3.5 and the jump ≥ 10 complaints, the strongest evidence (highest z) first. A 代理退保 campaign shows as a jump with a high proxy-surrender share."""
-        columns = {"firm_id": pl.Utf8, "firm_name": pl.Utf8, "region_code": pl.Utf8, "region_name": pl.Utf8,
+        columns = pl.Schema({"firm_id": pl.Utf8, "firm_name": pl.Utf8, "region_code": pl.Utf8, "region_name": pl.Utf8,
                    "period": pl.Utf8, "complaints": pl.Int64, "baseline_median": pl.Float64, "mad": pl.Float64,
                    "expected": pl.Float64,
                    "robust_z": pl.Float64, "jump": pl.Float64, "jump_pct": pl.Float64,
-                   "proxy_surrender_share": pl.Float64}
+                   "proxy_surrender_share": pl.Float64})
         periods = self.periods()
         period = period or (periods[-1] if periods else None)
         if period is None:

@@ -485,7 +485,8 @@ def _facts(previous: Path | None, facts, dataset: str, period: str) -> pl.DataFr
     """Current figures of a quarter: as this batch derived them, or (a year it did not touch) as they were."""
     frame = facts[dataset].get(period)
     if frame is None:
-        frame = _read_or_empty(previous / layout.partition(dataset, period) if previous else None, _fact_schema(dataset))
+        frame = _read_or_empty(previous / layout.partition(dataset, period) if previous else None,
+                               _fact_schema(dataset))
     return frame
 
 

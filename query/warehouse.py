@@ -69,7 +69,8 @@ class Warehouse:
         self._load()
         firms = self._query("SELECT firm_id FROM firms ORDER BY firm_id")["firm_id"].to_list()
         ordered = sorted(firms, key=lambda f: hashlib.sha256(f"xiaobao-peer:{f}".encode()).hexdigest())
-        self._pseudonyms = {f: f"同业{_letters(i)}" for i, f in enumerate(f for f in ordered if f != self.scope.firm_id)}
+        self._pseudonyms = {f: f"同业{_letters(i)}"
+                            for i, f in enumerate(f for f in ordered if f != self.scope.firm_id)}
 
     # ── loading ─────────────────────────────────────────────────────────────────────────────────────────────
     def _load(self) -> None:
@@ -394,8 +395,9 @@ SELECT * FROM final"""
     # ── anomalies ───────────────────────────────────────────────────────────────────────────────────────
     def anomalies(self, period: str | None = None) -> pl.DataFrame:
         """Firm × region cells whose complaints jump against their own history: expected = median of the previous
-        8 quarters × (the firm's other regions now ÷ their usual total, clipped to 0.5–3), robust z = (x − expected) / max(1.4826·MAD·factor,
-        √expected, 1); listed when z ≥ 3.5 and the jump ≥ 10 complaints, the strongest evidence (highest z) first. A 代理退保 campaign shows as a jump with a high proxy-surrender share."""
+        8 quarters × (the firm's other regions now ÷ their usual total, clipped to 0.5–3), robust z = (x − expected)
+        / max(1.4826·MAD·factor, √expected, 1); listed when z ≥ 3.5 and the jump ≥ 10 complaints, the strongest
+        evidence (highest z) first. A 代理退保 campaign shows as a jump with a high proxy-surrender share."""
         columns = pl.Schema({"firm_id": pl.Utf8, "firm_name": pl.Utf8, "region_code": pl.Utf8, "region_name": pl.Utf8,
                    "period": pl.Utf8, "complaints": pl.Int64, "baseline_median": pl.Float64, "mad": pl.Float64,
                    "expected": pl.Float64,

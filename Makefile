@@ -67,7 +67,9 @@ demo: install
 run: demo
 	XIAOBAO_REGISTRY=$${XIAOBAO_REGISTRY:-$(DEMO_DIR)/firms.csv} $(BIN)/xiaobao serve --host $(HOST) --port $(PORT) --warehouse $(WAREHOUSE)
 
+# mypy first (its settings, file list and cache are in pyproject.toml): a type error fails the run before the tests.
 test: install system-deps
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 bench: install system-deps
@@ -79,4 +81,4 @@ lint: install
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) $(WAREHOUSE) $(DEMO_DIR) artifacts
+	rm -rf $(VENV) $(WAREHOUSE) $(DEMO_DIR) artifacts .mypy_cache

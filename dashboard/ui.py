@@ -209,7 +209,8 @@ def anomaly_table(frame: pl.DataFrame, ctx: PageContext | None = None) -> None:
             [fmt.fmt_pct(v, lang) for v in frame["proxy_surrender_share"]],
     })
     st.dataframe(shown, hide_index=True, width="stretch")
-    st.caption(pick({"zh": f"预期 = 该公司该地区过去 {ANOMALY_HISTORY} 个季度投诉量的中位数，按公司其他地区的当季变化调整；"
+    st.caption(pick({"zh": f"预期 = 该公司该地区过去 {ANOMALY_HISTORY} 个季度投诉量的中位数，"
+                           "按公司其他地区的当季变化调整；"
                            "稳健 Z 值越大越异常（查询层计算）。疑似代理退保占比高的跳升，往往是代理退保活动的先兆。",
                      "en": f"Expected = the cell's median over the previous {ANOMALY_HISTORY} quarters, scaled by "
                            "the firm's other "

@@ -180,7 +180,8 @@ def region_lookup(regions: pl.DataFrame) -> dict[str, str]:
 
 
 def region_code(text: str | None, lookup: dict[str, str]) -> str | None:
-    """广东省 / 廣東省 / 广东 / 粤 / Guangdong / 440000 / 深圳分公司 / 广东（不含深圳）→ a code; None when unrecognised."""
+    """广东省 / 廣東省 / 广东 / 粤 / Guangdong / 440000 / 深圳分公司 / 广东（不含深圳）→ a code; None when
+    unrecognised."""
     if not text:
         return None
     key = clean(text)
@@ -234,7 +235,8 @@ def parse_version(text: str | None) -> int | None:
     return int(match.group(1))
 
 
-_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:[\sT]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+_DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+                   r"(?:[\sT]+\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 EXCEL_EPOCH = date(1899, 12, 30)  # Excel's day 0 (its 1900 leap-year bug makes it the 30th, not the 31st)
 
@@ -398,7 +400,7 @@ def _header_cells(sheet: Sheet, cells: list[str | None]) -> dict[str, tuple[int,
     found: dict[str, tuple[int, HeaderMatch, str]] = {}
     for pos, cell in enumerate(cells):
         match = header(sheet, cell)
-        if match and match.column not in found:
+        if match and cell is not None and match.column not in found:  # a match implies a cell: header(None) is None
             found[match.column] = (pos, match, cell)
     return found
 

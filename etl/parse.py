@@ -52,10 +52,10 @@ def _unreadable(sub: ParsedSubmission, file: str, reason: str) -> ParsedSubmissi
 def _parse(sub: ParsedSubmission, sheets: list[RawSheet], registry: pl.DataFrame, regions: pl.DataFrame,
            file: str) -> None:
     by_id: dict[str, RawSheet] = {}
-    for raw in sheets:
-        sid = sheet_id(raw.name)
+    for each in sheets:
+        sid = sheet_id(each.name)
         if sid:
-            by_id.setdefault(sid, raw)  # the first sheet of a kind counts; a copy further on is ignored
+            by_id.setdefault(sid, each)  # the first sheet of a kind counts; a copy further on is ignored
     cover_raw = by_id.get(COVER_ID)
     cover, issues = check_cover(cover_raw, read_cover(cover_raw) if cover_raw else {}, firm_lookup(registry), file)
     for attr in ("firm_name_raw", "firm_id", "firm_type", "period", "basis", "version", "filler", "phone",
@@ -76,7 +76,7 @@ def _parse(sub: ParsedSubmission, sheets: list[RawSheet], registry: pl.DataFrame
 
 def frame_schema(sheet: Sheet) -> dict[str, pl.DataType]:
     """The key columns, measures (counts Int64, money Float64) and source_row of a dataset, in contract order."""
-    return {**{c.id: c.dtype for c in sheet.columns}, "source_row": pl.Int64}
+    return {**{c.id: c.dtype for c in sheet.columns}, "source_row": pl.Int64()}
 
 
 def to_frame(table: Table, period: str | None, firm_id: str | None) -> pl.DataFrame:

@@ -270,8 +270,8 @@ def _xlsx_geometry(data: bytes) -> dict[str, _Geometry]:
                 name, rid = re.search(r'\bname="([^"]*)"', tag), re.search(r'\br:id="([^"]+)"', tag)
                 if not (name and rid and rid.group(1) in targets):
                     continue
-                target = targets[rid.group(1)]
-                member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+                part = targets[rid.group(1)]
+                member = part.lstrip("/") if part.startswith("/") else f"xl/{part}"
                 result[_unescape(name.group(1))] = _sheet_geometry(zf.read(member))
             return result
     except (KeyError, zipfile.BadZipFile, UnicodeDecodeError, OSError):

@@ -32,6 +32,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import cast
 
 import polars as pl
 
@@ -46,13 +47,13 @@ TENFOLD = 10  # a count more than this many times (or less than 1/this of) last 
 TENFOLD_MIN_BASE = 10  # …unless both figures are below this: 1 → 12 complaints is noise, not news
 
 
-SUBMISSION_SCHEMA: dict[str, pl.DataType] = {
-    "submission_id": pl.Utf8, "seq": pl.Int64, "file_name": pl.Utf8, "sha256": pl.Utf8, "firm_id": pl.Utf8,
-    "firm_name_raw": pl.Utf8, "period": pl.Utf8, "version": pl.Int64, "basis": pl.Utf8,
-    "received_at": pl.Datetime("us", "UTC"), "filled_on": pl.Date, "status": pl.Utf8, "superseded_by": pl.Utf8,
-    "stored_file": pl.Utf8, "reasons": pl.Utf8, "issues_json": pl.Utf8, "n_errors": pl.Int64,
-    "n_warnings": pl.Int64, "status_note": pl.Utf8,
-}
+SUBMISSION_SCHEMA = pl.Schema({
+    "submission_id": pl.Utf8(), "seq": pl.Int64(), "file_name": pl.Utf8(), "sha256": pl.Utf8(),
+    "firm_id": pl.Utf8(), "firm_name_raw": pl.Utf8(), "period": pl.Utf8(), "version": pl.Int64(),
+    "basis": pl.Utf8(), "received_at": pl.Datetime("us", "UTC"), "filled_on": pl.Date(), "status": pl.Utf8(),
+    "superseded_by": pl.Utf8(), "stored_file": pl.Utf8(), "reasons": pl.Utf8(), "issues_json": pl.Utf8(),
+    "n_errors": pl.Int64(), "n_warnings": pl.Int64(), "status_note": pl.Utf8(),
+})
 
 
 @dataclass
@@ -155,15 +156,15 @@ def received(warehouse: Path) -> dict[str, dict]:
     return {r["sha256"]: r for r in old.iter_rows(named=True) if r["sha256"]}
 
 
-def _ledger_schema(dataset: str) -> dict[str, pl.DataType]:
-    return {"submission_id": pl.Utf8, **SHEETS_BY_ID[dataset].schema(), "source_row": pl.Int64}
+def _ledger_schema(dataset: str) -> pl.Schema:
+    return pl.Schema({"submission_id": pl.Utf8(), **SHEETS_BY_ID[dataset].schema(), "source_row": pl.Int64()})
 
 
-def _fact_schema(dataset: str) -> dict[str, pl.DataType]:
-    return SHEETS_BY_ID[dataset].schema()
+def _fact_schema(dataset: str) -> pl.Schema:
+    return pl.Schema(SHEETS_BY_ID[dataset].schema())
 
 
-def _read_or_empty(path: Path | None, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+def _read_or_empty(path: Path | None, schema: pl.Schema) -> pl.DataFrame:
     if path is not None and path.exists():
         return pl.read_parquet(path)
     return pl.DataFrame(schema=schema)
@@ -229,7 +230,7 @@ def _receive(warehouse: Path, parsed: list[ParsedSubmission], old: pl.DataFrame,
              dry_run: bool) -> tuple[list[Outcome], list[_Sub]]:
     """Number the new files in batch order and archive their originals; byte-identical ones are duplicates."""
     known = {r["sha256"]: r for r in old.iter_rows(named=True) if r["sha256"]}
-    seq = int(old["seq"].max() or 0) if old.height else 0
+    seq = int(cast("int | None", old["seq"].max()) or 0) if old.height else 0
     outcomes: dict[int, Outcome] = {}
     fresh: list[_Sub] = []
     for index, sub in sorted(enumerate(parsed), key=lambda item: _batch_order(item[1])):
@@ -484,7 +485,8 @@ def _facts(previous: Path | None, facts, dataset: str, period: str) -> pl.DataFr
     """Current figures of a quarter: as this batch derived them, or (a year it did not touch) as they were."""
     frame = facts[dataset].get(period)
     if frame is None:
-        frame = _read_or_empty(previous / layout.partition(dataset, period) if previous else None, _fact_schema(dataset))
+        frame = _read_or_empty(previous / layout.partition(dataset, period) if previous else None,
+                               _fact_schema(dataset))
     return frame
 
 

@@ -5,6 +5,7 @@ explains every field and every validation rule in Chinese.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
@@ -31,14 +32,16 @@ LINE_ROWS = 1000  # rows prepared (drop-downs, formats) on the long 投诉险种
 _KIND_ZH = {"province": "省级行政区", "city": "计划单列市", "national": "总公司/全国"}
 
 CONVENTIONS = (
-    ("每家会员公司每季度报送一个工作簿（.xlsx），包含 封面、投诉、投诉险种、调解、宣教 五个工作表；也可报送 CSV 文件包："
-    "每个工作表一个 CSV，文件名即工作表名（如 封面.csv、投诉.csv），放在一个文件夹或 .zip 中，编码 UTF-8 或 GBK。"),
+    ("每家会员公司每季度报送一个工作簿（.xlsx），包含 封面、投诉、投诉险种、调解、宣教 五个工作表；"
+     "也可报送 CSV 文件包：每个工作表一个 CSV，文件名即工作表名（如 封面.csv、投诉.csv），"
+     "放在一个文件夹或 .zip 中，编码 UTF-8 或 GBK。"),
     "请勿修改表头。金额单位为万元；如按元或亿元填报，请在表头注明单位（如 原保险保费收入(元)），系统统一换算为万元。",
     ("每个地区一行，同一地区不得重复。计划单列市（大连、青岛、宁波、厦门、深圳）单独成行时，所在省份一行不含该市。"
     "无法拆分到地区的数据填在 总公司/全国 一行。没有业务的地区整行留空或删除该行。"),
     "空白表示未报送，不等于 0；确无发生请填 0（也接受 -、—、/、无）。计数须为非负整数，不得填写百分比。",
-    ("数据口径：当季 = 仅本季度发生数；年累计 = 本年初至本季度末的累计数，系统减去本公司本年此前各季度的数据得出本季度数。"
-    "此前任一季度未报送时，年累计报送暂缓入库（待处理），缺报季度报送后自动入库。"),
+    ("数据口径：当季 = 仅本季度发生数；年累计 = 本年初至本季度末的累计数，"
+     "系统减去本公司本年此前各季度的数据得出本季度数。"
+     "此前任一季度未报送时，年累计报送暂缓入库（待处理），缺报季度报送后自动入库。"),
     "覆盖县区数、营业网点数、适老化网点数为季末存量：年累计口径下也填季末数，不做相减；多个季度汇总时取最后一个季度的数值，不相加。",
     "重报：发现错误请更正后整份重新报送，版本号加一（2、3……）；新版本替换旧版本，旧版本保留可查。",
     f"表格下方可加 {'/'.join(TOTAL_SUFFIXES)} 行，系统核对其等于各地区之和（不等即为错误）后剔除，不重复计算。",
@@ -201,11 +204,12 @@ def _guide(ws, fmt: dict, regions: pl.DataFrame) -> tuple[str, str]:
     r = _table(ws, r + 1, ("险种", "财产险公司", "人身险公司"), line_rows, fmt)
     line_range = f"='{GUIDE_SHEET}'!$A${first + 1}:$A${first + len(line_rows)}"
     r += 1
-    ws.write_string(r, 0, f"六、数字写法：可写 1,234、全角数字、1.2万；{'、'.join(ZERO_SPELLINGS_SHOWN)} 视为 0；空白视为未报送。")
+    ws.write_string(r, 0, f"六、数字写法：可写 1,234、全角数字、1.2万；{'、'.join(ZERO_SPELLINGS_SHOWN)} 视为 0；"
+                          "空白视为未报送。")
     return region_range, line_range
 
 
-def _table(ws, row: int, headers: tuple[str, ...], rows: list[tuple[str, ...]], fmt: dict) -> int:
+def _table(ws, row: int, headers: tuple[str, ...], rows: Sequence[Sequence[object]], fmt: dict) -> int:
     """Write a header and rows from `row`; return the first free row after a blank line."""
     for c, h in enumerate(headers):
         ws.write_string(row, c, h, fmt["header"])

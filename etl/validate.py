@@ -274,9 +274,10 @@ def _totals(table: Table, data: pl.DataFrame, file: str) -> list[Issue]:
             group, parts = data.filter(pl.col("product_line") == total["product_line"]), "该险种各地区"
         for column in table.sheet.measures:
             stated = total[column.id]
-            if column.id not in table.headers or stated is None or group[f"{column.id}__rule"].null_count() < group.height:
+            if (column.id not in table.headers or stated is None
+                    or group[f"{column.id}__rule"].null_count() < group.height):
                 continue
-            actual = group[column.id].sum() or 0.0
+            actual = float(group[column.id].sum() or 0.0)
             tolerance = 1e-9 if column.kind == "count" else precision(total[f"{column.id}__text"],
                                                                          table.factors[column.id])
             if abs(stated - actual) > tolerance + 1e-9 * abs(actual):

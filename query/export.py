@@ -123,7 +123,8 @@ def _xlsx(frame: pl.DataFrame, meta: dict) -> bytes:
     rows = [("筛选条件", json.dumps(meta.get("filters", {}), ensure_ascii=False)),
             ("指标", "、".join(meta.get("metrics", []))), ("维度", "、".join(meta.get("by", []))),
             ("数据仓库版本", meta.get("version") or ""), ("导出人", meta.get("who") or ""),
-            (f"导出时间（{clock.SHOWN_ZH}）", clock.shown(clock.now(), "%Y-%m-%d %H:%M:%S")), ("行数", str(frame.height))]
+            (f"导出时间（{clock.SHOWN_ZH}）", clock.shown(clock.now(), "%Y-%m-%d %H:%M:%S")),
+            ("行数", str(frame.height))]
     for r, (key, value) in enumerate(rows):
         about.write_string(r, 0, key, bold)
         about.write_string(r, 1, value)

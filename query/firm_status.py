@@ -44,9 +44,9 @@ def firm_status(registry: pl.DataFrame, submissions: pl.DataFrame) -> pl.DataFra
             pl.col("status").last().alias("last_file_status"),
         )
     )
-    strongest = pl.when(pl.col("statuses").list.contains("accepted")).then(pl.lit("accepted"))
-    for status in ("held", "rejected"):
-        strongest = strongest.when(pl.col("statuses").list.contains(status)).then(pl.lit(status))
+    has = pl.col("statuses").list.contains
+    strongest = (pl.when(has("accepted")).then(pl.lit("accepted")).when(has("held")).then(pl.lit("held"))
+                 .when(has("rejected")).then(pl.lit("rejected")))
     return (
         registry.select("firm_id", "name", "short_name", "firm_type")
         .join(per_firm, on="firm_id", how="left")

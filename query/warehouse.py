@@ -69,7 +69,8 @@ class Warehouse:
         self._load()
         firms = self._query("SELECT firm_id FROM firms ORDER BY firm_id")["firm_id"].to_list()
         ordered = sorted(firms, key=lambda f: hashlib.sha256(f"xiaobao-peer:{f}".encode()).hexdigest())
-        self._pseudonyms = {f: f"同业{_letters(i)}" for i, f in enumerate(f for f in ordered if f != self.scope.firm_id)}
+        self._pseudonyms = {f: f"同业{_letters(i)}"
+                            for i, f in enumerate(f for f in ordered if f != self.scope.firm_id)}
 
     # ── loading ─────────────────────────────────────────────────────────────────────────────────────────────
     def _load(self) -> None:
@@ -210,6 +211,7 @@ final AS (
 SELECT * FROM final"""
         across = [m for m in metrics if m.kind == "across_firms"]
         if across:
+            assert across[0].of is not None  # the catalog gives every across_firms metric its per-firm `of`
             per_firm = self.metric(across[0].of).sql
             dim_list = ", ".join(dims)
             per_group = ", ".join(dict.fromkeys([*dims, "firm_id"]))
@@ -235,7 +237,8 @@ SELECT * FROM final"""
 
     @staticmethod
     def _where(f: Filters) -> tuple[str, dict]:
-        clauses, params = ["TRUE"], {}
+        clauses: list[str] = ["TRUE"]
+        params: dict[str, object] = {}
         for column, name, value, op in (("period", "period", f.period, "="),
                                         ("period", "period_from", f.period_from, ">="),
                                         ("period", "period_to", f.period_to, "<="),
@@ -332,11 +335,11 @@ SELECT * FROM final"""
         metrics = list(dict.fromkeys(metrics))
         if end is None:
             schema = {c: pl.Utf8 if c in dims or c == "period" else pl.Float64 for c in columns}
-            rows = [dict.fromkeys(columns)] if not dims and not rows_per_period else []
-            return {m: pl.DataFrame(rows, schema=schema) for m in metrics}
+            blank = [dict.fromkeys(columns)] if not dims and not rows_per_period else []
+            return {m: pl.DataFrame(blank, schema=schema) for m in metrics}
         start = (filters.period_from or end) if rows_per_period else end
         window = replace(filters, period=None, period_from=shift(start, -4), period_to=end)
-        tables = {}
+        tables: dict[str, pl.DataFrame] = {}
         for group in self._by_dataset(metrics):
             t = self.table(group, [*plain, "period"], window).with_columns(
                 (pl.col("period").str.slice(0, 4).cast(pl.Int64) * 4
@@ -382,7 +385,7 @@ SELECT * FROM final"""
         `firms`: only their rows, as in `peers()`."""
         thresholds = {**self.thresholds, **low_base} if isinstance(low_base, dict) else self.thresholds
         window = Filters(period_from=period_from, period_to=period_to, firm_type=firm_type)
-        tables = {}
+        tables: dict[str, pl.DataFrame] = {}
         for group in self._by_dataset(metrics):
             t = self._table(list(dict.fromkeys([*group, "complaint_index"])), ["firm", "period"], window, thresholds)
             tables |= dict.fromkeys(group, t)
@@ -426,11 +429,11 @@ SELECT * FROM final"""
         Baselines are computed over every firm and region; the filters' firm type, firms, provinces and regions
         then select the cells listed (a firm's factor needs its other regions even when one region is chosen)."""
         filters = filters or Filters()
-        columns = {"firm_id": pl.Utf8, "firm_name": pl.Utf8, "region_code": pl.Utf8, "region_name": pl.Utf8,
+        columns = pl.Schema({"firm_id": pl.Utf8, "firm_name": pl.Utf8, "region_code": pl.Utf8, "region_name": pl.Utf8,
                    "period": pl.Utf8, "complaints": pl.Int64, "baseline_median": pl.Float64, "mad": pl.Float64,
                    "expected": pl.Float64,
                    "robust_z": pl.Float64, "jump": pl.Float64, "jump_pct": pl.Float64,
-                   "proxy_surrender_share": pl.Float64}
+                   "proxy_surrender_share": pl.Float64})
         periods = self.periods()
         period = filters.latest or (periods[-1] if periods else None)
         if period is None:

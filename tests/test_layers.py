@@ -44,7 +44,8 @@ def imports(path: Path, module: str, known: set[str]) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+                parent = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join(parent + ([base] if base else []))
             # `from query import catalog` imports the module query.catalog; `from query import Filters` the package
             names = [f"{base}.{a.name}" if f"{base}.{a.name}" in known else base for a in node.names]
         else:
@@ -151,5 +152,6 @@ def test_the_checker_finds_a_circle_and_an_upward_import():
 
 def test_relative_and_lazy_imports_are_seen(tmp_path):
     source = tmp_path / "m.py"
-    source.write_text("from .x import y\n\ndef f():\n    import core.layout\n\nif TYPE_CHECKING:\n    import etl.read\n")
+    source.write_text("from .x import y\n\ndef f():\n    import core.layout\n\n"
+                      "if TYPE_CHECKING:\n    import etl.read\n")
     assert imports(source, "query.m", {"query.x", "core.layout", "etl.read"}) == {"query.x", "core.layout"}

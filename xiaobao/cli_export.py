@@ -17,7 +17,8 @@ from query.filters import Filters
 from query.warehouse import DIMS, QueryError, Warehouse
 
 err = Console(stderr=True)
-WarehouseOpt = Annotated[Path | None, typer.Option("--warehouse", help="数据仓库目录（默认 data/parquet 或 $XIAOBAO_WAREHOUSE）")]
+WarehouseOpt = Annotated[Path | None, typer.Option("--warehouse",
+                                                   help="数据仓库目录（默认 data/parquet 或 $XIAOBAO_WAREHOUSE）")]
 FormatOpt = Annotated[str, typer.Option("--format", help="csv | xlsx | parquet | json")]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="输出文件；不填则 CSV/JSON 写到标准输出")]
 
@@ -72,7 +73,8 @@ def export_command(
     列：所选维度（firm_id 与 firm_name、region_code 与 region_name …）在前，指标在后；比率另附 <指标>__low_base
     低基数标记。每次导出都记入数据仓库的 audit/exports.jsonl。
 
-    示例：xiaobao export complaints_per_100m_premium,mediation_success_rate --by province --period 2025Q3 --labels zh --out 2025Q3.csv
+    示例：xiaobao export complaints_per_100m_premium,mediation_success_rate --by province --period 2025Q3 \\
+        --labels zh --out 2025Q3.csv
     """
     if period and (period_from or period_to):
         _fail("--period 与 --from/--to 只能选一种")
@@ -105,7 +107,8 @@ def peers_command(
     metric: Annotated[str, typer.Argument(help="指标，如 complaints_per_100m_premium")],
     period: Annotated[str, typer.Option("--period", help="季度，如 2025Q3")],
     firm_type: Annotated[str, typer.Option("--firm-type", help="财产险 | 人身险")] = "财产险",
-    fmt: Annotated[str | None, typer.Option("--format", help="不填则在终端显示表格；csv | xlsx | parquet | json")] = None,
+    fmt: Annotated[str | None,
+                   typer.Option("--format", help="不填则在终端显示表格；csv | xlsx | parquet | json")] = None,
     out: OutOpt = None,
     warehouse: WarehouseOpt = None,
 ) -> None:

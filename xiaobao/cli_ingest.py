@@ -50,7 +50,8 @@ Paths = Annotated[list[Path], typer.Argument(help="报送文件或文件夹（�
 WarehouseOpt = Annotated[Path | None, typer.Option(
     "--warehouse", metavar="DIR", help="数据仓库目录（默认 data/parquet，或环境变量 XIAOBAO_WAREHOUSE）")]
 RegistryOpt = Annotated[Path | None, typer.Option(
-    "--registry", metavar="FIRMS.csv", help="会员名录 CSV（默认 data/reference/firms.csv，或环境变量 XIAOBAO_REGISTRY）")]
+    "--registry", metavar="FIRMS.csv",
+    help="会员名录 CSV（默认 data/reference/firms.csv，或环境变量 XIAOBAO_REGISTRY）")]
 ReportOpt = Annotated[Path | None, typer.Option("--report", metavar="REPORT.json",
                                                 help="把逐个文件的结果（状态、错误、提示）写成 JSON")]
 
@@ -146,8 +147,8 @@ def _for_period(subs: pl.DataFrame, period: str) -> pl.DataFrame:
     return subs.filter(pl.col("period") == period)
 
 
-def status(period: Annotated[str | None, typer.Option("--period", metavar="P",
-                                                      help="报送期间，如 2025Q3（也接受 2025-Q3、2025年第三季度）")] = None,
+def status(period: Annotated[str | None, typer.Option(
+               "--period", metavar="P", help="报送期间，如 2025Q3（也接受 2025-Q3、2025年第三季度）")] = None,
            warehouse: WarehouseOpt = None) -> None:
     console, err = _consoles()
     target = warehouse_dir(warehouse)
@@ -204,4 +205,5 @@ def status(period: Annotated[str | None, typer.Option("--period", metavar="P",
 def register(app: typer.Typer) -> None:
     app.command("ingest", help=INGEST_HELP, short_help="校验并导入会员公司的季度报送，写入数据仓库。")(ingest)
     app.command("validate", help=VALIDATE_HELP, short_help="只校验、不写入：与 ingest 相同的检查和报告。")(validate)
-    app.command("status", help=STATUS_HELP, short_help="报送情况：已有期间，某期已报送、未报送、退回与暂缓的文件。")(status)
+    app.command("status", help=STATUS_HELP,
+                short_help="报送情况：已有期间，某期已报送、未报送、退回与暂缓的文件。")(status)

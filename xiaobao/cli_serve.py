@@ -25,7 +25,8 @@ def serve(
     warehouse: Annotated[Path | None, typer.Option(
         "--warehouse", help="数据仓库目录（默认 data/parquet，或环境变量 XIAOBAO_WAREHOUSE）。")] = None,
     registry: Annotated[Path | None, typer.Option(
-        "--registry", help="会员名录 firms.csv（默认 data/reference/firms.csv，或环境变量 XIAOBAO_REGISTRY）。")] = None,
+        "--registry",
+        help="会员名录 firms.csv（默认 data/reference/firms.csv，或环境变量 XIAOBAO_REGISTRY）。")] = None,
 ) -> None:
     """启动分析看板（Streamlit）。数据仓库更新后无需重启，页面自动显示新数据。
 

@@ -64,7 +64,8 @@ with ui.slide("reach"):
         region_bars("reach_per_10k_residents", "outreach_per_10k_region")
 
 with ui.slide("groups"):
-    st.subheader(pick({"zh": "重点人群：一老一少一新与残障人士", "en": "Key groups: elderly, youth, new citizens, disabled"}))
+    st.subheader(pick({"zh": "重点人群：一老一少一新与残障人士",
+                       "en": "Key groups: elderly, youth, new citizens, disabled"}))
     left, right = ui.pair(ctx)
     with left:
         mix(GROUPS, "reach_offline", pick({"zh": "各公司重点人群构成", "en": "Key-group mix by firm"}),

@@ -65,14 +65,16 @@ with ui.slide("firms"):
         pl.col("status").replace(status.LABELS[lang]).alias(pick({"zh": "状态", "en": "Status"})),
         pl.col("version").cast(pl.Utf8).fill_null("").alias(pick({"zh": "入库版本", "en": "Accepted version"})),
         pl.col("files").alias(pick({"zh": "文件数", "en": "Files"})),
-        status.received_text("last_received").alias(pick({"zh": "最近接收（北京时间）", "en": "Last received (Beijing)"})),
+        status.received_text("last_received").alias(
+            pick({"zh": "最近接收（北京时间）", "en": "Last received (Beijing)"})),
         pl.col("last_file_status").replace(status.FILE_LABELS[lang])
         .alias(pick({"zh": "最近文件状态", "en": "Last file"})),
     ), hide_index=True, width="stretch", height=table_height(firms.height))
 
 with ui.slide("problems"):
     problems = firm_status.problem_files(received).with_columns(who.alias("who"))
-    st.subheader(pick({"zh": f"退回与暂缓的文件（{problems.height}）", "en": f"Rejected and held files ({problems.height})"}))
+    st.subheader(pick({"zh": f"退回与暂缓的文件（{problems.height}）",
+                       "en": f"Rejected and held files ({problems.height})"}))
     if problems.height == 0:
         st.success(pick({"zh": "本季没有被退回或暂缓的文件。", "en": "No file was rejected or held this quarter."}))
     for i, row in enumerate(problems.iter_rows(named=True)):

@@ -86,7 +86,8 @@ def test_choropleth_values_grey_provinces_and_source():
     assert labels["650000"] == "新疆<br>无数据"       # a null value: grey, said in words
     assert labels["710000"] == "台湾省<br>无数据"     # no row at all: still drawn, named from the GeoJSON
     assert labels["820000"] == "澳门特别行政区<br>无数据"
-    assert SOURCE_ZH in [a.text for a in fig.layout.annotations] and "南海诸岛" in [a.text for a in fig.layout.annotations]
+    annotations = [a.text for a in fig.layout.annotations]
+    assert SOURCE_ZH in annotations and "南海诸岛" in annotations
     # The same provinces again in the 南海诸岛 inset (geo2), with the ten-dash line and the island dots.
     assert [d.geo for d in fig.data] == ["geo", "geo", "geo2", "geo2", "geo2", "geo2"]
     assert fig.layout.geo2.domain.x[0] > 0.5 and fig.layout.geo.visible is False

@@ -136,7 +136,8 @@ def test_filled_in_template_parses_clean(template_path, tmp_path):
         for c, v in enumerate(values, start=2):
             wb["投诉"].cell(r, c).value = v
     for r, (region, line, n) in enumerate([("北京市", "机动车辆保险", 9), ("北京市", "责任保险", 3)], start=2):
-        wb["投诉险种"].cell(r, 1).value, wb["投诉险种"].cell(r, 2).value, wb["投诉险种"].cell(r, 3).value = region, line, n
+        sheet = wb["投诉险种"]
+        sheet.cell(r, 1).value, sheet.cell(r, 2).value, sheet.cell(r, 3).value = region, line, n
     for c, v in enumerate([2, 2, 1, 1, 1, 12.75, 0], start=2):
         wb["调解"].cell(2, c).value = v
     for c, v in enumerate([3, 500, 2000, 100, 50, 20, 5, 1, 1, 0, 1, 0, 5, 4, 2], start=2):

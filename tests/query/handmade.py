@@ -72,7 +72,8 @@ def _at(hour: int) -> datetime:
 
 
 SUBMITTING_FIRMS = pl.DataFrame({"firm_id": ["F1", "F2", "F3", "F4", "F5"], "name": list("abcde"),
-                                 "short_name": ["甲", "乙", "丙", "丁", "戊"], "firm_type": ["财产险"] * 3 + ["人身险"] * 2})
+                                 "short_name": ["甲", "乙", "丙", "丁", "戊"],
+                                 "firm_type": ["财产险"] * 3 + ["人身险"] * 2})
 ISSUES = [{"severity": "warning", "rule": "tenfold_jump", "message": "较上季度变化超过十倍", "file": "b.xlsx",
            "sheet": "投诉", "row": 5, "column": "投诉总量", "value": 1200},
           {"severity": "error", "rule": "non_negative_integer", "message": "须为非负整数", "file": "b.xlsx",

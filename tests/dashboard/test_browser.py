@@ -152,7 +152,7 @@ def test_a_copied_link_reopens_the_same_view(app_url, page, chromium, blocked_re
     assert blocked_requests == []
 
 
-def test_a_rejected_file_and_its_error_list_download_as_received(app_url, page, wh):
+def test_a_rejected_file_and_its_error_list_download_as_received(app_url, page, wh, tmp_path):
     period = "2024Q1"  # the demo's genuine errors
     first = status.problem_files(status.for_period(wh.submissions(), period)).row(0, named=True)
     open_page(page, f"{app_url}/submissions?period={period}")
@@ -163,7 +163,8 @@ def test_a_rejected_file_and_its_error_list_download_as_received(app_url, page, 
     assert Path(original.value.path()).read_bytes() == wh.original_file(first["submission_id"])[1]
     with page.expect_download() as errors:
         expander.get_by_role("button", name="下载错误清单（CSV）").click()
-    assert Path(errors.value.path()).read_bytes() == status.issues_csv(status.issues_frame(first["issues_json"]))
+    assert Path(errors.value.path()).read_bytes() == status.issues_csv(status.issues_frame(first["issues_json"]),
+                                                                       warehouse=tmp_path)
 
 
 def test_the_other_firm_type_tab_draws_its_own_ranking_when_opened(app_url, page, wh):

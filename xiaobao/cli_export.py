@@ -56,6 +56,9 @@ def _emit(wh: Warehouse, frame: pl.DataFrame, fmt: str, out: Path | None, labels
     except export.ExportError as exc:
         err.print(f"[red]错误：{escape(str(exc))}[/red]")
         raise typer.Exit(1) from exc
+    except OSError as exc:  # recorded, but the file could not be written (no such folder, disk full …)
+        err.print(f"[red]错误：无法写入 {escape(str(out or 'stdout'))}：{escape(exc.strerror or str(exc))}[/red]")
+        raise typer.Exit(1) from exc
     if out is not None:
         err.print(f"已导出 {frame.height} 行到 {escape(str(out))}")
 

@@ -345,3 +345,9 @@ def test_a_dashboard_download_that_cannot_be_audited_hands_out_nothing(evil, mon
     for button in downloads:
         with pytest.raises(export.ExportError, match="没有输出任何数据"):
             button["data"]()
+
+
+def test_an_unwritable_out_file_is_a_clear_error(evil, tmp_path):
+    r = runner.invoke(app, ["export", "complaints_total", "--out", str(tmp_path / "no" / "such" / "e.csv"),
+                            "--warehouse", str(evil)])
+    assert r.exit_code == 1 and "无法写入" in r.stderr and "Traceback" not in r.output

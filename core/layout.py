@@ -32,6 +32,8 @@ SUBMISSIONS = "submissions.parquet"
 FIRMS = "firms.parquet"
 REGIONS = "regions.parquet"
 FACT_DATASETS = ("complaints", "complaints_by_line", "mediation", "outreach")
+# The export audit trail: one JSON line per file handed out (query.export), append-only, outside the snapshots.
+AUDIT = "audit/exports.jsonl"
 
 
 def current_snapshot(warehouse: Path) -> Path | None:

@@ -8,11 +8,13 @@ each firm's status are the query layer's (query/firm_status.py).
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import polars as pl
 
 from core import clock
 from core.status import FILE_LABELS, FIRM_LABELS, SEVERITY_LABELS
+from query import export
 
 # Status ids and labels: core.status; basis labels: core.contract.BASIS_LABELS.
 LABELS = {lang: {**FIRM_LABELS[lang], **SEVERITY_LABELS[lang]} for lang in FIRM_LABELS}
@@ -41,13 +43,18 @@ def issues_frame(issues_json: str | None) -> pl.DataFrame:
         pl.col("severity") != "error", "sheet", "row", nulls_last=True, maintain_order=True)
 
 
-def issues_csv(issues: pl.DataFrame, lang: str = "zh") -> bytes:
-    """The error list a member firm can open in Excel: UTF-8 with BOM (Excel on Chinese Windows needs it),
-    headers in the reader's language, severity spelled out."""
+def issues_table(issues: pl.DataFrame, lang: str = "zh") -> pl.DataFrame:
+    """The error list a member firm opens in Excel: headers in the reader's language, severity spelled out."""
     shown = issues.select(ISSUE_COLUMNS).with_columns(
         pl.col("severity").replace_strict(LABELS[lang], default=pl.col("severity"), return_dtype=pl.Utf8))
     shown.columns = list(ISSUE_HEADERS[lang])
-    return "\ufeff".encode() + shown.write_csv().encode("utf-8")
+    return shown
+
+
+def issues_csv(issues: pl.DataFrame, lang: str = "zh", *, warehouse: Path, who: str | None = None) -> bytes:
+    """The error list as CSV — UTF-8 with BOM (Excel on Chinese Windows needs it) — handed out like every export
+    (query.export: formulas in the member's cell text neutralised, the export recorded in `warehouse`)."""
+    return export.export(issues_table(issues, lang), "csv", warehouse=warehouse, what="error_list", who=who)
 
 
 def history(submissions: pl.DataFrame) -> pl.DataFrame:

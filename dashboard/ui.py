@@ -3,7 +3,6 @@ empty states, downloads, charts and presentation-mode slides. Values are formatt
 
 from __future__ import annotations
 
-import io
 import logging
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -243,22 +242,61 @@ def largest(frame: pl.DataFrame, size: str, ctx: PageContext | None = None, n: i
     return frame.sort(size, descending=True, nulls_last=True).head(n)
 
 
-def download_buttons(frame: pl.DataFrame, filters: Any, metric_ids: Sequence[str], by: Sequence[str],
-                     key: str = "dl", ctx: PageContext | None = None) -> None:
-    """CSV / XLSX / Parquet of exactly this table, written by query.export (bytes as `xiaobao export`)."""
+MIMES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+         "parquet": "application/vnd.apache.parquet", "json": "application/json"}
+
+
+def exporter(ctx: PageContext | None = None) -> str:
+    """Who a dashboard export is recorded as (the logged-in user, once there is one; now the client address)."""
+    return f"dashboard@{st.context.ip_address or 'local'}"
+
+
+def download(where: Any, label: str, frame: pl.DataFrame, fmt: str, *, file_name: str, key: str,
+             meta: dict | None = None, labels: str = "id", what: str = "table", ctx: PageContext | None = None,
+             **button: Any) -> None:
+    """A download button for `frame` as `fmt`. The bytes are made on click (not on every rerun) by
+    query.export.export — formulas neutralised, the download recorded in the audit trail first; when the
+    record cannot be written the download fails and nothing is handed out. The dashboard's only data download."""
+    from functools import partial
+
     from query import export
 
     ctx = ctx or _ctx()
-    meta = export.meta(filters=filters, metrics=list(metric_ids), by=list(by)) \
-        if hasattr(export, "meta") else {"filters": repr(filters)}
-    cols = st.columns(3)
-    for col, fmt, mime in zip(cols, ("csv", "xlsx", "parquet"),
-                              ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                               "application/vnd.apache.parquet"), strict=True):
-        buf = io.BytesIO()
-        export.write(frame, fmt, buf, labels="zh" if ctx.lang == "zh" else "id", meta=meta)
-        col.download_button(t(f"download_{fmt}", ctx.lang), buf.getvalue(), file_name=f"xiaobao.{fmt}",
-                            mime=mime, key=f"{key}_{fmt}", on_click="ignore", width="stretch")
+    data = partial(export.export, frame, fmt, warehouse=ctx.wh.path, labels=labels, meta=meta, what=what,
+                   destination=f"download:{file_name}", who=exporter(ctx))
+    where.download_button(label, data, file_name=file_name, mime=MIMES[fmt], key=key, on_click="ignore",
+                          icon=":material/download:", **button)
+
+
+def download_original(where: Any, label: str, submission_id: str, file_name: str, *, key: str,
+                      ctx: PageContext | None = None, **button: Any) -> None:
+    """A download button for a file a member sent, byte for byte (query.export.original: audited on click)."""
+    from functools import partial
+
+    from query import export
+
+    ctx = ctx or _ctx()
+
+    def original(wh: Any, sid: str, who: str) -> bytes:
+        name, data = wh.original_file(sid)
+        return export.original(wh.path, name, data, submission_id=sid, who=who,
+                               destination=f"download:{file_name}")
+
+    where.download_button(label, partial(original, ctx.wh, submission_id, exporter(ctx)), file_name=file_name,
+                          key=key, on_click="ignore", icon=":material/download:", **button)
+
+
+def download_buttons(frame: pl.DataFrame, filters: Any, metric_ids: Sequence[str], by: Sequence[str],
+                     key: str = "dl", ctx: PageContext | None = None) -> None:
+    """CSV / XLSX / Parquet of exactly this table, side by side (bytes as `xiaobao export`)."""
+    from query import export
+
+    ctx = ctx or _ctx()
+    meta = export.meta(filters=filters, metrics=list(metric_ids), by=list(by), version=ctx.wh.version,
+                       who=exporter(ctx))
+    for col, fmt in zip(st.columns(3), ("csv", "xlsx", "parquet"), strict=True):
+        download(col, t(f"download_{fmt}", ctx.lang), frame, fmt, file_name=f"xiaobao.{fmt}", key=f"{key}_{fmt}",
+                 meta=meta, labels="zh" if ctx.lang == "zh" else "id", ctx=ctx, width="stretch")
 
 
 def chart(fig: go.Figure, key: str | None = None) -> None:

@@ -9,6 +9,7 @@ from typing import Annotated
 import polars as pl
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from core.settings import warehouse_dir
@@ -39,17 +40,28 @@ def _open(warehouse: Path | None) -> Warehouse:
     return wh
 
 
-def _emit(frame: pl.DataFrame, fmt: str, out: Path | None, labels: str, meta: dict) -> None:
+def _emit(wh: Warehouse, frame: pl.DataFrame, fmt: str, out: Path | None, labels: str, meta: dict,
+          what: str) -> None:
+    """The one way a command hands out data: query.export.export (formulas neutralised, audit line first)."""
     if fmt not in export.FORMATS:
         _fail(f"格式应为 {'、'.join(export.FORMATS)} 之一")
-    if out is None:
-        if fmt in ("xlsx", "parquet"):
-            _fail(f"{fmt} 格式需要 --out 文件")
-        sys.stdout.buffer.write(export.to_bytes(frame, fmt, labels, meta))
-        sys.stdout.flush()
-    else:
-        export.write(frame, fmt, out, labels=labels, meta=meta)
-        err.print(f"已导出 {frame.height} 行到 {out}")
+    if out is None and fmt in ("xlsx", "parquet"):
+        _fail(f"{fmt} 格式需要 --out 文件")
+    try:
+        if out is None:
+            export.export(frame, fmt, sys.stdout.buffer, warehouse=wh.path, labels=labels, meta=meta, what=what,
+                          destination="stdout")
+            sys.stdout.flush()
+        else:
+            export.export(frame, fmt, out, warehouse=wh.path, labels=labels, meta=meta, what=what)
+    except export.ExportError as exc:
+        err.print(f"[red]错误：{escape(str(exc))}[/red]")
+        raise typer.Exit(1) from exc
+    except OSError as exc:  # recorded, but the file could not be written (no such folder, disk full …)
+        err.print(f"[red]错误：无法写入 {escape(str(out or 'stdout'))}：{escape(exc.strerror or str(exc))}[/red]")
+        raise typer.Exit(1) from exc
+    if out is not None:
+        err.print(f"已导出 {frame.height} 行到 {escape(str(out))}")
 
 
 def export_command(
@@ -89,9 +101,7 @@ def export_command(
         frame = wh.table(metric_ids, dims, filters)
     except (QueryError, ValueError) as exc:
         _fail(str(exc))
-    meta = export.meta(filters, metric_ids, dims, version=wh.version)
-    _emit(frame, fmt, out, labels, meta)
-    export.record(wh.path, meta, frame.height, fmt)
+    _emit(wh, frame, fmt, out, labels, export.meta(filters, metric_ids, dims, version=wh.version), "table")
 
 
 def _show(frame: pl.DataFrame, title: str) -> None:
@@ -125,8 +135,8 @@ def peers_command(
         _show(frame.select("firm_name", "value", "rank", "percentile", "median", "low_base"),
               f"{wh.metric(metric).zh}：{firm_type} {period}（{frame['n_firms'][0] if frame.height else 0} 家）")
     else:
-        _emit(frame, fmt, out, "id", export.meta(Filters(period=period, firm_type=firm_type), [metric], ["firm"],
-                                                 version=wh.version))
+        _emit(wh, frame, fmt, out, "id", export.meta(Filters(period=period, firm_type=firm_type), [metric], ["firm"],
+                                                     version=wh.version), "peers")
 
 
 def anomalies_command(
@@ -148,8 +158,9 @@ def anomalies_command(
         _show(frame.select("firm_name", "region_name", "complaints", "expected", "robust_z",
                            "proxy_surrender_share"), f"投诉异常波动 {period or wh.periods()[-1]}")
     else:
-        _emit(frame, fmt, out, "id", export.meta(Filters(period=period), ["complaints_total"], ["firm", "region"],
-                                                 version=wh.version))
+        _emit(wh, frame, fmt, out, "id", export.meta(Filters(period=period or wh.periods()[-1]), ["complaints_total"],
+                                                     ["firm", "region"],
+                                                     version=wh.version), "anomalies")
 
 
 def register(app: typer.Typer) -> None:

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from functools import partial
 
-import polars as pl
 import streamlit as st
 
 from dashboard import page_params, ui
@@ -24,15 +22,7 @@ DEFAULT_METRICS = list(catalog.view("explorer")["default"])
 DEFAULT_BY = ["firm"]
 MAX_SHOWN = 2000   # rows formatted on screen
 
-FORMATS = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-           "parquet": "application/vnd.apache.parquet"}
-
-
-def export_bytes(table: pl.DataFrame, fmt: str, labels: str, meta: dict) -> bytes:
-    """The file `xiaobao export` writes for the same table, recorded as an export (who, when, filters, rows)."""
-    data = export.to_bytes(table, fmt, labels, meta)
-    export.record(ctx.wh.path, meta, table.height, fmt)
-    return data
+FORMATS = ("csv", "xlsx", "parquet")
 
 
 def cli_command(metrics: list[str], by: list[str], labels: str) -> str:
@@ -103,13 +93,11 @@ else:
         st.caption(pick({"zh": f"表格显示前 {MAX_SHOWN:,} 行；下载文件包含全部 {table.height:,} 行。",
                          "en": f"Showing the first {MAX_SHOWN:,} rows; downloads hold all {table.height:,}."}))
     labels = "zh" if lang == "zh" else "id"
-    meta = export.meta(ctx.filters, metrics, by, version=ctx.wh.version,
-                       who=f"dashboard@{st.context.ip_address or 'local'}")
+    meta = export.meta(ctx.filters, metrics, by, version=ctx.wh.version, who=ui.exporter(ctx))
     for col, fmt in zip(st.columns(len(FORMATS)), FORMATS, strict=True):
-        # Bytes made on click (not on every rerun), and each download recorded in the audit trail.
-        col.download_button(t(f"download_{fmt}", lang), partial(export_bytes, table, fmt, labels, meta),
-                            file_name=f"xiaobao_{ctx.period}.{fmt}", mime=FORMATS[fmt], key=f"explorer_dl_{fmt}",
-                            on_click="ignore", icon=":material/download:", width="stretch")
+        # The file `xiaobao export` writes for the same table, made on click and recorded in the audit trail.
+        ui.download(col, t(f"download_{fmt}", lang), table, fmt, file_name=f"xiaobao_{ctx.period}.{fmt}",
+                    key=f"explorer_dl_{fmt}", meta=meta, labels=labels, ctx=ctx, width="stretch")
     st.caption(pick({"zh": "同样的文件可用命令行导出：", "en": "The same file from the command line:"}))
     st.code(cli_command(metrics, by, labels), language="bash", wrap_lines=True)
 

@@ -5,7 +5,6 @@ each firm's resubmission history."""
 from __future__ import annotations
 
 import re
-from functools import partial
 
 import polars as pl
 import streamlit as st
@@ -87,16 +86,15 @@ with ui.slide("problems"):
                 shown.columns = list(status.ISSUE_HEADERS[lang])
                 st.dataframe(shown, hide_index=True, width="stretch")
             left, right = st.columns(2)
-            left.download_button(
-                pick({"zh": "下载原始文件", "en": "Download the original file"}),
-                partial(lambda sid: ctx.wh.original_file(sid)[1], row["submission_id"]),
-                file_name=row["file_name"], key=f"original_{row['submission_id']}", on_click="ignore",
-                icon=":material/download:", width="stretch")
-            right.download_button(
-                pick({"zh": "下载错误清单（CSV）", "en": "Download the error list (CSV)"}),
-                status.issues_csv(issues, lang), file_name=f"{row['file_name']}.错误清单.csv",
-                mime="text/csv", key=f"issues_{row['submission_id']}", on_click="ignore",
-                icon=":material/download:", width="stretch", disabled=issues.height == 0)
+            ui.download_original(left, pick({"zh": "下载原始文件", "en": "Download the original file"}),
+                                 row["submission_id"], row["file_name"], key=f"original_{row['submission_id']}",
+                                 ctx=ctx, width="stretch")
+            ui.download(right, pick({"zh": "下载错误清单（CSV）", "en": "Download the error list (CSV)"}),
+                        status.issues_table(issues, lang), "csv", file_name=f"{row['file_name']}.错误清单.csv",
+                        key=f"issues_{row['submission_id']}", what="error_list",
+                        meta={"filters": {"submission_id": row["submission_id"]}, "version": ctx.wh.version},
+                        ctx=ctx, width="stretch",
+                        disabled=issues.height == 0)
 
 with ui.slide("history"):
     st.subheader(pick({"zh": "报送与重报记录", "en": "Submission and resubmission history"}))

@@ -152,8 +152,10 @@ def test_a_copied_link_reopens_the_same_view(app_url, page, chromium, blocked_re
     assert blocked_requests == []
 
 
-def test_a_rejected_file_and_its_error_list_download_as_received(app_url, page, wh):
+def test_a_rejected_file_and_its_error_list_download_as_received(app_url, page, wh, e2e_warehouse, tmp_path):
     period = "2024Q1"  # the demo's genuine errors
+    audit = e2e_warehouse[0] / "audit" / "exports.jsonl"
+    before = audit.read_text(encoding="utf-8").count("\n") if audit.exists() else 0
     first = firm_status.problem_files(wh.submissions(Filters(period=period))).row(0, named=True)
     open_page(page, f"{app_url}/submissions?period={period}")
     expander = page.locator('[data-testid="stExpander"]').filter(has_text=first["file_name"])
@@ -163,7 +165,10 @@ def test_a_rejected_file_and_its_error_list_download_as_received(app_url, page, 
     assert Path(original.value.path()).read_bytes() == wh.original_file(first["submission_id"])[1]
     with page.expect_download() as errors:
         expander.get_by_role("button", name="下载错误清单（CSV）").click()
-    assert Path(errors.value.path()).read_bytes() == status.issues_csv(status.issues_frame(first["issues_json"]))
+    assert Path(errors.value.path()).read_bytes() == status.issues_csv(status.issues_frame(first["issues_json"]),
+                                                                       warehouse=tmp_path)
+    # Both downloads left an audit line (the original file and the error list).
+    assert audit.read_text(encoding="utf-8").count("\n") == before + 2
 
 
 def test_the_other_firm_type_tab_draws_its_own_ranking_when_opened(app_url, page, wh):

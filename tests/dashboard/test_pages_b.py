@@ -22,15 +22,15 @@ PAGE_ERROR_ZH = "抱歉，本页面暂时无法显示"
 
 # ---- pure helpers ------------------------------------------------------------------------------------
 
-def test_issues_table_puts_errors_first_and_the_csv_opens_in_chinese_excel():
+def test_issues_table_puts_errors_first_and_the_csv_opens_in_chinese_excel(tmp_path):
     issues = status.issues_frame(SUBS["issues_json"][2])
     assert issues.rows() == [("error", "投诉", 9, "办结件数", "-1", "non_negative_integer", "须为非负整数"),
                              ("warning", "投诉", 5, "投诉总量", "1200", "tenfold_jump", "较上季度变化超过十倍")]
-    assert status.issues_csv(issues, "zh") == (
+    assert status.issues_csv(issues, "zh", warehouse=tmp_path) == (
         "\ufeff级别,工作表,行,列,单元格内容,规则,说明\n"
         "错误,投诉,9,办结件数,-1,non_negative_integer,须为非负整数\n"
         "提示,投诉,5,投诉总量,1200,tenfold_jump,较上季度变化超过十倍\n").encode()
-    assert status.issues_csv(issues, "en").decode().splitlines()[1].startswith("Error,投诉,9,")
+    assert status.issues_csv(issues, "en", warehouse=tmp_path).decode().splitlines()[1].startswith("Error,投诉,9,")
     assert status.issues_frame(None).height == status.issues_frame("[]").height == 0
 
 

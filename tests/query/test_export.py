@@ -24,13 +24,23 @@ def wh(tmp_path_factory) -> Warehouse:
 
 
 @pytest.fixture
+def out(tmp_path):
+    """Where the tests' exports are audited: a warehouse folder of their own (the handmade one is shared)."""
+    return tmp_path / "audited"
+
+
+def to_bytes(frame, fmt, where, **kwargs) -> bytes:
+    return export.export(frame, fmt, warehouse=where, **kwargs)
+
+
+@pytest.fixture
 def table(wh):
     return wh.table(["complaints_total", "complaints_per_100m_premium"], ["firm"], Filters(period="2024Q4"))
 
 
-def test_csv_has_bom_full_precision_empty_cells_and_neutralised_formulas(table):
+def test_csv_has_bom_full_precision_empty_cells_and_neutralised_formulas(table, out):
     risky = table.with_columns(pl.Series("firm_name", ["=HYPERLINK(\"x\")", "+1", "@SUM(A1)"]))
-    data = export.to_bytes(risky, "csv")
+    data = to_bytes(risky, "csv", out)
     assert data.startswith(b"\xef\xbb\xbf")
     text = data.decode("utf-8-sig").splitlines()
     assert text[0] == "firm_id,firm_name,complaints_total,complaints_per_100m_premium," \
@@ -40,18 +50,18 @@ def test_csv_has_bom_full_precision_empty_cells_and_neutralised_formulas(table):
     assert text[3].startswith("C,'@SUM(A1),10,20.0,")
     back = pl.read_csv(io.BytesIO(data))
     assert back["complaints_per_100m_premium"].to_list()[1] is None
-    assert export.to_bytes(table, "csv") == export.to_bytes(table, "csv")  # deterministic
+    assert to_bytes(table, "csv", out) == to_bytes(table, "csv", out)  # deterministic
 
 
-def test_chinese_labels(table):
-    header = export.to_bytes(table, "csv", labels="zh").decode("utf-8-sig").splitlines()[0]
+def test_chinese_labels(table, out):
+    header = to_bytes(table, "csv", out, labels="zh").decode("utf-8-sig").splitlines()[0]
     assert header == "公司代码,公司,投诉总量,亿元保费投诉量,亿元保费投诉量（低基数）"
 
 
-def test_parquet_and_json_round_trip(table):
-    assert pl.read_parquet(io.BytesIO(export.to_bytes(table, "parquet"))).equals(table)
-    assert export.to_bytes(table, "parquet") == export.to_bytes(table, "parquet")
-    records = json.loads(export.to_bytes(table, "json"))
+def test_parquet_and_json_round_trip(table, out):
+    assert pl.read_parquet(io.BytesIO(to_bytes(table, "parquet", out))).equals(table)
+    assert to_bytes(table, "parquet", out) == to_bytes(table, "parquet", out)
+    records = json.loads(to_bytes(table, "json", out))
     assert records[0] == {"firm_id": "A", "firm_name": "甲财险", "complaints_total": 70,
                           "complaints_per_100m_premium": pytest.approx(70 / 3),
                           "complaints_per_100m_premium__low_base": False}
@@ -60,7 +70,7 @@ def test_parquet_and_json_round_trip(table):
 
 def test_xlsx_has_the_cells_and_a_sheet_of_filters(table, tmp_path):
     meta = export.meta(Filters(period="2024Q4"), ["complaints_total"], ["firm"], version="000001", who="tester")
-    export.write(table, "xlsx", tmp_path / "t.xlsx", meta=meta)
+    export.export(table, "xlsx", tmp_path / "t.xlsx", warehouse=tmp_path, meta=meta)
     book = openpyxl.load_workbook(tmp_path / "t.xlsx")
     data = list(book["数据"].iter_rows(values_only=True))
     assert data[0][:3] == ("firm_id", "firm_name", "complaints_total")
@@ -92,7 +102,7 @@ def test_cli_export_equals_the_layer_and_records_an_audit_line(wh, tmp_path):
                                  "--period", "2024Q4", "--out", str(out), "--warehouse", str(wh.path)])
     assert result.exit_code == 0, result.output
     expected = wh.table(["complaints_total", "complaints_per_100m_premium"], ["firm"], Filters(period="2024Q4"))
-    assert out.read_bytes() == export.to_bytes(expected, "csv")
+    assert out.read_bytes() == to_bytes(expected, "csv", tmp_path)
     audit = [json.loads(line) for line in (wh.path / "audit" / "exports.jsonl").read_text().splitlines()]
     assert audit[-1]["rows"] == 3 and audit[-1]["filters"] == {"period": "2024Q4"} and audit[-1]["who"]
     for fmt in ("xlsx", "parquet", "json"):

@@ -68,7 +68,9 @@ run: demo
 	XIAOBAO_REGISTRY=$${XIAOBAO_REGISTRY:-$(DEMO_DIR)/firms.csv} $(BIN)/xiaobao serve --host $(HOST) --port $(PORT) --warehouse $(WAREHOUSE)
 
 # mypy first (its settings, file list and cache are in pyproject.toml): a type error fails the run before the tests.
+# Lint (ruff, 120 columns), types (mypy over core, etl, query, fixtures), then every test; any failure fails.
 test: install system-deps
+	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/pytest
 

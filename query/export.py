@@ -14,7 +14,7 @@
 4. only then writes the bytes (to a path atomically, or to a binary stream) and returns them.
 
 The dashboard's downloads (dashboard.ui), `xiaobao export`, `peers --format`, `anomalies --format` and the
-error-list CSV all call it; tests/query/test_export_paths.py fails if a path that hands out data bypasses it.
+error-list CSV all call it; tests/query/test_export.py fails if a path that hands out data bypasses it.
 """
 
 from __future__ import annotations

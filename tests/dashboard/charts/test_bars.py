@@ -1,59 +1,12 @@
-"""Chart functions (pure frame → Figure) and the colour meanings they share."""
+"""Bar charts (pure frame → Figure): ranked, change and mix bars."""
 
 from __future__ import annotations
 
 import polars as pl
-import pytest
 
 from dashboard import format as fmt
 from dashboard import theme
 from dashboard.charts.bars import change_bars, mix_bars, ranked_bars
-from dashboard.charts.labels import change_text, value_text
-from dashboard.charts.trend import trend
-
-
-@pytest.mark.parametrize(("direction", "delta", "colour"), [
-    ("lower", 2.0, theme.WORSE),      # more complaints per 亿元: worse
-    ("lower", -2.0, theme.BETTER),
-    ("higher", 0.1, theme.BETTER),    # a higher mediation success rate: better
-    ("higher", -0.1, theme.WORSE),
-    (None, 5.0, theme.NEUTRAL),       # a count has no good direction
-    ("lower", 0.0, theme.NEUTRAL),
-    ("lower", None, theme.NEUTRAL),
-])
-def test_direction_colour_keeps_one_meaning(direction, delta, colour):
-    assert theme.direction_colour(direction, delta) == colour
-
-
-def test_value_text_reads_shares_as_per_cent_and_rates_with_their_unit():
-    assert value_text(0.456, "%") == fmt.fmt_pct(0.456, "zh")
-    assert value_text(12.345, "件/亿元") == fmt.fmt_value(12.345, "件/亿元", "zh")
-    assert value_text(None, "件/亿元") == fmt.fmt_value(None, "件/亿元", "zh")
-    assert value_text(123456.0, "万元") == fmt.fmt_money_wan(123456.0, "zh") == "12.35亿元"
-    assert change_text(0.052).startswith("+")
-    assert change_text(-0.03) == fmt.fmt_pct(-0.03, "zh")
-
-
-def test_trend_single_line_keeps_gaps_and_flags_low_base():
-    frame = pl.DataFrame({"period": ["2025Q2", "2025Q1", "2025Q3"], "rate": [2.0, 1.5, None],
-                          "rate__low_base": [True, False, None]})
-    fig = trend(frame, "rate", title="亿元保费投诉量", unit="件/亿元", low_base="rate__low_base")
-    (line,) = fig.data
-    assert list(line.x) == ["2025Q1", "2025Q2", "2025Q3"]          # sorted by quarter
-    assert list(line.y) == [1.5, 2.0, None]                          # no value is a gap, never 0
-    assert line.connectgaps is False
-    assert list(line.marker.symbol) == ["circle", "circle-open", "circle"]
-    assert line.text[1] == fmt.fmt_value(2.0, "件/亿元", "zh") + " ⚠ 低基数"
-    assert fig.layout.title.text == "亿元保费投诉量（件/亿元）"
-    assert fig.layout.template.layout.font.family.startswith("Noto Sans CJK SC")
-
-
-def test_trend_draws_one_line_per_firm_and_highlights_one():
-    frame = pl.DataFrame({"period": ["2025Q1", "2025Q2"] * 2, "firm_name": ["甲", "甲", "乙", "乙"],
-                          "rate": [1.0, 2.0, 3.0, 4.0]})
-    fig = trend(frame, "rate", title="t", unit="", series="firm_name", highlight="乙")
-    assert [(d.name, list(d.y), d.line.width) for d in fig.data] == [("甲", [1.0, 2.0], 2), ("乙", [3.0, 4.0], 4)]
-    assert fig.layout.showlegend is True
 
 
 def test_ranked_bars_sort_drop_missing_and_colour_against_the_peer_median():

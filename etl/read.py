@@ -22,6 +22,7 @@ from core.contract import sheet_id
 WORKBOOK_EXTS = {".xlsx", ".xlsm", ".xls"}
 BUNDLE_EXT = ".zip"
 ROW = "row"  # the grid column holding the Excel row number (CSV: line number)
+FIRST = "first"  # RawSheet.first: the first non-empty cell of each row
 _EPOCH_ZIP = (1980, 1, 1, 0, 0, 0)
 # An Office file with an opening password is an OLE container holding an `EncryptedPackage` stream.
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -38,6 +39,16 @@ class RawSheet:
 
     name: str  # the sheet name as it appears in the file (CSV: the file name without .csv)
     grid: pl.DataFrame
+    # The first non-empty cell of each row (where notes under a table are recognised), when the reader has it.
+    first: pl.Series | None = None
+
+    def first_cells(self) -> pl.Series:
+        if self.first is not None:
+            return self.first
+        cells = [c for c in self.grid.columns if c != ROW]
+        if not cells:
+            return pl.Series(FIRST, [None] * self.grid.height, dtype=pl.Utf8)
+        return self.grid.select(pl.coalesce(cells).alias(FIRST)).to_series()
 
     @property
     def width(self) -> int:
@@ -122,36 +133,35 @@ def read_unit(path: Path) -> list[RawSheet]:
 def read_bytes(data: bytes, ext: str) -> list[RawSheet]:
     """Every sheet of a unit given as `source_bytes` returns it; raises UnreadableFile (Chinese message)."""
     result = read_many([(data, ext)])[0]
-    if isinstance(result, UnreadableFile):
+    if isinstance(result, Exception):
         raise result
     return result
 
 
-def read_many(sources: list[tuple[bytes, str]]) -> list[list[RawSheet] | UnreadableFile]:
-    """`read_bytes` for many units at once: each unit's sheets, or the UnreadableFile that unit raises (one bad
-    unit never stops the others). The cells of every sheet are tidied in one pass over all of them: a polars query
+def read_many(sources: list[tuple[bytes, str]]) -> list[list[RawSheet] | Exception]:
+    """`read_bytes` for many units at once: each unit's sheets, or what that unit raised (UnreadableFile, or
+    whatever else the reader tripped on; one bad unit never stops the others). The cells of every sheet are tidied in one pass over all of them: a polars query
     costs about the same for 40 cells as for 40,000, so a query per sheet would cost more than the reading."""
-    loaded: list[list[_Loaded] | UnreadableFile] = []
+    loaded: list[list[_Loaded] | Exception] = []
     for data, ext in sources:
         try:
             loaded.append(_load(data, ext))
-        except UnreadableFile as exc:
+        except Exception as exc:  # noqa: BLE001 — reported for this unit only
             loaded.append(exc)
-    sheets = [s for unit in loaded if not isinstance(unit, UnreadableFile) for s in unit]
-    grids = _tidy_all(sheets)
-    result: list[list[RawSheet] | UnreadableFile] = []
-    k = 0
+    sheets = [s for unit in loaded if not isinstance(unit, Exception) for s in unit]
+    tidied = iter(zip(*_tidy_all(sheets), strict=True))
+    result: list[list[RawSheet] | Exception] = []
     for unit in loaded:
-        if isinstance(unit, UnreadableFile):
+        if isinstance(unit, Exception):
             result.append(unit)
             continue
         raws = []
         for sheet in unit:
-            grid = grids[k]
-            k += 1
+            grid, first = next(tidied)
             if sheet.merges:
                 grid = _fill_merges(grid, sheet.merges)
-            raws.append(RawSheet(sheet.name, grid))
+                first = None  # computed again from the filled grid
+            raws.append(RawSheet(sheet.name, grid, first))
         result.append(raws)
     return result
 
@@ -193,12 +203,12 @@ def _grid(rows: list[tuple[int, list[str | None]]]) -> pl.DataFrame:
 _ITEM = "_sheet"
 
 
-def _tidy_all(sheets: list[_Loaded]) -> list[pl.DataFrame]:
+def _tidy_all(sheets: list[_Loaded]) -> tuple[list[pl.DataFrame], list[pl.Series]]:
     """Every sheet's grid (see RawSheet), in one query over all of them: cell text stripped (spaces, full-width
     spaces, NBSP), an empty cell null, and a workbook sheet's leading empty rows gone (calamine's grid starts at
-    the sheet's first non-empty row; `row` keeps the number Excel shows)."""
+    the sheet's first non-empty row; `row` keeps the number Excel shows); and each grid's first non-empty cells."""
     if not sheets:
-        return []
+        return [], []
     frames = []
     for k, sheet in enumerate(sheets):
         frame = sheet.frame.clone()  # insert_column works in place
@@ -214,17 +224,21 @@ def _tidy_all(sheets: list[_Loaded]) -> list[pl.DataFrame]:
         nonempty = pl.any_horizontal(pl.col(c).is_not_null() for c in cells)
         first = pl.when(nonempty).then(pl.col(ROW)).min().over(_ITEM)
         query = query.filter(~pl.col(_ITEM).is_in(trimmed) | (pl.col(ROW) >= first)).with_columns(
-            pl.col(c).str.strip_chars().replace("", None) for c in cells)
-    parts = query.collect().partition_by(_ITEM, as_dict=True, include_key=False)
-    grids = []
-    for k, sheet in enumerate(sheets):
+            pl.col(c).str.strip_chars().replace("", None) for c in cells).with_columns(
+            pl.coalesce(cells).alias(FIRST))
+    else:
+        query = query.with_columns(pl.lit(None, pl.Utf8).alias(FIRST))
+    tidy = query.collect()
+    # The sheets stay in order and each one's rows together: a sheet's grid is a slice of the whole.
+    ends = tidy.get_column(_ITEM).search_sorted(pl.Series(range(1, len(sheets) + 1), dtype=pl.Int32)).to_list()
+    grids, firsts = [], []
+    start = 0
+    for sheet, end in zip(sheets, ends, strict=True):
         own = [ROW, *sheet.frame.columns[1 if not sheet.workbook else 0:]]
-        part = parts.get((k,))
-        if part is None:
-            grids.append(pl.DataFrame(schema={c: pl.Int64 if c == ROW else pl.Utf8 for c in own}))
-        else:
-            grids.append(pl.DataFrame([part.get_column(c) for c in own]))
-    return grids
+        grids.append(pl.DataFrame([tidy.get_column(c).slice(start, end - start) for c in own]))
+        firsts.append(tidy.get_column(FIRST).slice(start, end - start))
+        start = end
+    return grids, firsts
 
 
 # ── CSV bundles ───────────────────────────────────────────────────────────────────────────────────────────────
@@ -271,7 +285,8 @@ def decode_text(data: bytes) -> str:
 
 def read_csv(name: str, data: bytes) -> RawSheet:
     """One CSV of a bundle; each row is numbered with the line it starts on (a quoted cell may span lines)."""
-    return RawSheet(name, _tidy_all([_load_csv(name, data)])[0])
+    grids, firsts = _tidy_all([_load_csv(name, data)])
+    return RawSheet(name, grids[0], firsts[0])
 
 
 def _load_csv(name: str, data: bytes) -> _Loaded:

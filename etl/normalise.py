@@ -440,15 +440,28 @@ def read_tables(sheet: Sheet, raws: list[tuple[RawSheet, str | None]], regions: 
     long = any(c.id == "product_line" and c.kind == "key" for c in sheet.columns)
     texts = [f"{c.id}__text" for c in sheet.measures]
     tables: list[Table] = []
-    parts: list[pl.DataFrame] = []
-    for index, (raw, firm_type) in enumerate(raws):
-        table, part = _table_part(sheet, index, raw, firm_type)
+    names = ["source_row", "_first", "region_text", *(["line_text"] if long else []), *texts]
+    columns: dict[str, list[pl.Series]] = {name: [] for name in names}
+    index: list[int] = []
+    for i, (raw, firm_type) in enumerate(raws):
+        table, part = _table_part(sheet, raw, long)
         tables.append(table)
         if part is not None:
-            parts.append(part)
-    if not parts:
+            for name, series in zip(names, part, strict=True):
+                columns[name].append(series)
+            index += [i] * len(part[0])
+    if not index:
         return Tables(sheet, tables, pl.DataFrame())
-    body = pl.concat(parts, rechunk=True)
+    # One column at a time across the tables (no frame per table); then what differs between tables (firm type,
+    # each header's unit) comes from the table's index.
+    body = pl.DataFrame([pl.Series(TABLE, index, dtype=pl.Int32),
+                         *(pl.concat(columns[name], rechunk=True).alias(name) for name in names)])
+    per_table = pl.col(TABLE)
+    body = body.with_columns(
+        *([per_table.replace_strict({i: ft for i, (_, ft) in enumerate(raws)}, default=None, return_dtype=pl.Utf8)
+           .alias("_firm_type")] if long else []),
+        *(per_table.replace_strict({i: t.factors.get(c.id, 1.0) for i, t in enumerate(tables)}, default=1.0,
+                                   return_dtype=pl.Float64).alias(f"{c.id}__factor") for c in sheet.measures))
     # Everything from the first note on (注：…, 数据来源：…) is not part of the table.
     body = body.lazy().filter(_flag(body, "_first", is_note).cum_sum().over(TABLE) == 0)
     # Blank lines go; so does a row naming a region but reporting nothing (the template lists all 37 regions).
@@ -485,9 +498,9 @@ def read_tables(sheet: Sheet, raws: list[tuple[RawSheet, str | None]], regions: 
     return Tables(sheet, tables, body.select(order))
 
 
-def _table_part(sheet: Sheet, index: int, raw: RawSheet, firm_type: str | None
-                ) -> tuple[Table, pl.DataFrame | None]:
-    """One sheet's Table (without rows) and its text cells under the header, as columns, with `_table` = index."""
+def _table_part(sheet: Sheet, raw: RawSheet, long: bool) -> tuple[Table, list[pl.Series] | None]:
+    """One sheet's Table (without rows) and its cells under the header: source_row, _first, region_text,
+    [line_text,] then each measure's text (a column the header lacks: nulls)."""
     found = find_header(sheet, raw)
     if found is None:
         return Table(sheet, raw.name, None, {}, sheet.columns, pl.DataFrame(), {}), None
@@ -496,21 +509,14 @@ def _table_part(sheet: Sheet, index: int, raw: RawSheet, firm_type: str | None
     factors = {cid: match.factor for cid, (_, match, _) in columns.items()}
     missing = tuple(c for c in sheet.columns if c.id not in columns)
     table = Table(sheet, raw.name, header_row, headers, missing, pl.DataFrame(), factors)
-    n = max(raw.grid.height - start, 0)
-    blank = pl.Series([None] * n, dtype=pl.Utf8)
+    rows = raw.grid.get_column(ROW).slice(start)
+    blank = pl.Series([None] * len(rows), dtype=pl.Utf8) if missing else None
 
-    def text_of(cid: str, name: str) -> pl.Series:
-        return (raw.grid.get_column(f"c{columns[cid][0]}").slice(start) if cid in columns else blank).alias(name)
+    def text_of(cid: str) -> pl.Series:
+        return raw.grid.get_column(f"c{columns[cid][0]}").slice(start) if cid in columns else blank
 
-    series = [pl.Series(TABLE, [index] * n, dtype=pl.Int32),
-              raw.grid.get_column(ROW).slice(start).alias("source_row"),
-              raw.first_cells().slice(start).alias("_first"),
-              text_of("region_code", "region_text")]
-    if any(c.id == "product_line" for c in sheet.columns):
-        series += [text_of("product_line", "line_text"), pl.Series("_firm_type", [firm_type] * n, dtype=pl.Utf8)]
-    series += [text_of(c.id, f"{c.id}__text") for c in sheet.measures]
-    series += [pl.Series(f"{c.id}__factor", [factors.get(c.id, 1.0)] * n, dtype=pl.Float64) for c in sheet.measures]
-    return table, pl.DataFrame(series)
+    return table, [rows, raw.first_cells().slice(start), text_of("region_code"),
+                   *([text_of("product_line")] if long else []), *(text_of(c.id) for c in sheet.measures)]
 
 
 def _flag(frame: pl.DataFrame, column: str, test) -> pl.Expr:

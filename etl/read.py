@@ -168,12 +168,13 @@ def read_many(sources: list[tuple[bytes, str]]) -> list[list[RawSheet] | Excepti
 
 @dataclass(frozen=True)
 class _Loaded:
-    """One sheet as loaded, before tidying: `frame` has `row` (CSV) or not yet (workbook: numbered from 1 and its
-    leading empty rows dropped by `_tidy_all`), then `c0`, `c1`, … as text."""
+    """One sheet as loaded, before tidying: `frame` holds the cells (`c0`, `c1`, … as text); `rows` the row number
+    of each (CSV: its line), or None for a workbook sheet, numbered from 1 (its leading empty rows are dropped by
+    `_tidy_all`)."""
 
     name: str
     frame: pl.DataFrame
-    workbook: bool
+    rows: list[int] | None = None
     merges: _Geometry | None = None
 
 
@@ -192,15 +193,14 @@ def _load(data: bytes, ext: str) -> list[_Loaded]:
     raise UnreadableFile(f"不支持的文件类型“{ext if ext != '.bin' else '无扩展名'}”：请报送 .xlsx 工作簿或 CSV 文件包")
 
 
-def _grid(rows: list[tuple[int, list[str | None]]]) -> pl.DataFrame:
-    width = max((len(cells) for _, cells in rows), default=0)
-    data: dict[str, list] = {ROW: [n for n, _ in rows]}
-    for i in range(width):
-        data[f"c{i}"] = [cells[i] if i < len(cells) else None for _, cells in rows]
-    return pl.DataFrame(data, schema={ROW: pl.Int64, **{f"c{i}": pl.Utf8 for i in range(width)}})
+def _cells(rows: list[list[str | None]]) -> pl.DataFrame:
+    width = max((len(cells) for cells in rows), default=0)
+    data = {f"c{i}": [cells[i] if i < len(cells) else None for cells in rows] for i in range(width)}
+    return pl.DataFrame(data, schema={f"c{i}": pl.Utf8 for i in range(width)})
 
 
 _ITEM = "_sheet"
+_NONEMPTY = "_nonempty"
 
 
 def _tidy_all(sheets: list[_Loaded]) -> tuple[list[pl.DataFrame], list[pl.Series]]:
@@ -209,36 +209,46 @@ def _tidy_all(sheets: list[_Loaded]) -> tuple[list[pl.DataFrame], list[pl.Series
     the sheet's first non-empty row; `row` keeps the number Excel shows); and each grid's first non-empty cells."""
     if not sheets:
         return [], []
+    items: list[int] = []
+    rows: list[int] = []
     frames = []
     for k, sheet in enumerate(sheets):
-        frame = sheet.frame.clone()  # insert_column works in place
-        if sheet.workbook:
-            frame.insert_column(0, pl.Series(ROW, range(1, frame.height + 1), dtype=pl.Int64))
-        frame.insert_column(0, pl.Series(_ITEM, [k] * frame.height, dtype=pl.Int32))
-        frames.append(frame)
-    every = pl.concat(frames, how="diagonal")
-    cells = [c for c in every.columns if c not in (_ITEM, ROW)]
-    trimmed = [k for k, sheet in enumerate(sheets) if sheet.workbook]
-    query = every.lazy()
-    if cells:
-        nonempty = pl.any_horizontal(pl.col(c).is_not_null() for c in cells)
-        first = pl.when(nonempty).then(pl.col(ROW)).min().over(_ITEM)
-        query = query.filter(~pl.col(_ITEM).is_in(trimmed) | (pl.col(ROW) >= first)).with_columns(
-            pl.col(c).str.strip_chars().replace("", None) for c in cells).with_columns(
-            pl.coalesce(cells).alias(FIRST))
-    else:
-        query = query.with_columns(pl.lit(None, pl.Utf8).alias(FIRST))
-    tidy = query.collect()
-    # The sheets stay in order and each one's rows together: a sheet's grid is a slice of the whole.
-    ends = tidy.get_column(_ITEM).search_sorted(pl.Series(range(1, len(sheets) + 1), dtype=pl.Int32)).to_list()
-    grids, firsts = [], []
+        height = len(sheet.rows) if sheet.rows is not None else sheet.frame.height
+        items += [k] * height
+        rows += sheet.rows if sheet.rows is not None else range(1, height + 1)
+        # a frame without columns would lose its height in the concatenation
+        frames.append(sheet.frame if sheet.frame.width else pl.DataFrame({"c0": [None] * height},
+                                                                          schema={"c0": pl.Utf8}))
+    every = pl.concat(frames, how="diagonal") if len(frames) > 1 else frames[0].clone()  # insert_column is in place
+    cells = list(every.columns)
+    every.insert_column(0, pl.Series(ROW, rows, dtype=pl.Int64))
+    every.insert_column(0, pl.Series(_ITEM, items, dtype=pl.Int32))
+
+    def tidy(cell: pl.Expr) -> pl.Expr:
+        text = cell.str.strip_chars()
+        return pl.when(text.str.len_bytes() > 0).then(text)
+
+    tidied = every.lazy().with_columns(
+        *(tidy(pl.col(c)).alias(c) for c in cells),
+        pl.any_horizontal(pl.col(c).is_not_null() for c in cells).alias(_NONEMPTY),  # as loaded, before tidying
+    ).with_columns(pl.coalesce(cells).alias(FIRST)).collect()
+    nonempty = tidied.get_column(_NONEMPTY).arg_true()
+    bounds = []
     start = 0
-    for sheet, end in zip(sheets, ends, strict=True):
-        own = [ROW, *sheet.frame.columns[1 if not sheet.workbook else 0:]]
-        grids.append(pl.DataFrame([tidy.get_column(c).slice(start, end - start) for c in own]))
-        firsts.append(tidy.get_column(FIRST).slice(start, end - start))
+    for sheet in sheets:
+        end = start + (len(sheet.rows) if sheet.rows is not None else sheet.frame.height)
+        bounds.append((start, end))
         start = end
-    return grids, firsts
+    firsts = nonempty.search_sorted(pl.Series([b for b, _ in bounds], dtype=nonempty.dtype)).to_list()
+    nonempty_at = nonempty.to_list()
+    grids, first_cells = [], []
+    for sheet, (start, end), f in zip(sheets, bounds, firsts, strict=True):
+        if sheet.rows is None:  # a workbook sheet starts at its first non-empty row
+            start = nonempty_at[f] if f < len(nonempty_at) and nonempty_at[f] < end else end
+        own = [ROW, *sheet.frame.columns]
+        grids.append(pl.DataFrame([tidied.get_column(c).slice(start, end - start) for c in own]))
+        first_cells.append(tidied.get_column(FIRST).slice(start, end - start))
+    return grids, first_cells
 
 
 # ── CSV bundles ───────────────────────────────────────────────────────────────────────────────────────────────
@@ -299,7 +309,7 @@ def _load_csv(name: str, data: bytes) -> _Loaded:
             start = reader.line_num + 1
     except csv.Error as exc:
         raise UnreadableFile(f"CSV 文件“{name}.csv”格式错误（第 {start} 行）") from exc
-    return _Loaded(name, _grid(rows), workbook=False)
+    return _Loaded(name, _cells([cells for _, cells in rows]), rows=[n for n, _ in rows])
 
 
 # ── workbooks ─────────────────────────────────────────────────────────────────────────────────────────────────
@@ -318,7 +328,7 @@ def _read_workbook(data: bytes, ext: str) -> list[_Loaded]:
         except Exception as exc:
             raise UnreadableFile(f"工作表“{name}”无法读取") from exc
         frame.columns = [f"c{i}" for i in range(frame.width)]
-        sheets.append(_Loaded(name, frame, workbook=True, merges=merges.get(name)))
+        sheets.append(_Loaded(name, frame, merges=merges.get(name)))
     return sheets
 
 

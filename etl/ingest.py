@@ -20,7 +20,7 @@ from etl.validate import make_issue, rule_text
 Progress = Callable[[int, int, Path], None]  # (files parsed, files found, the file just parsed)
 # Files are parsed CHUNK at a time (`parse_files`: one set of queries for all of them); fewer than BATCH_MIN
 # new files are parsed one by one, where batching gains nothing.
-CHUNK = 64
+CHUNK = 256
 BATCH_MIN = 8
 
 

@@ -401,10 +401,16 @@ def find_header(sheet: Sheet, raw: RawSheet) -> tuple[int, int, dict[str, tuple[
     return None
 
 
+@lru_cache(maxsize=65536)
+def _header_of(sheet_id_: str, text: str | None) -> HeaderMatch | None:
+    """`header` by sheet id, remembered: every workbook of a batch repeats the same few headers."""
+    return header(next(s for s in SHEETS if s.id == sheet_id_), text)
+
+
 def _header_cells(sheet: Sheet, cells: list[str | None]) -> dict[str, tuple[int, HeaderMatch, str]]:
     found: dict[str, tuple[int, HeaderMatch, str]] = {}
     for pos, cell in enumerate(cells):
-        match = header(sheet, cell)
+        match = _header_of(sheet.id, cell) if cell is None or len(cell) <= 200 else header(sheet, cell)
         if match and match.column not in found:
             found[match.column] = (pos, match, cell)
     return found

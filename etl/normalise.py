@@ -269,9 +269,10 @@ NUMBER_SCALES = {"万": 1e4, "亿": 1e8}  # 1.2万 = 12,000 of the column's unit
 _INTEGER_TOLERANCE = 1e-6  # 1.2万 is 12000.000000000002 in binary floating point
 
 
-def read_numbers(frame: pl.DataFrame, columns: dict[str, tuple[str, bool, float]]) -> pl.DataFrame:
+def read_numbers(frame: pl.DataFrame, columns: dict[str, tuple[str, bool, float | str]]) -> pl.DataFrame:
     """Read text columns as figures, all cells at once: `columns` maps a text column to (output column, integer?,
-    factor to the contract unit). Adds `<out>` (Float64; counts whole) and `<out>__rule` (Utf8) per column.
+    factor to the contract unit, or the name of a column of `frame` holding it row by row). Adds `<out>` (Float64;
+    counts whole) and `<out>__rule` (Utf8) per column.
 
     `1,234`, `１２３４`, `1.2万`, ` 12 ` are numbers; `-` `—` `/` `无` are 0; blank is null (not reported) with no
     rule; an unreadable cell is null with its CELL_RULES id: not_a_percentage, not_a_number, non_negative_integer
@@ -280,7 +281,8 @@ def read_numbers(frame: pl.DataFrame, columns: dict[str, tuple[str, bool, float]
     cells = pl.DataFrame({
         "text": pl.concat([frame[c] for c in names]) if names else pl.Series([], dtype=pl.Utf8),
         "integer": pl.Series([columns[c][1] for c in names for _ in range(n)], dtype=pl.Boolean),
-        "factor": pl.Series([columns[c][2] for c in names for _ in range(n)], dtype=pl.Float64),
+        "factor": pl.concat([_factor(frame, columns[c][2]) for c in names]) if names
+        else pl.Series([], dtype=pl.Float64),
     })
     cells = _read_cells(cells)
     value, rule = cells["value"], cells["rule"]
@@ -288,6 +290,12 @@ def read_numbers(frame: pl.DataFrame, columns: dict[str, tuple[str, bool, float]
         *(value.slice(k * n, n).alias(columns[c][0]) for k, c in enumerate(names)),
         *(rule.slice(k * n, n).alias(f"{columns[c][0]}__rule") for k, c in enumerate(names)),
     )
+
+
+def _factor(frame: pl.DataFrame, factor: float | str) -> pl.Series:
+    if isinstance(factor, str):
+        return frame.get_column(factor).cast(pl.Float64)
+    return pl.Series([factor] * frame.height, dtype=pl.Float64)
 
 
 def _read_cells(cells: pl.DataFrame) -> pl.DataFrame:
@@ -396,67 +404,128 @@ def find_header(sheet: Sheet, raw: RawSheet) -> tuple[int, int, dict[str, tuple[
     return None
 
 
+@lru_cache(maxsize=65536)
+def _header_of(sheet_id_: str, text: str | None) -> HeaderMatch | None:
+    """`header` by sheet id, remembered: every workbook of a batch repeats the same few headers."""
+    return header(next(s for s in SHEETS if s.id == sheet_id_), text)
+
+
 def _header_cells(sheet: Sheet, cells: list[str | None]) -> dict[str, tuple[int, HeaderMatch, str]]:
     found: dict[str, tuple[int, HeaderMatch, str]] = {}
     for pos, cell in enumerate(cells):
-        match = header(sheet, cell)
-        if match and cell is not None and match.column not in found:  # a match implies a cell: header(None) is None
+        match = _header_of(sheet.id, cell) if cell is None or len(cell) <= 200 else header(sheet, cell)
+        if match and cell is not None and match.column not in found:
             found[match.column] = (pos, match, cell)
     return found
 
 
+TABLE = "_table"  # in Tables.rows: the index of the table in Tables.tables a row belongs to
+
+
+@dataclass(frozen=True)
+class Tables:
+    """Many sheets of one kind normalised together (the 投诉 of every workbook in a batch, say): `tables[i]` as
+    `read_table` describes it but without rows; `rows` holds every table's rows, in table order, with the table's
+    index in the column `_table` first. One query over all of them costs what one over a single sheet costs."""
+
+    sheet: Sheet
+    tables: list[Table]
+    rows: pl.DataFrame
+
+    def table(self, index: int) -> Table:
+        """tables[index] with its rows (as `read_table` returns it)."""
+        meta = self.tables[index]
+        rows = self.rows.filter(pl.col(TABLE) == index).drop(TABLE) if meta.header_row is not None else pl.DataFrame()
+        return Table(meta.sheet, meta.name, meta.header_row, meta.headers, meta.missing, rows, meta.factors)
+
+
 def read_table(sheet: Sheet, raw: RawSheet, regions: dict[str, str], firm_type: str | None) -> Table:
     """Raw sheet → Table (see there). `regions` is `region_lookup(...)`; `firm_type` picks the product lines."""
-    found = find_header(sheet, raw)
-    if found is None:
-        return Table(sheet, raw.name, None, {}, sheet.columns, pl.DataFrame(), {})
-    start, header_row, columns = found
-    headers = {cid: text for cid, (_, _, text) in columns.items()}
-    factors = {cid: match.factor for cid, (_, match, _) in columns.items()}
-    missing = tuple(c for c in sheet.columns if c.id not in columns)
-    keys = [c.id for c in sheet.columns if c.kind == "key"]
-    cells = [c for c in raw.grid.columns if c != ROW]
+    return read_tables(sheet, [(raw, firm_type)], regions).table(0)
 
-    def text_of(cid: str) -> pl.Expr:
-        return pl.col(f"c{columns[cid][0]}") if cid in columns else pl.lit(None, pl.Utf8)
 
-    body = raw.grid.slice(start).select(
-        pl.col(ROW).alias("source_row"),
-        pl.coalesce(cells).alias("_first") if cells else pl.lit(None, pl.Utf8).alias("_first"),
-        text_of("region_code").alias("region_text"),
-        *([text_of("product_line").alias("line_text")] if "product_line" in keys else []),
-        *(text_of(c.id).alias(f"{c.id}__text") for c in sheet.measures),
-    )
+def read_tables(sheet: Sheet, raws: list[tuple[RawSheet, str | None]], regions: dict[str, str]) -> Tables:
+    """`read_table` for many (raw sheet, firm type) of the same kind at once."""
+    long = any(c.id == "product_line" and c.kind == "key" for c in sheet.columns)
     texts = [f"{c.id}__text" for c in sheet.measures]
+    tables: list[Table] = []
+    names = ["source_row", "_first", "region_text", *(["line_text"] if long else []), *texts]
+    columns: dict[str, list[pl.Series]] = {name: [] for name in names}
+    index: list[int] = []
+    for i, (raw, firm_type) in enumerate(raws):
+        table, part = _table_part(sheet, raw, long)
+        tables.append(table)
+        if part is not None:
+            for name, series in zip(names, part, strict=True):
+                columns[name].append(series)
+            index += [i] * len(part[0])
+    if not index:
+        return Tables(sheet, tables, pl.DataFrame())
+    # One column at a time across the tables (no frame per table); then what differs between tables (firm type,
+    # each header's unit) comes from the table's index.
+    body = pl.DataFrame([pl.Series(TABLE, index, dtype=pl.Int32),
+                         *(pl.concat(columns[name], rechunk=True).alias(name) for name in names)])
+    per_table = pl.col(TABLE)
+    body = body.with_columns(
+        *([per_table.replace_strict({i: ft for i, (_, ft) in enumerate(raws)}, default=None, return_dtype=pl.Utf8)
+           .alias("_firm_type")] if long else []),
+        *(per_table.replace_strict({i: t.factors.get(c.id, 1.0) for i, t in enumerate(tables)}, default=1.0,
+                                   return_dtype=pl.Float64).alias(f"{c.id}__factor") for c in sheet.measures))
     # Everything from the first note on (注：…, 数据来源：…) is not part of the table.
-    body = body.filter(_flag(body, "_first", is_note).cum_sum() == 0)
+    lazy = body.lazy().filter(_flag(body, "_first", is_note).cum_sum().over(TABLE) == 0)
     # Blank lines go; so does a row naming a region but reporting nothing (the template lists all 37 regions).
-    body = body.filter(pl.any_horizontal(pl.col(t).is_not_null() for t in texts))
-    if "product_line" in keys:
+    lazy = lazy.filter(pl.any_horizontal(pl.col(t).is_not_null() for t in texts))
+    if long:
         # In the long sheet 地区 is often written once for the block of its 险种 rows (merged, or left blank).
-        body = body.with_columns(pl.when(pl.col("line_text").is_not_null()).then(
-            pl.col("region_text").forward_fill()).otherwise(pl.col("region_text")).alias("region_text"))
-    label_cols = ["region_text", *(["line_text"] if "product_line" in keys else [])]
+        lazy = lazy.with_columns(pl.when(pl.col("line_text").is_not_null()).then(
+            pl.col("region_text").forward_fill().over(TABLE)).otherwise(pl.col("region_text")).alias("region_text"))
+    body = lazy.collect()
+    label_cols = ["region_text", *(["line_text"] if long else [])]
     total = pl.any_horizontal(_flag(body, c, is_total) for c in label_cols)
     codes = {t: region_code(t, regions) for t in body["region_text"].unique().drop_nulls().to_list()}
     body = body.with_columns(
         pl.when(total).then(pl.lit(TOTAL)).otherwise(pl.lit(DATA)).alias("role"),
         pl.col("region_text").replace_strict(codes, default=None, return_dtype=pl.Utf8).alias("region_code"))
-    if body.height == 1 and body["role"][0] == TOTAL and "product_line" not in keys:
+    if not long:
         # The only figures are one 合计 row (全国合计): what the firm cannot split by region, read as the
         # 总公司/全国 row rather than checked against regions that are not there.
-        body = body.with_columns(pl.lit(DATA).alias("role"), pl.lit(region_code("全国", regions)).alias("region_code"))
-    if "product_line" in keys:
-        lines = {t: product_line(t, firm_type) for t in body["line_text"].unique().drop_nulls().to_list()}
-        body = body.with_columns(pl.col("line_text").replace_strict(lines, default=None, return_dtype=pl.Utf8)
+        lone = (pl.len().over(TABLE) == 1) & (pl.col("role") == TOTAL)
+        body = body.with_columns(pl.when(lone).then(pl.lit(DATA)).otherwise(pl.col("role")).alias("role"),
+                                 pl.when(lone).then(pl.lit(region_code("全国", regions), pl.Utf8))
+                                 .otherwise(pl.col("region_code")).alias("region_code"))
+    else:
+        pairs = body.select("_firm_type", "line_text").unique().drop_nulls("line_text").iter_rows()
+        lines = {f"{firm_type}\x1f{text}": product_line(text, firm_type) for firm_type, text in pairs}
+        line_key = pl.col("_firm_type").fill_null("None") + pl.lit("\x1f") + pl.col("line_text")
+        body = body.with_columns(line_key.replace_strict(lines, default=None, return_dtype=pl.Utf8)
                                  .alias("product_line"))
-    body = read_numbers(body, {f"{c.id}__text": (c.id, c.kind == "count", factors.get(c.id, 1.0))
-                               for c in sheet.measures})
-    order = ["source_row", "role", "region_text", "region_code",
-             *(["line_text", "product_line"] if "product_line" in keys else [])]
+    body = read_numbers(body, {f"{c.id}__text": (c.id, c.kind == "count", f"{c.id}__factor") for c in sheet.measures})
+    order = [TABLE, "source_row", "role", "region_text", "region_code",
+             *(["line_text", "product_line"] if long else [])]
     for column in sheet.measures:
         order += [f"{column.id}__text", column.id, f"{column.id}__rule"]
-    return Table(sheet, raw.name, header_row, headers, missing, body.select(order), factors)
+    return Tables(sheet, tables, body.select(order))
+
+
+def _table_part(sheet: Sheet, raw: RawSheet, long: bool) -> tuple[Table, list[pl.Series] | None]:
+    """One sheet's Table (without rows) and its cells under the header: source_row, _first, region_text,
+    [line_text,] then each measure's text (a column the header lacks: nulls)."""
+    found = find_header(sheet, raw)
+    if found is None:
+        return Table(sheet, raw.name, None, {}, sheet.columns, pl.DataFrame(), {}), None
+    start, header_row, columns = found
+    headers = {cid: text for cid, (_, _, text) in columns.items()}
+    factors = {cid: match.factor for cid, (_, match, _) in columns.items()}
+    missing = tuple(c for c in sheet.columns if c.id not in columns)
+    table = Table(sheet, raw.name, header_row, headers, missing, pl.DataFrame(), factors)
+    rows = raw.grid.get_column(ROW).slice(start)
+    blank = pl.Series([None] * len(rows), dtype=pl.Utf8)
+
+    def text_of(cid: str) -> pl.Series:
+        return raw.grid.get_column(f"c{columns[cid][0]}").slice(start) if cid in columns else blank
+
+    return table, [rows, raw.first_cells().slice(start), text_of("region_code"),
+                   *([text_of("product_line")] if long else []), *(text_of(c.id) for c in sheet.measures)]
 
 
 def _flag(frame: pl.DataFrame, column: str, test) -> pl.Expr:

@@ -5,21 +5,23 @@ come from `core.contract`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 
 import polars as pl
 
-from core.contract import CELL_RULES, COVER, COVER_SHEET, SHEETS, WARNING_RULES, Column, Rule
+from core.contract import CELL_RULES, COVER, COVER_SHEET, SHEETS, WARNING_RULES, Rule
 from core.text import clean
 from etl.model import Issue, Severity
 from etl.normalise import (
     DATA,
     HEADER_SEARCH_ROWS,
+    TABLE,
     TOTAL,
     CoverCell,
     Table,
+    Tables,
     is_total,
     parse_basis,
     parse_date,
@@ -147,68 +149,119 @@ def missing_sheet(name: str, file: str) -> Issue:
 def check_table(table: Table, file: str, firm_type: str | None = None) -> list[Issue]:
     """Every check of one data sheet: header, regions, product lines, cells, blanks, cross-column rules,
     duplicates and 合计 rows. Issues come in row order (the order a member reads the sheet)."""
-    sheet, name = table.sheet, table.name
-    if table.header_row is None:
-        return [make_issue("error", "missing_column", file, sheet=name, column=sheet.column("region_code").zh,
-                           note=f"前 {HEADER_SEARCH_ROWS} 行中找不到表头行：应有一行写明“地区”及各列名称")]
-    issues = [make_issue("error", "missing_column", file, sheet=name, row=table.header_row, column=c.header)
-              for c in table.missing]
-    data = table.rows.filter(pl.col("role") == DATA)
-    issues += _unknown_keys(table, data, file, firm_type)
-    issues += _cell_rules(table, file)
-    issues += _cross_rules(table, data, file)
-    issues += _duplicates(table, data, file)
-    issues += _totals(table, data, file)
-    issues.sort(key=lambda i: i.row or 0)
-    return issues + _blanks(table, data, file)
+    rows = table.rows.select(pl.lit(0, pl.Int32).alias(TABLE), pl.all()) if table.header_row is not None else None
+    meta = Table(table.sheet, table.name, table.header_row, table.headers, table.missing, pl.DataFrame(),
+                 table.factors)
+    return check_tables(Tables(table.sheet, [meta], rows if rows is not None else pl.DataFrame()), [file],
+                        [firm_type])[0]
 
 
-def _unknown_keys(table: Table, data: pl.DataFrame, file: str, firm_type: str | None) -> list[Issue]:
-    issues = []
-    region_header = table.headers["region_code"]
-    for row, text in data.filter(pl.col("region_code").is_null()).select("source_row", "region_text").iter_rows():
-        issues.append(make_issue("error", "unknown_region", file, sheet=table.name, row=row, column=region_header,
-                                 value=text or BLANK))
-    if "product_line" in data.columns and "product_line" in table.headers:
-        note = f"本公司为{firm_type}公司" if firm_type else None
-        for row, text in data.filter(pl.col("product_line").is_null()).select("source_row", "line_text").iter_rows():
-            issues.append(make_issue("error", "unknown_product_line", file, sheet=table.name, row=row,
-                                     column=table.headers["product_line"], value=text or BLANK, note=note))
-    return issues
+def check_tables(tables: Tables, files: list[str], firm_types: list[str | None]) -> list[list[Issue]]:
+    """`check_table` for every table of a `Tables` (files[i] and firm_types[i] for tables.tables[i]), the checks
+    run once over all of their rows."""
+    sheet = tables.sheet
+    found: list[_Found] = [_Found() for _ in tables.tables]
+    result: list[list[Issue]] = [[] for _ in tables.tables]
+    for i, table in enumerate(tables.tables):
+        if table.header_row is None:
+            result[i] = [make_issue("error", "missing_column", files[i], sheet=table.name,
+                                    column=sheet.column("region_code").zh,
+                                    note=f"前 {HEADER_SEARCH_ROWS} 行中找不到表头行：应有一行写明“地区”及各列名称")]
+        else:
+            found[i].issues = [make_issue("error", "missing_column", files[i], sheet=table.name,
+                                          row=table.header_row, column=c.header) for c in table.missing]
+    rows = tables.rows
+    if rows.height:
+        data = rows.filter(pl.col("role") == DATA)
+        ctx = _Batch(tables, files, firm_types, found)
+        _unknown_keys(ctx, data)
+        _cell_rules(ctx, rows)
+        _cross_rules(ctx, data)
+        _duplicates(ctx, data)
+        _totals(ctx, rows, data)
+        _blanks(ctx, data)
+    for i, table in enumerate(tables.tables):
+        if table.header_row is not None:
+            issues = found[i].issues
+            issues.sort(key=lambda issue: issue.row or 0)
+            result[i] = issues + found[i].blanks
+    return result
 
 
-def _null_counts(table: Table, frame: pl.DataFrame, suffix: str) -> dict[Column, int]:
-    """Measure in the header → nulls in its `<id><suffix>` column of `frame`, in one query for all (most sheets
-    are clean, and a query per column costs more than the check itself)."""
-    columns = [c for c in table.sheet.measures if c.id in table.headers]
+@dataclass
+class _Found:
+    issues: list[Issue] = field(default_factory=list)  # sorted by row once all are in
+    blanks: list[Issue] = field(default_factory=list)  # listed after the others
+
+
+@dataclass(frozen=True)
+class _Batch:
+    tables: Tables
+    files: list[str]
+    firm_types: list[str | None]
+    found: list[_Found]
+
+    def add(self, i: int, severity: Severity, rule: str, **where) -> None:
+        table = self.tables.tables[i]
+        self.found[i].issues.append(make_issue(severity, rule, self.files[i], sheet=table.name, **where))
+
+
+def _unknown_keys(ctx: _Batch, data: pl.DataFrame) -> None:
+    unknown = data.filter(pl.col("region_code").is_null())
+    for i, row, text in unknown.select(TABLE, "source_row", "region_text").iter_rows():
+        ctx.add(i, "error", "unknown_region", row=row, column=ctx.tables.tables[i].headers["region_code"],
+                value=text or BLANK)
+    if "product_line" in data.columns:
+        unknown = data.filter(pl.col("product_line").is_null())
+        for i, row, text in unknown.select(TABLE, "source_row", "line_text").iter_rows():
+            headers = ctx.tables.tables[i].headers
+            if "product_line" not in headers:
+                continue
+            firm_type = ctx.firm_types[i]
+            note = f"本公司为{firm_type}公司" if firm_type else None
+            ctx.add(i, "error", "unknown_product_line", row=row, column=headers["product_line"], value=text or BLANK,
+                    note=note)
+
+
+def _with_nulls_below(frame: pl.DataFrame, columns: list[str]) -> list[str]:
+    """The columns of `frame` that have at least one non-null cell, in one query (most sheets are clean)."""
     if not columns:
-        return {}
-    counts = frame.select(pl.col(f"{c.id}{suffix}").null_count() for c in columns).row(0)
-    return dict(zip(columns, counts, strict=True))
+        return []
+    counts = frame.select(pl.col(c).null_count() for c in columns).row(0)
+    return [c for c, nulls in zip(columns, counts, strict=True) if nulls < frame.height]
 
 
-def _cell_rules(table: Table, file: str) -> list[Issue]:
-    issues = []
-    for column, nulls in _null_counts(table, table.rows, "__rule").items():
-        if nulls == table.rows.height:
-            continue  # every cell of the column was read
-        bad = table.rows.filter(pl.col(f"{column.id}__rule").is_not_null())
-        for row, text, rule in bad.select("source_row", f"{column.id}__text", f"{column.id}__rule").iter_rows():
-            issues.append(make_issue("error", rule, file, sheet=table.name, row=row, column=table.headers[column.id],
-                                     value=text))
-    return issues
+def _cell_rules(ctx: _Batch, rows: pl.DataFrame) -> None:
+    measures = {f"{c.id}__rule": c for c in ctx.tables.sheet.measures}
+    for rule_col in _with_nulls_below(rows, list(measures)):
+        column = measures[rule_col]
+        bad = rows.filter(pl.col(rule_col).is_not_null())
+        for i, row, text, rule in bad.select(TABLE, "source_row", f"{column.id}__text", rule_col).iter_rows():
+            ctx.add(i, "error", rule, row=row, column=ctx.tables.tables[i].headers[column.id], value=text)
 
 
-def _blanks(table: Table, data: pl.DataFrame, file: str) -> list[Issue]:
-    """One warning per column with blank cells (blank = not reported, never 0), naming the rows."""
-    issues = []
-    for column, blanks in _null_counts(table, data, "__text").items():
-        if blanks:
-            rows = data.filter(pl.col(f"{column.id}__text").is_null())["source_row"].to_list()
+def _blanks(ctx: _Batch, data: pl.DataFrame) -> None:
+    """One warning per column with blank cells (blank = not reported, never 0), naming the rows. A column the
+    header lacks is all blank: the missing column is the error then, not each blank."""
+    if data.height == 0:
+        return
+    measures = ctx.tables.sheet.measures
+    counts = data.select(pl.col(f"{c.id}__text").null_count() for c in measures).row(0)
+    blank_rows: dict[tuple[int, str], list[int]] = {}
+    for column, nulls in zip(measures, counts, strict=True):
+        if not nulls:
+            continue
+        for i, row in data.filter(pl.col(f"{column.id}__text").is_null()).select(TABLE, "source_row").iter_rows():
+            blank_rows.setdefault((i, column.id), []).append(row)
+    for i, table in enumerate(ctx.tables.tables):
+        for column in measures:
+            rows = blank_rows.get((i, column.id))
+            if column.id not in table.headers or not rows:
+                continue
             listed = "、".join(map(str, rows[:ROWS_LISTED])) + (" 等" if len(rows) > ROWS_LISTED else "")
-            issues.append(make_issue("warning", "blank_not_reported", file, sheet=table.name,
-                                     column=table.headers[column.id], note=f"共 {len(rows)} 处：第 {listed} 行"))
-    return issues
+            ctx.found[i].blanks.append(make_issue("warning", "blank_not_reported", ctx.files[i], sheet=table.name,
+                                                  column=table.headers[column.id],
+                                                  note=f"共 {len(rows)} 处：第 {listed} 行"))
 
 
 def _side(columns: tuple[str, ...]) -> pl.Expr:
@@ -217,24 +270,23 @@ def _side(columns: tuple[str, ...]) -> pl.Expr:
         pl.sum_horizontal(columns))
 
 
-def _cross_rules(table: Table, data: pl.DataFrame, file: str) -> list[Issue]:
-    """Every cross-column Rule of the contract on every row: sum(left) op sum(right)."""
-    # A rule over a column the header lacks is skipped: the missing column is the error.
-    rules = [r for r in table.sheet.rules if all(c in table.headers for c in r.left + r.right)]
+def _cross_rules(ctx: _Batch, data: pl.DataFrame) -> None:
+    """Every cross-column Rule of the contract on every row: sum(left) op sum(right). A rule over a column the
+    header lacks never fires (its cells are all null, which skips the rule): the missing column is the error."""
+    rules = ctx.tables.sheet.rules
     if not rules or data.height == 0:
-        return []
-    sides = data.select("source_row", *(e for k, r in enumerate(rules) for e in (
+        return
+    sides = data.select(TABLE, "source_row", *(e for k, r in enumerate(rules) for e in (
         _side(r.left).alias(f"l{k}"), _side(r.right).alias(f"r{k}"))))
     broken = [((pl.col(f"l{k}") != pl.col(f"r{k}")) if r.op == "==" else (pl.col(f"l{k}") > pl.col(f"r{k}")))
               .fill_null(False).alias(f"b{k}") for k, r in enumerate(rules)]
     sides = sides.with_columns(broken).filter(pl.any_horizontal(f"b{k}" for k in range(len(rules))))
     if sides.height == 0:
-        return []
-    issues = []
+        return
     for k, rule in enumerate(rules):  # issues rule by rule, then row by row
-        for row, lsum, rsum in sides.filter(pl.col(f"b{k}")).select("source_row", f"l{k}", f"r{k}").iter_rows():
-            issues.append(_rule_issue(table, rule, row, lsum, rsum, file))
-    return issues
+        for i, row, lsum, rsum in sides.filter(pl.col(f"b{k}")).select(TABLE, "source_row", f"l{k}", f"r{k}"
+                                                                        ).iter_rows():
+            ctx.found[i].issues.append(_rule_issue(ctx.tables.tables[i], rule, row, lsum, rsum, ctx.files[i]))
 
 
 def _rule_issue(table: Table, rule: Rule, row: int, lsum: float, rsum: float, file: str) -> Issue:
@@ -246,33 +298,40 @@ def _rule_issue(table: Table, rule: Rule, row: int, lsum: float, rsum: float, fi
                       note=f"{names(rule.left)} 为 {fmt(lsum)}，{names(rule.right)} 为 {fmt(rsum)}")
 
 
-def _duplicates(table: Table, data: pl.DataFrame, file: str) -> list[Issue]:
+def _duplicates(ctx: _Batch, data: pl.DataFrame) -> None:
     """A region (in 投诉险种: a region and product line) on more than one row: every later row is an error."""
-    keys = [c.id for c in table.sheet.columns if c.kind == "key"]
+    keys = [c.id for c in ctx.tables.sheet.columns if c.kind == "key"]
     known = data.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in keys))
-    repeated = known.with_columns(pl.col("source_row").min().over(keys).alias("first")).filter(
+    repeated = known.with_columns(pl.col("source_row").min().over(TABLE, *keys).alias("first")).filter(
         pl.col("source_row") != pl.col("first"))
-    issues = []
     for r in repeated.iter_rows(named=True):
+        i = r[TABLE]
         value = r["region_text"] if "product_line" not in keys else f"{r['region_text']} / {r['line_text']}"
-        issues.append(make_issue("error", "duplicate_region", file, sheet=table.name, row=r["source_row"],
-                                 column=table.headers["region_code"], value=value, note=f"与第 {r['first']} 行重复"))
-    return issues
+        ctx.add(i, "error", "duplicate_region", row=r["source_row"],
+                column=ctx.tables.tables[i].headers["region_code"], value=value, note=f"与第 {r['first']} 行重复")
 
 
-def _totals(table: Table, data: pl.DataFrame, file: str) -> list[Issue]:
+def _totals(ctx: _Batch, rows: pl.DataFrame, data: pl.DataFrame) -> None:
     """Each 合计 row against the sum of the rows it adds up (a 小计 of one region's 险种, a 合计 of one 险种 over the
     regions, or the whole sheet), column by column. A blank 合计 cell is not checked, nor is a column where an
     unreadable cell makes the sum unknowable. Money is compared at the precision the member wrote the 合计 in."""
-    issues = []
-    long = "line_text" in table.rows.columns
-    for total in table.rows.filter(pl.col("role") == TOTAL).iter_rows(named=True):
-        group, parts = data, "各地区"
+    totals = rows.filter(pl.col("role") == TOTAL)
+    if totals.height == 0:
+        return
+    with_totals = totals[TABLE].unique().to_list()
+    by_table = data.filter(pl.col(TABLE).is_in(with_totals)).partition_by(TABLE, as_dict=True)
+    empty = data.clear()
+    long = "line_text" in rows.columns
+    measures = ctx.tables.sheet.measures
+    for total in totals.iter_rows(named=True):
+        i = total[TABLE]
+        table = ctx.tables.tables[i]
+        group, parts = by_table.get((i,), empty), "各地区"
         if long and not is_total(total["region_text"]) and total["region_code"]:
-            group, parts = data.filter(pl.col("region_code") == total["region_code"]), "该地区各险种"
+            group, parts = group.filter(pl.col("region_code") == total["region_code"]), "该地区各险种"
         elif long and total["product_line"]:
-            group, parts = data.filter(pl.col("product_line") == total["product_line"]), "该险种各地区"
-        for column in table.sheet.measures:
+            group, parts = group.filter(pl.col("product_line") == total["product_line"]), "该险种各地区"
+        for column in measures:
             stated = total[column.id]
             if (column.id not in table.headers or stated is None
                     or group[f"{column.id}__rule"].null_count() < group.height):
@@ -281,8 +340,5 @@ def _totals(table: Table, data: pl.DataFrame, file: str) -> list[Issue]:
             tolerance = 1e-9 if column.kind == "count" else precision(total[f"{column.id}__text"],
                                                                          table.factors[column.id])
             if abs(stated - actual) > tolerance + 1e-9 * abs(actual):
-                issues.append(make_issue("error", "total_row_mismatch", file, sheet=table.name,
-                                         row=total["source_row"], column=table.headers[column.id],
-                                         value=total[f"{column.id}__text"],
-                                         note=f"合计 {fmt(stated)}，{parts}之和 {fmt(float(actual))}"))
-    return issues
+                ctx.add(i, "error", "total_row_mismatch", row=total["source_row"], column=table.headers[column.id],
+                        value=total[f"{column.id}__text"], note=f"合计 {fmt(stated)}，{parts}之和 {fmt(float(actual))}")

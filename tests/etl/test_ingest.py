@@ -11,9 +11,16 @@ from polars.testing import assert_frame_equal
 
 from core.contract import SHEETS_BY_ID
 from core.layout import FACT_DATASETS
+from etl import ingest
 from etl.ingest import run
 from fixtures import messy
 from fixtures.demo import ERROR_RULES, generate
+from tests.etl.workbooks import (
+    good_sheets,
+    regions_frame,
+    registry_frame,
+    write_xlsx,
+)
 
 
 @pytest.fixture(scope="module")
@@ -72,3 +79,17 @@ def test_warehouse_equals_truth(roundtrip, dataset):
     got = _facts(warehouse, dataset).select(truth.columns).sort(key)
     assert got.height == truth.height
     assert_frame_equal(got, truth.sort(key), check_exact=True)
+
+
+REGISTRY = registry_frame()
+
+
+REGIONS = regions_frame()
+
+
+def test_progress_counts_every_file_once(tmp_path):
+    units = [write_xlsx(tmp_path / f"{n}.xlsx", good_sheets()) for n in range(ingest.BATCH_MIN + 1)]
+    seen = []
+    ingest.parse_all(units, {}, REGISTRY, REGIONS, lambda done, total, unit: seen.append((done, total, unit)))
+    assert [d for d, _, _ in seen] == list(range(1, len(units) + 1))
+    assert sorted(u for _, _, u in seen) == sorted(units) and {t for _, t, _ in seen} == {len(units)}

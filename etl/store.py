@@ -320,11 +320,12 @@ def _materialise(previous: Path | None, subs: list[_Sub], fresh: list[_Sub], yea
         schema = _ledger_schema(sheet.id)
         for period in (p for y in years for p in quarters.of_year(y)):
             parts = [_read_or_empty(layout.ledger(previous, sheet.id, period) if previous else None, schema)]
-            for sid, (sub_period, frames) in new_frames.items():
-                frame = frames.get(sheet.id)
-                if sub_period == period and frame is not None:
-                    parts.append(frame.with_columns(pl.lit(sid).alias("submission_id")).select(list(schema))
-                                 .cast(schema))
+            new = [(sid, frames[sheet.id]) for sid, (sub_period, frames) in new_frames.items()
+                   if sub_period == period and frames.get(sheet.id) is not None]
+            if new:  # the batch's frames of this sheet and quarter at once: one concat, one cast
+                body = pl.concat([frame for _, frame in new], how="vertical_relaxed")
+                ids = pl.Series("submission_id", [sid for sid, frame in new for _ in range(frame.height)], pl.Utf8)
+                parts.append(body.with_columns(ids).select(list(schema)).cast(schema))
             ledgers[sheet.id][period] = pl.concat(parts)
     candidates: dict[tuple[str, str], list[_Sub]] = {}
     for sub in subs:

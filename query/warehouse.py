@@ -436,8 +436,8 @@ SELECT * FROM final"""
         if period is None:
             return pl.DataFrame(schema=columns)
         cells = self._query("""
-            SELECT firm_id, region_code, period,
-                   sum(complaints_total) AS complaints, sum(proxy_surrender_suspected) AS proxy
+            SELECT firm_id, region_code, period, CAST(sum(complaints_total) AS BIGINT) AS complaints,
+                   CAST(sum(proxy_surrender_suspected) AS BIGINT) AS proxy
             FROM complaints
             WHERE period BETWEEN $start AND $period
             GROUP BY firm_id, region_code, period""", {"start": shift(period, -ANOMALY_HISTORY), "period": period})
@@ -467,7 +467,8 @@ SELECT * FROM final"""
             ((pl.col("complaints") - pl.col("expected")) / scale).alias("robust_z"),
             pl.when(pl.col("expected") > 0).then(
                 (pl.col("complaints") - pl.col("expected")) / pl.col("expected")).alias("jump_pct"),
-            pl.when(pl.col("complaints") > 0).then(pl.col("proxy") / pl.col("complaints"))
+            pl.when(pl.col("complaints") > 0)
+            .then(pl.col("proxy").cast(pl.Float64) / pl.col("complaints").cast(pl.Float64))
             .alias("proxy_surrender_share"))
         out = out.filter((pl.col("robust_z") >= ANOMALY_Z) & (pl.col("jump") >= ANOMALY_MIN_JUMP))
         names = self._query("""SELECT firm_id, short_name AS firm_name FROM firms""")

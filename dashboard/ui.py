@@ -13,9 +13,9 @@ import polars as pl
 import streamlit as st
 
 from dashboard import theme
-from dashboard.charts.labels import change_text, value_text
+from dashboard.charts.labels import better_than_text, change_text, value_text
 from dashboard.i18n import current_lang, pick, t
-from query import ANOMALY_HISTORY
+from query import ANOMALY_HISTORY, BETTER_THAN_DEFINITION
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -64,16 +64,16 @@ def fmt_change_pct(value: float | None, ctx: PageContext | None = None) -> str:
     return change_text(value, ctx.lang)
 
 
-def fmt_percentile(value: float | None, lang: str | None = None) -> str:
-    """A peer percentile (query layer: 0–1, the share of the group at or below the firm) as 第75百分位 / 75th."""
+def fmt_better_than(value: float | None, lang: str | None = None) -> str:
+    """The query layer's better_than_share (0–1) as 优于 62% 同业 / better than 62% of peers; — without one."""
+    return better_than_text(value, lang or current_lang())
+
+
+def better_than_help(lang: str | None = None) -> str:
+    """What 优于 X% 同业 means (query.BETTER_THAN_DEFINITION), for a column's help tooltip or an expander."""
     lang = lang or current_lang()
-    if value is None:
-        return t("no_value", lang)
-    n = round(value * 100)
-    if lang == "zh":
-        return f"第{n}百分位"
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
+    return f"**{t('better_than', lang)}**：{BETTER_THAN_DEFINITION[lang]}" if lang == "zh" else \
+        f"**{t('better_than', lang)}**: {BETTER_THAN_DEFINITION[lang]}"
 
 
 def metric_help(metric_id: str | Sequence[str], ctx: PageContext | None = None) -> None:
@@ -173,7 +173,8 @@ def value_table(frame: pl.DataFrame, metric_ids: Sequence[str], ctx: PageContext
 
 
 def peer_table(frame: pl.DataFrame, metric_id: str, ctx: PageContext | None = None) -> None:
-    """`wh.peers()` as a ranking table: firm, value (⚠ 低基数 flagged), rank of n, percentile, P25/median/P75."""
+    """`wh.peers()` as a ranking table: firm, value (⚠ 低基数 flagged), rank of n, 优于 X% 同业, P25/median/P75;
+    the 优于同业 header's tooltip holds its definition."""
     ctx = ctx or _ctx()
     lang, flag = ctx.lang, t("low_base", ctx.lang)
     values = [fmt_metric(metric_id, v, ctx) + (f" {flag}" if low else "")
@@ -183,12 +184,13 @@ def peer_table(frame: pl.DataFrame, metric_id: str, ctx: PageContext | None = No
                           for r, n in zip(frame["rank"], frame["n_firms"], strict=True)],
         t("firm", lang): frame["firm_name"].cast(pl.Utf8),
         ctx.metric_name(metric_id): values,
-        t("percentile", lang): [fmt_percentile(p, lang) for p in frame["percentile"]],
+        t("better_than", lang): [fmt_better_than(p, lang) for p in frame["better_than_share"]],
         "P25": [fmt_metric(metric_id, v, ctx) for v in frame["p25"]],
         t("peer_median", lang): [fmt_metric(metric_id, v, ctx) for v in frame["median"]],
         "P75": [fmt_metric(metric_id, v, ctx) for v in frame["p75"]],
     })
-    st.dataframe(shown, hide_index=True, width="stretch")
+    st.dataframe(shown, hide_index=True, width="stretch", column_config={
+        t("better_than", lang): st.column_config.TextColumn(help=BETTER_THAN_DEFINITION[lang])})
     if frame["low_base"].fill_null(False).any():
         st.caption(t("low_base_note", lang))
 

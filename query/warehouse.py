@@ -38,6 +38,27 @@ ANOMALY_Z = 3.5  # robust z-score above which a jump is listed
 ANOMALY_MIN_JUMP = 10  # and at least this many complaints above the baseline
 
 
+# The peer position shown as "优于 X% 同业 / better than X% of peers" (column better_than_share).
+BETTER_THAN_DEFINITION = {
+    "zh": "在同类型、同季度有数值的其他同业公司中，本公司在该指标上优于其中的比例（按指标方向：投诉类越低越好，"
+          "办结率、调解成功率等越高越好）；数值相同的同业各算一半；同业组只有本公司一家、或指标无优劣方向时不显示。",
+    "en": "Of the other firms of the same type with a value in the same quarter, the share this firm beats on the "
+          "metric in its direction (lower is better for complaint rates, higher for resolution and mediation "
+          "rates); a tie counts half; no value when the firm is alone in its group or the metric has no direction.",
+}
+
+
+def better_than(value: pl.Expr, n: pl.Expr, direction: str | None) -> pl.Expr:
+    """Share of the OTHER firms of the period's group (those with a value) that `value` beats in `direction`,
+    ties counting half: with r the average ascending rank among n values, (r − 1)/(n − 1) when higher is
+    better, (n − r)/(n − 1) when lower is; no value for a group of one, a missing value or no direction."""
+    if direction not in ("lower", "higher"):
+        return pl.lit(None, pl.Float64)
+    r = value.rank("average").over("period").cast(pl.Float64)
+    beaten = r - 1 if direction == "higher" else n.cast(pl.Float64) - r
+    return pl.when(value.is_not_null() & (n > 1)).then(beaten / (n.cast(pl.Float64) - 1)).cast(pl.Float64)
+
+
 class QueryError(ValueError):
     """A request the layer cannot answer (unknown metric or dimension …); the message is Chinese."""
 
@@ -369,8 +390,8 @@ SELECT * FROM final"""
     def peers(self, metric: str, period: str, firm_type: str, low_base: dict | bool | None = None,
               firms: tuple[str, ...] | list[str] = ()) -> pl.DataFrame:
         """Each firm of the peer group (same type, same period): value, rank (1 = best, ties share a rank, on the
-        unrounded value), percentile (share of the group at or below the firm's value), the group's P25 / median /
-        P75, n_firms, complaint_index, low_base, direction; aggregates suppressed under a member's scope when the
+        unrounded value), better_than_share (BETTER_THAN_DEFINITION), the group's P25 / median / P75, n_firms,
+        complaint_index, low_base, direction; aggregates suppressed under a member's scope when the
         group has fewer than 5 firms. `firms`: only their rows (the group's figures are still the whole group's)."""
         return self.peer_groups([metric], firm_type, period, period, low_base, firms).drop("metric", "period")
 
@@ -403,13 +424,13 @@ SELECT * FROM final"""
                 (pl.col(flag) if flag in t.columns else pl.lit(False)).alias("low_base"),
             ).with_columns(
                 value.rank("min", descending=m.direction != "lower").over("period").cast(pl.Int64).alias("rank"),
-                # rank "max" ascending = how many of the group have a value at or below this one
-                (value.rank("max").over("period") / n).cast(pl.Float64).alias("percentile"),
+                better_than(value, n, m.direction).alias("better_than_share"),
                 spread(0.25).cast(pl.Float64).alias("p25"), spread(0.5).cast(pl.Float64).alias("median"),
                 spread(0.75).cast(pl.Float64).alias("p75"), n.cast(pl.Int64).alias("n_firms"),
                 pl.lit(m.direction, pl.Utf8).alias("direction"), suppressed.alias("suppressed"),
             ).sort("period", "rank", "firm_id", nulls_last=True))
-        columns = ["metric", "period", "firm_id", "firm_name", "value", "rank", "percentile", "p25", "median", "p75",
+        columns = ["metric", "period", "firm_id", "firm_name", "value", "rank", "better_than_share", "p25", "median",
+                   "p75",
                    "n_firms", "complaint_index", "low_base", "direction", "suppressed"]
         out = pl.concat([f.select(columns) for f in frames], how="vertical_relaxed")  # counts and rates
         # rows are already as the scope shows them (pseudonyms), and so are the firm ids a caller can know

@@ -38,6 +38,15 @@ def change_text(value: float | None, lang: str = "zh") -> str:
     return "+" + text if value is not None and value > 0 and not text.startswith("+") else text
 
 
+def better_than_text(value: float | None, lang: str = "zh") -> str:
+    """A peer position (query layer's better_than_share, 0–1): 优于 62% 同业 / better than 62% of peers; — when the
+    firm is alone in its group, has no value or the metric has no direction."""
+    if value is None:
+        return _fmt().NO_VALUE
+    pct = _fmt().fmt_pct(value, lang, digits=0)
+    return f"优于 {pct} 同业" if lang == "zh" else f"better than {pct} of peers"
+
+
 def title_with_unit(title: str, unit: str | None, lang: str = "zh") -> str:
     if not unit:
         return title

@@ -62,3 +62,11 @@ def test_fmt_pct_digits():
 def test_fmt_money_wan(wan, zh, en):
     assert fmt_money_wan(wan) == zh
     assert fmt_money_wan(wan, "en") == en
+
+
+def test_better_than_reads_as_a_share_of_peers_in_both_languages():
+    from dashboard.charts.labels import better_than_text
+
+    assert better_than_text(0.6, "zh") == "优于 60% 同业"
+    assert better_than_text(1 / 14, "en") == "better than 7% of peers"
+    assert better_than_text(1.0, "zh") == "优于 100% 同业" and better_than_text(None, "en") == "—"

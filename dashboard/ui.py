@@ -13,7 +13,7 @@ import polars as pl
 import streamlit as st
 
 from dashboard import theme
-from dashboard.charts.labels import better_than_text, change_text, value_text
+from dashboard.charts.labels import better_than_text, change_text, delta_text, value_text
 from dashboard.i18n import current_lang, pick, t
 from query import ANOMALY_HISTORY, BETTER_THAN_DEFINITION
 
@@ -64,6 +64,14 @@ def fmt_change_pct(value: float | None, ctx: PageContext | None = None) -> str:
     return change_text(value, ctx.lang)
 
 
+def fmt_change(metric_id: str, absolute: float | None, relative: float | None,
+               ctx: PageContext | None = None) -> str:
+    """环比 / 同比 of a metric as its kind reads it: a share in 百分点 (pp), a rate per base absolute and relative
+    (+0.52 件/亿元（+7.2%）), a total relative (+5.2%)."""
+    ctx = ctx or _ctx()
+    return delta_text(absolute, relative, ctx.metric_unit(metric_id), ctx.metric(metric_id).kind, ctx.lang)
+
+
 def fmt_better_than(value: float | None, lang: str | None = None) -> str:
     """The query layer's better_than_share (0–1) as 优于 62% 同业 / better than 62% of peers; — without one."""
     return better_than_text(value, lang or current_lang())
@@ -104,19 +112,22 @@ def headline(metric_id: str, change: pl.DataFrame, ctx: PageContext | None = Non
     """One headline figure with 环比 / 同比 from `wh.change(metric, by=[], …)` (a single row).
 
     The 环比 badge is coloured by the metric's direction (theme: worse / better / neutral); 同比 follows
-    in the card's description line. No base → "—", never 0.
+    in the card's description line. A share changes in 百分点 (pp), a rate per base shows its absolute and
+    relative change (fmt_change). No base → "—", never 0.
     """
     ctx = ctx or _ctx()
     row = change.row(0, named=True) if change.height else {}
     direction = ctx.metric(metric_id).direction
-    qoq, yoy = row.get("qoq_pct"), row.get("yoy_pct")
+    qoq = fmt_change(metric_id, row.get("qoq_abs"), row.get("qoq_pct"), ctx)
+    yoy = fmt_change(metric_id, row.get("yoy_abs"), row.get("yoy_pct"), ctx)
+    moved = qoq != t("no_value", ctx.lang) and bool(row.get("qoq_abs"))
     st.metric(
         label=ctx.metric_name(metric_id),
         value=fmt_metric(metric_id, row.get("value"), ctx),
-        delta=fmt_change_pct(qoq, ctx),
-        delta_color=theme.streamlit_delta_color(direction) if qoq is not None else "off",
-        delta_arrow="auto" if qoq is not None else "off",
-        delta_description=f"{t('qoq', ctx.lang)} · {t('yoy', ctx.lang)} {fmt_change_pct(yoy, ctx)}",
+        delta=qoq,
+        delta_color=theme.streamlit_delta_color(direction) if moved else "off",
+        delta_arrow="auto" if moved else "off",
+        delta_description=f"{t('qoq', ctx.lang)} · {t('yoy', ctx.lang)} {yoy}",
         help=metric_help_text(metric_id, ctx),
         border=True,
     )

@@ -69,6 +69,37 @@ def test_overview_headlines_equal_the_query_layer(app_test, demo_wh, latest):
     assert at.title[0].value == f"总览 · {latest}"
 
 
+def rate_change(absolute: float, relative: float, unit: str, lang: str) -> str:
+    """A rate per base's change, spelt out by hand: +0.52 件/亿元（+7.2%） / -2 per 100m yuan (-21.8%)."""
+    a = ("+" if absolute > 0 else "") + value_text(absolute, unit, lang)
+    r = f"{relative * 100:+.1f}%"
+    return f"{a}（{r}）" if lang == "zh" else f"{a} ({r})"
+
+
+def test_headline_changes_read_shares_in_points_and_rates_absolute_and_relative(app_test, demo_wh, latest):
+    """适老化网点占比 rising from 45.0% to 56.1% reads 同比 +11.1 百分点, not +24.7%; 亿元保费投诉量 reads
+    +0.52 件/亿元（+7.2%）; totals read relative (+5.2%) — in both languages."""
+    f = Filters(period=latest)
+    for lang in ("zh", "en"):
+        at = app_test(params={"period": latest, **({"lang": "en"} if lang == "en" else {})})
+        no_traceback(at)
+        tiles = {m.label: m for m in at.metric}
+        for metric_id in ("age_friendly_outlet_share", "on_time_resolution_rate", "complaints_per_100m_premium",
+                          "complaints_total"):
+            m, row = metric(demo_wh, metric_id), demo_wh.change(metric_id, by=[], filters=f).row(0, named=True)
+            tile = tiles[m.zh if lang == "zh" else m.en]
+            unit = m.unit_zh if lang == "zh" else m.unit_en
+            if m.percent:
+                want = {k: f"{row[f'{k}_abs'] * 100:+.1f} {'百分点' if lang == 'zh' else 'pp'}" for k in ("qoq", "yoy")}
+            elif m.kind == "rate":
+                want = {k: rate_change(row[f"{k}_abs"], row[f"{k}_pct"], unit, lang) for k in ("qoq", "yoy")}
+            else:
+                want = {k: f"{row[f'{k}_pct'] * 100:+.1f}%" for k in ("qoq", "yoy")}
+            assert tile.delta == want["qoq"], (metric_id, lang)
+            assert tile.proto.delta_description.endswith(" " + want["yoy"]), (metric_id, lang)
+            assert "%" not in tile.delta or not m.percent, (metric_id, lang)
+
+
 def test_changing_a_filter_changes_the_number_and_the_url(app_test, demo_wh, latest):
     at = app_test(params={"period": latest})
     label = metric(demo_wh, "complaints_total").zh

@@ -84,6 +84,13 @@ def better_than_help(lang: str | None = None) -> str:
         f"**{t('better_than', lang)}**: {BETTER_THAN_DEFINITION[lang]}"
 
 
+def low_base_rule(metric_id: str, ctx: PageContext | None = None) -> str:
+    """When a rate is low-base, in words: 投诉总量 < 30 件 或 原保险保费收入 < 1亿元 (query/metrics.toml [low_base])."""
+    ctx = ctx or _ctx()
+    parts = [f"{ctx.metric_name(b)} < {fmt_metric(b, ctx.wh.thresholds[b], ctx)}" for b in ctx.metric(metric_id).low_base]
+    return pick({"zh": " 或 ", "en": " or "}, ctx.lang).join(parts)
+
+
 def metric_help(metric_id: str | Sequence[str], ctx: PageContext | None = None) -> None:
     """The DOMAIN.md definition of a metric (or of each metric of a chart), one click away: a popover."""
     ctx = ctx or _ctx()

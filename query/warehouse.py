@@ -19,7 +19,7 @@ import polars as pl
 from core import layout
 from core.contract import SHEETS_BY_ID
 from core.quarters import shift
-from core.reference import REGISTRY_COLUMNS, load_regions
+from core.reference import FIRM_TYPES, REGISTRY_COLUMNS, load_regions
 from query import catalog, firm_status
 from query.filters import MIN_PEERS, Filters, Scope
 
@@ -36,6 +36,8 @@ ANOMALY_HISTORY = 8  # quarters of a cell's own history that make its baseline
 ANOMALY_MIN_HISTORY = 4
 ANOMALY_Z = 3.5  # robust z-score above which a jump is listed
 ANOMALY_MIN_JUMP = 10  # and at least this many complaints above the baseline
+MOVERS = 10  # firms per firm type in the biggest movers
+FIRM_TYPE_ORDER = {t: i for i, t in enumerate(FIRM_TYPES)}  # the order firm types are shown in: 财产险, 人身险
 
 
 # The peer position shown as "优于 X% 同业 / better than X% of peers" (column better_than_share).
@@ -385,6 +387,41 @@ SELECT * FROM final"""
                 one = pl.DataFrame([{c: None for c in columns}], schema={c: pl.Float64 for c in columns})
             out[metric] = one
         return out
+
+    def movers(self, metric: str, filters: Filters | None = None, n: int = MOVERS) -> pl.DataFrame:
+        """The firms whose `metric` moved most on last quarter (环比) at the filters' quarter (`filters.latest`,
+        default the last), per firm type: one row per firm with a 环比 — firm_type, firm_id, firm_name, value,
+        prev_quarter, qoq_abs, qoq_pct, low_base, mover_rank — firm types in turn (财产险, 人身险), each firm type's
+        movers first. A rate over a tiny base swings by chance (6 → 4 complaints is −33%), so a firm whose rate is
+        low-base in either quarter ([low_base] thresholds) has low_base true and no mover_rank; the others are
+        ranked 1… by the size of the relative change (|qoq_pct|, then firm id), and mover_rank is kept for the
+        first `n` of each firm type only. Firm types are never ranked together: property and life rates differ."""
+        filters = filters or Filters()
+        m = self.metric(metric)
+        columns = {"firm_type": pl.Utf8, "firm_id": pl.Utf8, "firm_name": pl.Utf8, "value": pl.Float64,
+                   "prev_quarter": pl.Float64, "qoq_abs": pl.Float64, "qoq_pct": pl.Float64, "low_base": pl.Boolean,
+                   "mover_rank": pl.Int64}
+        periods = self.periods()
+        end = filters.latest or (periods[-1] if periods else None)
+        if end is None:
+            return pl.DataFrame(schema=columns)
+        at = replace(filters, period=end, period_from=None, period_to=None)
+        moves = self.change(metric, ["firm", "firm_type"], at).filter(pl.col("qoq_pct").is_not_null())
+        flag = f"{metric}__low_base"
+        if m.low_base:
+            both = replace(filters, period=None, period_from=shift(end, -1), period_to=end)
+            flags = self.table([metric], ["firm", "period"], both).group_by("firm_id").agg(
+                pl.col(flag).fill_null(True).any().alias("low_base"))
+            moves = moves.join(flags, on="firm_id", how="left").with_columns(pl.col("low_base").fill_null(True))
+        else:
+            moves = moves.with_columns(pl.lit(False).alias("low_base"))
+        type_order = pl.col("firm_type").replace_strict(FIRM_TYPE_ORDER, default=len(FIRM_TYPE_ORDER),
+                                                       return_dtype=pl.Int64)
+        moves = moves.with_columns(pl.col("qoq_pct").abs().alias("__size"), type_order.alias("__type")) \
+            .sort("__type", "firm_type", "low_base", "__size", "firm_id", descending=[False, False, False, True, False])
+        rank = pl.int_range(1, pl.len() + 1).over("firm_type", "low_base")
+        moves = moves.with_columns(pl.when(~pl.col("low_base") & (rank <= n)).then(rank).alias("mover_rank"))
+        return moves.select(list(columns)).cast(columns)
 
     # ── peers ───────────────────────────────────────────────────────────────────────────────────────────
     def peers(self, metric: str, period: str, firm_type: str, low_base: dict | bool | None = None,

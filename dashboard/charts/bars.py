@@ -12,7 +12,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from dashboard import theme
-from dashboard.charts.labels import change_text, is_percent, title_with_unit, value_text
+from dashboard.charts.labels import change_text, is_percent, move_text, title_with_unit, value_text
 
 ROW_HEIGHT = 44      # px per bar: readable from the back of a meeting room
 LABEL_ROOM = 1.3     # the value axis runs to 130 % of the largest bar so the outside labels fit,
@@ -82,20 +82,37 @@ def ranked_bars(frame: pl.DataFrame, label: str, metric: str, *, title: str, uni
 
 
 def change_bars(frame: pl.DataFrame, label: str, change: str, *, title: str, lang: str = "zh",
-                direction: str | None = None) -> go.Figure:
-    """Diverging bars of a relative change (0.12 = +12%) per `label`, coloured better / worse."""
+                direction: str | None = None, absolute: str | None = None, unit: str | None = None,
+                before: str | None = None, after: str | None = None) -> go.Figure:
+    """Diverging bars of a relative change (0.12 = +12%) per `label`, coloured better / worse.
+
+    With `absolute` (a column of the absolute change, in `unit`) each label shows it beside the relative one
+    (-21.8%（-2 件/亿元）; a share's in percentage points, labels.move_text). `before` / `after`: columns of the
+    two values, shown in the hover (6.1 → 4.8 件/亿元)."""
     rows = frame.filter(pl.col(change).is_not_null())
     values = rows[change].to_list()
+    if absolute is not None:
+        texts = [move_text(a, r, unit, lang) for a, r in zip(rows[absolute].to_list(), values, strict=True)]
+    else:
+        texts = [change_text(v, lang) for v in values]
+    hovers = texts
+    if before is not None and after is not None:
+        hovers = [f"{value_text(b, unit, lang)} → {value_text(a, unit, lang)} · {text}"
+                  for b, a, text in zip(rows[before].to_list(), rows[after].to_list(), texts, strict=True)]
     fig = go.Figure(go.Bar(
         x=values, y=[str(v) for v in rows[label].to_list()], orientation="h",
-        text=[change_text(v, lang) for v in values], textposition="outside", cliponaxis=False,
-        hovertemplate="%{y}: %{text}<extra></extra>",
+        text=texts, hovertext=hovers, textposition="outside", cliponaxis=False,
+        hovertemplate="%{y}: %{hovertext}<extra></extra>",
         marker={"color": [theme.direction_colour(direction, v) for v in values]}, name=title,
     ))
     fig.update_layout(template=theme.TEMPLATE, title={"text": title}, showlegend=False,
                       height=_height(rows.height))
     fig.update_yaxes(autorange="reversed", title=None)
     _value_axis(fig, values, "%")
+    if absolute is not None:  # labels with the absolute change beside the relative one: room on both sides
+        low, top = min([*values, 0]), max([*values, 0])
+        room = (LABEL_ROOM_FLAGGED - 1) * ((top - low) or 1)
+        fig.update_xaxes(range=[low - (room if low < 0 else 0), top + (room if top > 0 else 0)])
     fig.update_xaxes(zeroline=True, zerolinewidth=2)
     return fig
 

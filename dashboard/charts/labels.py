@@ -74,6 +74,18 @@ def delta_text(absolute: float | None, relative: float | None, unit: str | None,
     return f"{first}（{change_text(relative, lang)}）" if lang == "zh" else f"{first} ({change_text(relative, lang)})"
 
 
+def move_text(absolute: float | None, relative: float | None, unit: str | None, lang: str = "zh") -> str:
+    """A mover's bar label: the relative change first (the bar's length) and the absolute one beside it, with its
+    unit: -21.8%（-2 件/亿元）; a share's change in points first: +11.1 百分点（+24.7%）."""
+    if is_percent(unit):
+        first, second = points_text(absolute, lang), change_text(relative, lang)
+    else:
+        first, second = change_text(relative, lang), absolute_text(absolute, unit, lang)
+    if second == _fmt().NO_VALUE:
+        return first
+    return f"{first}（{second}）" if lang == "zh" else f"{first} ({second})"
+
+
 def better_than_text(value: float | None, lang: str = "zh") -> str:
     """A peer position (query layer's better_than_share, 0–1): 优于 62% 同业 / better than 62% of peers; — when the
     firm is alone in its group, has no value or the metric has no direction."""

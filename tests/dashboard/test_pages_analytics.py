@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from dashboard.charts.labels import value_text
+from dashboard.charts.labels import move_text, value_text
 from query import Filters, Warehouse
 
 PAGE_ERROR_ZH = "抱歉，本页面暂时无法显示"
@@ -98,6 +98,28 @@ def test_headline_changes_read_shares_in_points_and_rates_absolute_and_relative(
             assert tile.delta == want["qoq"], (metric_id, lang)
             assert tile.proto.delta_description.endswith(" " + want["yoy"]), (metric_id, lang)
             assert "%" not in tile.delta or not m.percent, (metric_id, lang)
+
+
+def test_overview_movers_rank_each_firm_type_without_low_base_firms_and_show_the_absolute_change(
+        app_test, demo_wh, latest):
+    at = app_test(params={"period": latest})
+    no_traceback(at)
+    metric_id = "complaints_per_100m_premium"
+    unit = metric(demo_wh, metric_id).unit_zh
+    moves = demo_wh.movers(metric_id, Filters(period=latest))
+    assert set(moves["firm_type"]) == {"财产险", "人身险"}
+    for firm_type in ("财产险", "人身险"):
+        want = moves.filter((pl.col("firm_type") == firm_type) & pl.col("mover_rank").is_not_null())
+        (bars,) = figure(at, f"overview_movers_{firm_type}")["data"]
+        assert bars["y"] == want["firm_name"].to_list()
+        assert bars["x"] == pytest.approx(want["qoq_pct"].to_list())
+        assert not want["low_base"].any()
+        assert bars["text"] == [move_text(a, r, unit, "zh") for a, r in zip(want["qoq_abs"], want["qoq_pct"],
+                                                                            strict=True)]
+        assert all("件/亿元）" in text for text in bars["text"])  # the absolute change beside the relative one
+    left_out = int(moves["low_base"].sum())
+    if left_out:
+        assert any("低基数" in c.value and "未列入" in c.value for c in at.caption)
 
 
 def test_changing_a_filter_changes_the_number_and_the_url(app_test, demo_wh, latest):

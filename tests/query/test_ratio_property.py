@@ -1,6 +1,6 @@
-"""Property: every rate the query layer returns — `table`, `changes`, `peers`, `peer_groups`, `anomalies` — is the
-numerator ÷ the denominator of the sums `xiaobao export` gives for the same cells (the count measures, ratio of
-sums), in floating point, to 1e-9; a zero or missing denominator gives no value.
+"""Property: every rate the query layer returns — `table`, `changes`, `movers`, `peers`, `peer_groups`,
+`anomalies` — is the numerator ÷ the denominator of the sums `xiaobao export` gives for the same cells (the count
+measures, ratio of sums), in floating point, to 1e-9; a zero or missing denominator gives no value.
 
 Random small warehouses: two to four firms of both types, two or three regions, six quarters; one firm × region
 cell is quiet for five quarters and jumps in the sixth, so the anomaly list usually has rows to check. Integer
@@ -175,6 +175,12 @@ def test_every_rate_is_the_ratio_of_the_exported_sums(world, grain, single):
                 for change, before in (("qoq_pct", prev_q), ("yoy_pct", prev_y)):
                     relative = None if value is None or not before else (value - before) / abs(before)
                     assert close(r[change], relative), ("change", m, change, r)
+
+        for m in ("complaints_per_100m_premium", "proxy_surrender_share"):  # the overview's movers
+            for r in wh.movers(m, Filters(period=last)).iter_rows(named=True):
+                value, before = rate(m, r["firm_id"], last), rate(m, r["firm_id"], PERIODS[-2])
+                assert close(r["value"], value) and close(r["prev_quarter"], before), ("movers", m, r)
+                assert close(r["qoq_pct"], (value - before) / abs(before)), ("movers", m, r)
 
         index = complaint_index(per_firm)
         for firm_type in ("财产险", "人身险"):

@@ -127,7 +127,8 @@ def headline(metric_id: str, change: pl.DataFrame, ctx: PageContext | None = Non
     direction = ctx.metric(metric_id).direction
     qoq = fmt_change(metric_id, row.get("qoq_abs"), row.get("qoq_pct"), ctx)
     yoy = fmt_change(metric_id, row.get("yoy_abs"), row.get("yoy_pct"), ctx)
-    moved = qoq != t("no_value", ctx.lang) and bool(row.get("qoq_abs"))
+    # arrow and colour only for a change that still reads as one once rounded (+0.0 百分点 is no move)
+    moved = any(c in "123456789" for c in qoq.split("（")[0].split(" (")[0])
     st.metric(
         label=ctx.metric_name(metric_id),
         value=fmt_metric(metric_id, row.get("value"), ctx),

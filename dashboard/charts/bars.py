@@ -17,6 +17,7 @@ from dashboard.charts.labels import change_text, is_percent, move_text, title_wi
 ROW_HEIGHT = 44      # px per bar: readable from the back of a meeting room
 LABEL_ROOM = 1.3     # the value axis runs to 130 % of the largest bar so the outside labels fit,
 LABEL_ROOM_FLAGGED = 1.6   # and further when labels carry the ⚠ 低基数 flag
+CHANGE_LABEL_WIDTH = 250   # px right of a movers chart for "-21.8%（-1.75 件/亿元）"
 
 
 def _height(rows: int) -> int:
@@ -86,11 +87,14 @@ def change_bars(frame: pl.DataFrame, label: str, change: str, *, title: str, lan
                 before: str | None = None, after: str | None = None) -> go.Figure:
     """Diverging bars of a relative change (0.12 = +12%) per `label`, coloured better / worse.
 
-    With `absolute` (a column of the absolute change, in `unit`) each label shows it beside the relative one
-    (-21.8%（-2 件/亿元）; a share's in percentage points, labels.move_text). `before` / `after`: columns of the
-    two values, shown in the hover (6.1 → 4.8 件/亿元)."""
+    With `absolute` (a column of the absolute change, in `unit`) each bar's label shows it beside the relative
+    one (-21.8%（-2 件/亿元）; a share's in percentage points, labels.move_text), written in a column right of the
+    plot in the bar's colour, so that a long label never runs into the names of a bar that points left.
+    `before` / `after`: columns of the two values, shown in the hover (6.1 → 4.8 件/亿元)."""
     rows = frame.filter(pl.col(change).is_not_null())
     values = rows[change].to_list()
+    names = [str(v) for v in rows[label].to_list()]
+    colours = [theme.direction_colour(direction, v) for v in values]
     if absolute is not None:
         texts = [move_text(a, r, unit, lang) for a, r in zip(rows[absolute].to_list(), values, strict=True)]
     else:
@@ -99,20 +103,25 @@ def change_bars(frame: pl.DataFrame, label: str, change: str, *, title: str, lan
     if before is not None and after is not None:
         hovers = [f"{value_text(b, unit, lang)} → {value_text(a, unit, lang)} · {text}"
                   for b, a, text in zip(rows[before].to_list(), rows[after].to_list(), texts, strict=True)]
+    beside = absolute is not None
     fig = go.Figure(go.Bar(
-        x=values, y=[str(v) for v in rows[label].to_list()], orientation="h",
-        text=texts, hovertext=hovers, textposition="outside", cliponaxis=False,
-        hovertemplate="%{y}: %{hovertext}<extra></extra>",
-        marker={"color": [theme.direction_colour(direction, v) for v in values]}, name=title,
+        x=values, y=names, orientation="h", text=None if beside else texts, hovertext=hovers,
+        textposition="outside", cliponaxis=False, hovertemplate="%{y}: %{hovertext}<extra></extra>",
+        marker={"color": colours}, name=title,
     ))
     fig.update_layout(template=theme.TEMPLATE, title={"text": title}, showlegend=False,
                       height=_height(rows.height))
     fig.update_yaxes(autorange="reversed", title=None)
-    _value_axis(fig, values, "%")
-    if absolute is not None:  # labels with the absolute change beside the relative one: room on both sides
+    if beside:
+        fig.update_layout(margin={"r": CHANGE_LABEL_WIDTH}, annotations=[
+            {"text": text, "x": 1.02, "xref": "paper", "xanchor": "left", "y": name, "yref": "y",
+             "showarrow": False, "align": "left", "font": {"color": colour, "size": theme.FONT_SIZE}}
+            for name, text, colour in zip(names, texts, colours, strict=True)])
         low, top = min([*values, 0]), max([*values, 0])
-        room = (LABEL_ROOM_FLAGGED - 1) * ((top - low) or 1)
-        fig.update_xaxes(range=[low - (room if low < 0 else 0), top + (room if top > 0 else 0)])
+        pad = 0.08 * ((top - low) or 1)
+        fig.update_xaxes(title=None, tickformat=".0%", range=[low - (pad if low < 0 else 0), top + pad])
+    else:
+        _value_axis(fig, values, "%")
     fig.update_xaxes(zeroline=True, zerolinewidth=2)
     return fig
 

@@ -50,11 +50,10 @@ with ui.slide("movers"):
                              "en": "No previous quarter to compare with (first quarter, or a zero base)."}))
     else:
         unit = ctx.metric_unit(MOVERS_METRIC)
-        by_type = moves.partition_by("firm_type", as_dict=True, maintain_order=True)
-        places = ui.pair(ctx) if len(by_type) > 1 else (st.container(),)
-        for place, ((firm_type,), group) in zip(places, by_type.items(), strict=False):
+        # one chart per firm type, full width: names, bars and "-21.8%（-1.75 件/亿元）" need the room
+        for (firm_type,), group in moves.partition_by("firm_type", as_dict=True, maintain_order=True).items():
             ranked = group.filter(pl.col("mover_rank").is_not_null())
-            with place:
+            with st.container():
                 if ranked.height == 0:
                     st.markdown(f"**{t(firm_type)}**")
                     ui.empty_state(pick({"zh": "没有非低基数的公司可比较。",

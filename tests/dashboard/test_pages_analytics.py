@@ -110,13 +110,14 @@ def test_overview_movers_rank_each_firm_type_without_low_base_firms_and_show_the
     assert set(moves["firm_type"]) == {"财产险", "人身险"}
     for firm_type in ("财产险", "人身险"):
         want = moves.filter((pl.col("firm_type") == firm_type) & pl.col("mover_rank").is_not_null())
-        (bars,) = figure(at, f"overview_movers_{firm_type}")["data"]
+        fig = figure(at, f"overview_movers_{firm_type}")
+        (bars,) = fig["data"]
         assert bars["y"] == want["firm_name"].to_list()
         assert bars["x"] == pytest.approx(want["qoq_pct"].to_list())
         assert not want["low_base"].any()
-        assert bars["text"] == [move_text(a, r, unit, "zh") for a, r in zip(want["qoq_abs"], want["qoq_pct"],
-                                                                            strict=True)]
-        assert all("件/亿元）" in text for text in bars["text"])  # the absolute change beside the relative one
+        labels = [a["text"] for a in fig["layout"]["annotations"]]
+        assert labels == [move_text(a, r, unit, "zh") for a, r in zip(want["qoq_abs"], want["qoq_pct"], strict=True)]
+        assert all("件/亿元）" in text for text in labels)  # the absolute change beside the relative one
     left_out = int(moves["low_base"].sum())
     if left_out:
         assert any("低基数" in c.value and "未列入" in c.value for c in at.caption)

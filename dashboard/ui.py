@@ -87,7 +87,12 @@ def better_than_help(lang: str | None = None) -> str:
 def low_base_rule(metric_id: str, ctx: PageContext | None = None) -> str:
     """When a rate is low-base, in words: 投诉总量 < 30 件 或 原保险保费收入 < 1亿元 (query/metrics.toml [low_base])."""
     ctx = ctx or _ctx()
-    parts = [f"{ctx.metric_name(b)} < {fmt_metric(b, ctx.wh.thresholds[b], ctx)}" for b in ctx.metric(metric_id).low_base]
+    def threshold(base: str) -> str:
+        value = ctx.wh.thresholds[base]
+        return _fmt().fmt_money_wan(value, ctx.lang) if ctx.metric(base).kind == "money" else \
+            fmt_metric(base, value, ctx)
+
+    parts = [f"{ctx.metric_name(b)} < {threshold(b)}" for b in ctx.metric(metric_id).low_base]
     return pick({"zh": " 或 ", "en": " or "}, ctx.lang).join(parts)
 
 

@@ -17,7 +17,14 @@ from dashboard.charts.labels import change_text, is_percent, move_text, title_wi
 ROW_HEIGHT = 44      # px per bar: readable from the back of a meeting room
 LABEL_ROOM = 1.3     # the value axis runs to 130 % of the largest bar so the outside labels fit,
 LABEL_ROOM_FLAGGED = 1.6   # and further when labels carry the ⚠ 低基数 flag
-CHANGE_LABEL_WIDTH = 250   # px right of a movers chart for "-21.8%（-1.75 件/亿元）"
+CHANGE_LABEL_MIN = 200     # px right of a movers chart for its labels ("-21.8%（-1.75 件/亿元）"), at least,
+CHANGE_LABEL_MAX = 380     # and at most (a label wider than that is shortened by Plotly, never drawn over bars)
+
+
+def _text_px(text: str) -> int:
+    """Rough width of a label at theme.FONT_SIZE: a CJK character is about one em, others a little over half."""
+    em = theme.FONT_SIZE
+    return sum(em if ord(c) >= 0x2E80 else round(em * 0.56) for c in text)
 
 
 def _height(rows: int) -> int:
@@ -113,7 +120,8 @@ def change_bars(frame: pl.DataFrame, label: str, change: str, *, title: str, lan
                       height=_height(rows.height))
     fig.update_yaxes(autorange="reversed", title=None)
     if beside:
-        fig.update_layout(margin={"r": CHANGE_LABEL_WIDTH}, annotations=[
+        width = min(CHANGE_LABEL_MAX, max([CHANGE_LABEL_MIN, *(_text_px(x) + 24 for x in texts)]))
+        fig.update_layout(margin={"r": width}, annotations=[
             {"text": text, "x": 1.02, "xref": "paper", "xanchor": "left", "y": name, "yref": "y",
              "showarrow": False, "align": "left", "font": {"color": colour, "size": theme.FONT_SIZE}}
             for name, text, colour in zip(names, texts, colours, strict=True)])

@@ -80,11 +80,13 @@ with ui.slide("benchmark"):
                          "en": f"Peer spreads over fewer than {MIN_PEERS} firms are not shown (confidentiality)."}))
     table = bench.select(
         pl.col("label").alias(pick({"zh": "指标", "en": "Metric"})),
-        *[pl.Series(header, [ui.fmt_metric(r["metric"], r[field], ctx) for r in rows]) for field, header in (
-            ("value", firm_name), ("p25", "P25"), ("median", t("peer_median", lang)), ("p75", "P75"))],
+        pl.Series(firm_name, [ui.fmt_metric(r["metric"], r["value"], ctx) for r in rows]),
+        # the firm's position right after its value: a wide table scrolls, and this is what a member reads
         pl.Series(t("better_than", lang), [ui.fmt_better_than(r["better_than_share"], lang) for r in rows]),
         pl.Series(t("rank", lang), [f"{r['rank']} / {r['n_firms']}" if r["rank"] is not None else "—"
                                     for r in rows]),
+        *[pl.Series(header, [ui.fmt_metric(r["metric"], r[field], ctx) for r in rows]) for field, header in (
+            ("p25", "P25"), ("median", t("peer_median", lang)), ("p75", "P75"))],
         pl.Series(t("low_base", lang), ["⚠" if r["low_base"] else "" for r in rows]),
     )
     st.dataframe(table, hide_index=True, width="stretch", height=table_height(table.height), column_config={

@@ -98,6 +98,10 @@ class PageContext:
                 filters: Filters | None = None) -> dict[str, pl.DataFrame]:
         return data.changes(self.wh, metrics, by, filters or self.at())
 
+    def movers(self, metric: str, filters: Filters | None = None, n: int = 10) -> pl.DataFrame:
+        """The biggest 环比 moves by firm, per firm type, low-base firms flagged and unranked (`wh.movers`)."""
+        return data.movers(self.wh, metric, filters or self.at(), n)
+
     def peers(self, metric: str, period: str | None = None, firm_type: str | None = None,
               low_base: bool | None = None) -> pl.DataFrame:
         """The peer group of `firm_type` (default: the chosen one); rows of the chosen firms only, if any."""

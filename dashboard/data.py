@@ -55,6 +55,11 @@ def _changes(key: tuple, metrics: tuple[str, ...], by: tuple[str, ...], filters_
 
 
 @st.cache_data(max_entries=RESULTS, show_spinner=False)
+def _movers(key: tuple, metric: str, filters_key: str, n: int, _wh: Warehouse, _filters: Filters) -> pl.DataFrame:
+    return _wh.movers(metric, _filters, n)
+
+
+@st.cache_data(max_entries=RESULTS, show_spinner=False)
 def _peers(key: tuple, metric: str, period: str, firm_type: str, low_base: bool | None, firms: tuple[str, ...],
            _wh: Warehouse) -> pl.DataFrame:
     return _wh.peers(metric, period, firm_type, low_base=low_base, firms=firms)
@@ -98,6 +103,10 @@ def change(wh: Warehouse, metric: str, by: list[str] | tuple[str, ...], filters:
 def changes(wh: Warehouse, metrics: list[str] | tuple[str, ...], by: list[str] | tuple[str, ...],
             filters: Filters) -> dict[str, pl.DataFrame]:
     return _changes(_key(wh), tuple(metrics), tuple(by), repr(filters), wh, filters)
+
+
+def movers(wh: Warehouse, metric: str, filters: Filters, n: int) -> pl.DataFrame:
+    return _movers(_key(wh), metric, repr(filters), n, wh, filters)
 
 
 def peers(wh: Warehouse, metric: str, period: str, firm_type: str,

@@ -70,7 +70,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "product_line": {"zh": "险种", "en": "Product line"},
     "peer_median": {"zh": "同业中位数", "en": "Peer median"},
     "rank": {"zh": "排名", "en": "Rank"},
-    "percentile": {"zh": "百分位", "en": "Percentile"},
+    "better_than": {"zh": "优于同业", "en": "Better than peers"},
     "value": {"zh": "数值", "en": "Value"},
     # empty states and errors
     "empty_no_data": {"zh": "数据仓库中还没有数据。请先用 `xiaobao ingest` 导入会员公司的报送文件。",

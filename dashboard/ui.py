@@ -12,9 +12,9 @@ import polars as pl
 import streamlit as st
 
 from dashboard import theme
-from dashboard.charts.labels import change_text, value_text
+from dashboard.charts.labels import better_than_text, change_text, delta_text, value_text
 from dashboard.i18n import current_lang, pick, t
-from query import ANOMALY_HISTORY
+from query import ANOMALY_HISTORY, BETTER_THAN_DEFINITION
 
 if TYPE_CHECKING:
     import plotly.graph_objects as go
@@ -63,16 +63,36 @@ def fmt_change_pct(value: float | None, ctx: PageContext | None = None) -> str:
     return change_text(value, ctx.lang)
 
 
-def fmt_percentile(value: float | None, lang: str | None = None) -> str:
-    """A peer percentile (query layer: 0–1, the share of the group at or below the firm) as 第75百分位 / 75th."""
+def fmt_change(metric_id: str, absolute: float | None, relative: float | None,
+               ctx: PageContext | None = None) -> str:
+    """环比 / 同比 of a metric as its kind reads it: a share in 百分点 (pp), a rate per base absolute and relative
+    (+0.52 件/亿元（+7.2%）), a total relative (+5.2%)."""
+    ctx = ctx or _ctx()
+    return delta_text(absolute, relative, ctx.metric_unit(metric_id), ctx.metric(metric_id).kind, ctx.lang)
+
+
+def fmt_better_than(value: float | None, lang: str | None = None) -> str:
+    """The query layer's better_than_share (0–1) as 优于 62% 同业 / better than 62% of peers; — without one."""
+    return better_than_text(value, lang or current_lang())
+
+
+def better_than_help(lang: str | None = None) -> str:
+    """What 优于 X% 同业 means (query.BETTER_THAN_DEFINITION), for a column's help tooltip or an expander."""
     lang = lang or current_lang()
-    if value is None:
-        return t("no_value", lang)
-    n = round(value * 100)
-    if lang == "zh":
-        return f"第{n}百分位"
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
+    return f"**{t('better_than', lang)}**：{BETTER_THAN_DEFINITION[lang]}" if lang == "zh" else \
+        f"**{t('better_than', lang)}**: {BETTER_THAN_DEFINITION[lang]}"
+
+
+def low_base_rule(metric_id: str, ctx: PageContext | None = None) -> str:
+    """When a rate is low-base, in words: 投诉总量 < 30 件 或 原保险保费收入 < 1亿元 (query/metrics.toml [low_base])."""
+    ctx = ctx or _ctx()
+    def threshold(base: str) -> str:
+        value = ctx.wh.thresholds[base]
+        return _fmt().fmt_money_wan(value, ctx.lang) if ctx.metric(base).kind == "money" else \
+            fmt_metric(base, value, ctx)
+
+    parts = [f"{ctx.metric_name(b)} < {threshold(b)}" for b in ctx.metric(metric_id).low_base]
+    return pick({"zh": " 或 ", "en": " or "}, ctx.lang).join(parts)
 
 
 def metric_help(metric_id: str | Sequence[str], ctx: PageContext | None = None) -> None:
@@ -103,19 +123,23 @@ def headline(metric_id: str, change: pl.DataFrame, ctx: PageContext | None = Non
     """One headline figure with 环比 / 同比 from `wh.change(metric, by=[], …)` (a single row).
 
     The 环比 badge is coloured by the metric's direction (theme: worse / better / neutral); 同比 follows
-    in the card's description line. No base → "—", never 0.
+    in the card's description line. A share changes in 百分点 (pp), a rate per base shows its absolute and
+    relative change (fmt_change). No base → "—", never 0.
     """
     ctx = ctx or _ctx()
     row = change.row(0, named=True) if change.height else {}
     direction = ctx.metric(metric_id).direction
-    qoq, yoy = row.get("qoq_pct"), row.get("yoy_pct")
+    qoq = fmt_change(metric_id, row.get("qoq_abs"), row.get("qoq_pct"), ctx)
+    yoy = fmt_change(metric_id, row.get("yoy_abs"), row.get("yoy_pct"), ctx)
+    # arrow and colour only for a change that still reads as one once rounded (+0.0 百分点 is no move)
+    moved = any(c in "123456789" for c in qoq.split("（")[0].split(" (")[0])
     st.metric(
         label=ctx.metric_name(metric_id),
         value=fmt_metric(metric_id, row.get("value"), ctx),
-        delta=fmt_change_pct(qoq, ctx),
-        delta_color=theme.streamlit_delta_color(direction) if qoq is not None else "off",
-        delta_arrow="auto" if qoq is not None else "off",
-        delta_description=f"{t('qoq', ctx.lang)} · {t('yoy', ctx.lang)} {fmt_change_pct(yoy, ctx)}",
+        delta=qoq,
+        delta_color=theme.streamlit_delta_color(direction) if moved else "off",
+        delta_arrow="auto" if moved else "off",
+        delta_description=f"{t('qoq', ctx.lang)} · {t('yoy', ctx.lang)} {yoy}",
         help=metric_help_text(metric_id, ctx),
         border=True,
     )
@@ -172,7 +196,8 @@ def value_table(frame: pl.DataFrame, metric_ids: Sequence[str], ctx: PageContext
 
 
 def peer_table(frame: pl.DataFrame, metric_id: str, ctx: PageContext | None = None) -> None:
-    """`wh.peers()` as a ranking table: firm, value (⚠ 低基数 flagged), rank of n, percentile, P25/median/P75."""
+    """`wh.peers()` as a ranking table: firm, value (⚠ 低基数 flagged), rank of n, 优于 X% 同业, P25/median/P75;
+    the 优于同业 header's tooltip holds its definition."""
     ctx = ctx or _ctx()
     lang, flag = ctx.lang, t("low_base", ctx.lang)
     values = [fmt_metric(metric_id, v, ctx) + (f" {flag}" if low else "")
@@ -182,12 +207,13 @@ def peer_table(frame: pl.DataFrame, metric_id: str, ctx: PageContext | None = No
                           for r, n in zip(frame["rank"], frame["n_firms"], strict=True)],
         t("firm", lang): frame["firm_name"].cast(pl.Utf8),
         ctx.metric_name(metric_id): values,
-        t("percentile", lang): [fmt_percentile(p, lang) for p in frame["percentile"]],
+        t("better_than", lang): [fmt_better_than(p, lang) for p in frame["better_than_share"]],
         "P25": [fmt_metric(metric_id, v, ctx) for v in frame["p25"]],
         t("peer_median", lang): [fmt_metric(metric_id, v, ctx) for v in frame["median"]],
         "P75": [fmt_metric(metric_id, v, ctx) for v in frame["p75"]],
     })
-    st.dataframe(shown, hide_index=True, width="stretch")
+    st.dataframe(shown, hide_index=True, width="stretch", column_config={
+        t("better_than", lang): st.column_config.TextColumn(help=BETTER_THAN_DEFINITION[lang])})
     if frame["low_base"].fill_null(False).any():
         st.caption(t("low_base_note", lang))
 

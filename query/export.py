@@ -58,6 +58,8 @@ def labels_zh(columns: list[str]) -> dict[str, str]:
     for c in columns:
         if c in DIM_ZH:
             out[c] = DIM_ZH[c]
+        elif c == "better_than_share":  # wh.peers(): the share of the other firms of the group this one beats
+            out[c] = "优于同业比例"
         elif c.endswith("__low_base") and c.removesuffix("__low_base") in names:
             out[c] = f"{names[c.removesuffix('__low_base')]}（低基数）"
         else:

@@ -19,7 +19,7 @@ import polars as pl
 from core import layout
 from core.contract import SHEETS_BY_ID
 from core.quarters import shift
-from core.reference import REGISTRY_COLUMNS, load_regions
+from core.reference import FIRM_TYPES, REGISTRY_COLUMNS, load_regions
 from query import catalog, firm_status
 from query.filters import MIN_PEERS, Filters, Scope
 
@@ -36,6 +36,29 @@ ANOMALY_HISTORY = 8  # quarters of a cell's own history that make its baseline
 ANOMALY_MIN_HISTORY = 4
 ANOMALY_Z = 3.5  # robust z-score above which a jump is listed
 ANOMALY_MIN_JUMP = 10  # and at least this many complaints above the baseline
+MOVERS = 10  # firms per firm type in the biggest movers
+FIRM_TYPE_ORDER = {t: i for i, t in enumerate(FIRM_TYPES)}  # the order firm types are shown in: 财产险, 人身险
+
+
+# The peer position shown as "优于 X% 同业 / better than X% of peers" (column better_than_share).
+BETTER_THAN_DEFINITION = {
+    "zh": "在同类型、同季度有数值的其他同业公司中，本公司在该指标上优于其中的比例（按指标方向：投诉类越低越好，"
+          "办结率、调解成功率等越高越好）；数值相同的同业各算一半；同业组只有本公司一家、或指标无优劣方向时不显示。",
+    "en": "Of the other firms of the same type with a value in the same quarter, the share this firm beats on the "
+          "metric in its direction (lower is better for complaint rates, higher for resolution and mediation "
+          "rates); a tie counts half; no value when the firm is alone in its group or the metric has no direction.",
+}
+
+
+def better_than(value: pl.Expr, n: pl.Expr, direction: str | None) -> pl.Expr:
+    """Share of the OTHER firms of the period's group (those with a value) that `value` beats in `direction`,
+    ties counting half: with r the average ascending rank among n values, (r − 1)/(n − 1) when higher is
+    better, (n − r)/(n − 1) when lower is; no value for a group of one, a missing value or no direction."""
+    if direction not in ("lower", "higher"):
+        return pl.lit(None, pl.Float64)
+    r = value.rank("average").over("period").cast(pl.Float64)
+    beaten = r - 1 if direction == "higher" else n.cast(pl.Float64) - r
+    return pl.when(value.is_not_null() & (n > 1)).then(beaten / (n.cast(pl.Float64) - 1)).cast(pl.Float64)
 
 
 class QueryError(ValueError):
@@ -368,12 +391,47 @@ SELECT * FROM final"""
             out[metric] = one
         return out
 
+    def movers(self, metric: str, filters: Filters | None = None, n: int = MOVERS) -> pl.DataFrame:
+        """The firms whose `metric` moved most on last quarter (环比) at the filters' quarter (`filters.latest`,
+        default the last), per firm type: one row per firm with a 环比 — firm_type, firm_id, firm_name, value,
+        prev_quarter, qoq_abs, qoq_pct, low_base, mover_rank — firm types in turn (财产险, 人身险), each firm type's
+        movers first. A rate over a tiny base swings by chance (6 → 4 complaints is −33%), so a firm whose rate is
+        low-base in either quarter ([low_base] thresholds) has low_base true and no mover_rank; the others are
+        ranked 1… by the size of the relative change (|qoq_pct|, then firm id), and mover_rank is kept for the
+        first `n` of each firm type only. Firm types are never ranked together: property and life rates differ."""
+        filters = filters or Filters()
+        m = self.metric(metric)
+        columns = {"firm_type": pl.Utf8, "firm_id": pl.Utf8, "firm_name": pl.Utf8, "value": pl.Float64,
+                   "prev_quarter": pl.Float64, "qoq_abs": pl.Float64, "qoq_pct": pl.Float64, "low_base": pl.Boolean,
+                   "mover_rank": pl.Int64}
+        periods = self.periods()
+        end = filters.latest or (periods[-1] if periods else None)
+        if end is None:
+            return pl.DataFrame(schema=columns)
+        at = replace(filters, period=end, period_from=None, period_to=None)
+        moves = self.change(metric, ["firm", "firm_type"], at).filter(pl.col("qoq_pct").is_not_null())
+        flag = f"{metric}__low_base"
+        if m.low_base:
+            both = replace(filters, period=None, period_from=shift(end, -1), period_to=end)
+            flags = self.table([metric], ["firm", "period"], both).group_by("firm_id").agg(
+                pl.col(flag).fill_null(True).any().alias("low_base"))
+            moves = moves.join(flags, on="firm_id", how="left").with_columns(pl.col("low_base").fill_null(True))
+        else:
+            moves = moves.with_columns(pl.lit(False).alias("low_base"))
+        type_order = pl.col("firm_type").replace_strict(FIRM_TYPE_ORDER, default=len(FIRM_TYPE_ORDER),
+                                                       return_dtype=pl.Int64)
+        moves = moves.with_columns(pl.col("qoq_pct").abs().alias("__size"), type_order.alias("__type")) \
+            .sort("__type", "firm_type", "low_base", "__size", "firm_id", descending=[False, False, False, True, False])
+        rank = pl.int_range(1, pl.len() + 1).over("firm_type", "low_base")
+        moves = moves.with_columns(pl.when(~pl.col("low_base") & (rank <= n)).then(rank).alias("mover_rank"))
+        return moves.select(list(columns)).cast(columns)
+
     # ── peers ───────────────────────────────────────────────────────────────────────────────────────────
     def peers(self, metric: str, period: str, firm_type: str, low_base: dict | bool | None = None,
               firms: tuple[str, ...] | list[str] = ()) -> pl.DataFrame:
         """Each firm of the peer group (same type, same period): value, rank (1 = best, ties share a rank, on the
-        unrounded value), percentile (share of the group at or below the firm's value), the group's P25 / median /
-        P75, n_firms, complaint_index, low_base, direction; aggregates suppressed under a member's scope when the
+        unrounded value), better_than_share (BETTER_THAN_DEFINITION), the group's P25 / median / P75, n_firms,
+        complaint_index, low_base, direction; aggregates suppressed under a member's scope when the
         group has fewer than 5 firms. `firms`: only their rows (the group's figures are still the whole group's)."""
         return self.peer_groups([metric], firm_type, period, period, low_base, firms).drop("metric", "period")
 
@@ -406,13 +464,13 @@ SELECT * FROM final"""
                 (pl.col(flag) if flag in t.columns else pl.lit(False)).alias("low_base"),
             ).with_columns(
                 value.rank("min", descending=m.direction != "lower").over("period").cast(pl.Int64).alias("rank"),
-                # rank "max" ascending = how many of the group have a value at or below this one
-                (value.rank("max").over("period") / n).cast(pl.Float64).alias("percentile"),
+                better_than(value, n, m.direction).alias("better_than_share"),
                 spread(0.25).cast(pl.Float64).alias("p25"), spread(0.5).cast(pl.Float64).alias("median"),
                 spread(0.75).cast(pl.Float64).alias("p75"), n.cast(pl.Int64).alias("n_firms"),
                 pl.lit(m.direction, pl.Utf8).alias("direction"), suppressed.alias("suppressed"),
             ).sort("period", "rank", "firm_id", nulls_last=True))
-        columns = ["metric", "period", "firm_id", "firm_name", "value", "rank", "percentile", "p25", "median", "p75",
+        columns = ["metric", "period", "firm_id", "firm_name", "value", "rank", "better_than_share", "p25", "median",
+                   "p75",
                    "n_firms", "complaint_index", "low_base", "direction", "suppressed"]
         out = pl.concat([f.select(columns) for f in frames], how="vertical_relaxed")  # counts and rates
         # rows are already as the scope shows them (pseudonyms), and so are the firm ids a caller can know
@@ -439,8 +497,8 @@ SELECT * FROM final"""
         if period is None:
             return pl.DataFrame(schema=columns)
         cells = self._query("""
-            SELECT firm_id, region_code, period,
-                   sum(complaints_total) AS complaints, sum(proxy_surrender_suspected) AS proxy
+            SELECT firm_id, region_code, period, CAST(sum(complaints_total) AS BIGINT) AS complaints,
+                   CAST(sum(proxy_surrender_suspected) AS BIGINT) AS proxy
             FROM complaints
             WHERE period BETWEEN $start AND $period
             GROUP BY firm_id, region_code, period""", {"start": shift(period, -ANOMALY_HISTORY), "period": period})
@@ -470,7 +528,8 @@ SELECT * FROM final"""
             ((pl.col("complaints") - pl.col("expected")) / scale).alias("robust_z"),
             pl.when(pl.col("expected") > 0).then(
                 (pl.col("complaints") - pl.col("expected")) / pl.col("expected")).alias("jump_pct"),
-            pl.when(pl.col("complaints") > 0).then(pl.col("proxy") / pl.col("complaints"))
+            pl.when(pl.col("complaints") > 0)
+            .then(pl.col("proxy").cast(pl.Float64) / pl.col("complaints").cast(pl.Float64))
             .alias("proxy_surrender_share"))
         out = out.filter((pl.col("robust_z") >= ANOMALY_Z) & (pl.col("jump") >= ANOMALY_MIN_JUMP))
         names = self._query("""SELECT firm_id, short_name AS firm_name FROM firms""")

@@ -32,7 +32,6 @@ NOT_IMPORTED = {
     "pyarrow": "DuckDB's relation .pl() (query/warehouse.py) converts through Arrow and fails without it",
     "ruff": "a command: make lint",
     "mypy": "a command: the type check",
-    "hypothesis": "not imported by any test yet; drop it if no property-based test comes to use it",
 }
 LOCAL = {p.name for p in ROOT.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
 

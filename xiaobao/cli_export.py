@@ -122,7 +122,8 @@ def peers_command(
     out: OutOpt = None,
     warehouse: WarehouseOpt = None,
 ) -> None:
-    """同业对标：同类型公司在该季度的指标值、排名（1 为最好，并列同名次）、百分位与同业 P25 / 中位数 / P75。
+    """同业对标：同类型公司在该季度的指标值、排名（1 为最好，并列同名次）、优于同业比例（better_than_share：按指标方向
+    优于组内其他公司的比例，并列算一半）与同业 P25 / 中位数 / P75。
 
     示例：xiaobao peers complaints_per_100m_premium --period 2025Q3 --firm-type 人身险
     """
@@ -132,7 +133,10 @@ def peers_command(
     except (QueryError, ValueError) as exc:
         _fail(str(exc))
     if fmt is None:
-        _show(frame.select("firm_name", "value", "rank", "percentile", "median", "low_base"),
+        share = pl.col("better_than_share")
+        shown = frame.with_columns(pl.when(share.is_not_null()).then(  # 优于 62% 同业, as on the pages
+            pl.format("优于 {}% 同业", (share * 100).round(0).cast(pl.Int64))).alias("better_than_share"))
+        _show(shown.select("firm_name", "value", "rank", "better_than_share", "median", "low_base"),
               f"{wh.metric(metric).zh}：{firm_type} {period}（{frame['n_firms'][0] if frame.height else 0} 家）")
     else:
         _emit(wh, frame, fmt, out, "id", export.meta(Filters(period=period, firm_type=firm_type), [metric], ["firm"],

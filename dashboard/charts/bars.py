@@ -12,11 +12,19 @@ import plotly.graph_objects as go
 import polars as pl
 
 from dashboard import theme
-from dashboard.charts.labels import change_text, is_percent, title_with_unit, value_text
+from dashboard.charts.labels import change_text, is_percent, move_text, title_with_unit, value_text
 
 ROW_HEIGHT = 44      # px per bar: readable from the back of a meeting room
 LABEL_ROOM = 1.3     # the value axis runs to 130 % of the largest bar so the outside labels fit,
 LABEL_ROOM_FLAGGED = 1.6   # and further when labels carry the ⚠ 低基数 flag
+CHANGE_LABEL_MIN = 200     # px right of a movers chart for its labels ("-21.8%（-1.75 件/亿元）"), at least,
+CHANGE_LABEL_MAX = 380     # and at most (a label wider than that is shortened by Plotly, never drawn over bars)
+
+
+def _text_px(text: str) -> int:
+    """Rough width of a label at theme.FONT_SIZE: a CJK character is about one em, others a little over half."""
+    em = theme.FONT_SIZE
+    return sum(em if ord(c) >= 0x2E80 else round(em * 0.56) for c in text)
 
 
 def _height(rows: int) -> int:
@@ -82,20 +90,46 @@ def ranked_bars(frame: pl.DataFrame, label: str, metric: str, *, title: str, uni
 
 
 def change_bars(frame: pl.DataFrame, label: str, change: str, *, title: str, lang: str = "zh",
-                direction: str | None = None) -> go.Figure:
-    """Diverging bars of a relative change (0.12 = +12%) per `label`, coloured better / worse."""
+                direction: str | None = None, absolute: str | None = None, unit: str | None = None,
+                before: str | None = None, after: str | None = None) -> go.Figure:
+    """Diverging bars of a relative change (0.12 = +12%) per `label`, coloured better / worse.
+
+    With `absolute` (a column of the absolute change, in `unit`) each bar's label shows it beside the relative
+    one (-21.8%（-2 件/亿元）; a share's in percentage points, labels.move_text), written in a column right of the
+    plot in the bar's colour, so that a long label never runs into the names of a bar that points left.
+    `before` / `after`: columns of the two values, shown in the hover (6.1 → 4.8 件/亿元)."""
     rows = frame.filter(pl.col(change).is_not_null())
     values = rows[change].to_list()
+    names = [str(v) for v in rows[label].to_list()]
+    colours = [theme.direction_colour(direction, v) for v in values]
+    if absolute is not None:
+        texts = [move_text(a, r, unit, lang) for a, r in zip(rows[absolute].to_list(), values, strict=True)]
+    else:
+        texts = [change_text(v, lang) for v in values]
+    hovers = texts
+    if before is not None and after is not None:
+        hovers = [f"{value_text(b, unit, lang)} → {value_text(a, unit, lang)} · {text}"
+                  for b, a, text in zip(rows[before].to_list(), rows[after].to_list(), texts, strict=True)]
+    beside = absolute is not None
     fig = go.Figure(go.Bar(
-        x=values, y=[str(v) for v in rows[label].to_list()], orientation="h",
-        text=[change_text(v, lang) for v in values], textposition="outside", cliponaxis=False,
-        hovertemplate="%{y}: %{text}<extra></extra>",
-        marker={"color": [theme.direction_colour(direction, v) for v in values]}, name=title,
+        x=values, y=names, orientation="h", text=None if beside else texts, hovertext=hovers,
+        textposition="outside", cliponaxis=False, hovertemplate="%{y}: %{hovertext}<extra></extra>",
+        marker={"color": colours}, name=title,
     ))
     fig.update_layout(template=theme.TEMPLATE, title={"text": title}, showlegend=False,
                       height=_height(rows.height))
     fig.update_yaxes(autorange="reversed", title=None)
-    _value_axis(fig, values, "%")
+    if beside:
+        width = min(CHANGE_LABEL_MAX, max([CHANGE_LABEL_MIN, *(_text_px(x) + 24 for x in texts)]))
+        fig.update_layout(margin={"r": width}, annotations=[
+            {"text": text, "x": 1.02, "xref": "paper", "xanchor": "left", "y": name, "yref": "y",
+             "showarrow": False, "align": "left", "font": {"color": colour, "size": theme.FONT_SIZE}}
+            for name, text, colour in zip(names, texts, colours, strict=True)])
+        low, top = min([*values, 0]), max([*values, 0])
+        pad = 0.08 * ((top - low) or 1)
+        fig.update_xaxes(title=None, tickformat=".0%", range=[low - (pad if low < 0 else 0), top + pad])
+    else:
+        _value_axis(fig, values, "%")
     fig.update_xaxes(zeroline=True, zerolinewidth=2)
     return fig
 

@@ -1,7 +1,7 @@
 """Peer benchmark charts: one firm against its peer group. Pure: frame → Figure, no Streamlit.
 
 The peer group (same firm type, same quarter) and every number drawn here — the firm's value, the group's
-P25 / median / P75, rank and percentile — come from `wh.peers`; these functions only place them.
+P25 / median / P75, rank and better_than_share — come from `wh.peers`; these functions only place them.
 Colours keep their meaning (dashboard.theme): the firm's marker is BETTER / WORSE by which side of the
 group median it lies, read through the metric's direction; the peer spread is MUTED.
 """
@@ -12,8 +12,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from dashboard import theme
-from dashboard.charts.labels import is_percent, value_text
-from dashboard.format import fmt_pct
+from dashboard.charts.labels import better_than_text, is_percent, value_text
 
 ROW_HEIGHT = 84   # px per metric: room for an 18 px label, the band and the axis ticks
 
@@ -27,12 +26,12 @@ def marker_colour(direction: str | None, value: float | None, median: float | No
 
 def bullet_benchmark(frame: pl.DataFrame, *, firm_label: str, lang: str = "zh",
                      low_base_label: str = "⚠ 低基数", median_label: str = "中位数",
-                     spread_label: str = "P25–P75", percentile_label: str = "百分位") -> go.Figure:
+                     spread_label: str = "P25–P75") -> go.Figure:
     """One bullet row per metric: the group's P25–P75 band, its median tick and the firm's value (a diamond),
-    with the firm's value written at the right end of the row in its colour.
+    with the firm's value (and 优于 X% 同业 under it) written at the right end of the row in its colour.
 
     `frame`: one row per metric with columns label (metric name), unit, direction, value, p25, median,
-    p75, percentile, low_base. Each metric keeps its own x axis from 0 (units differ; a bar from 0 does not
+    p75, better_than_share (optional), low_base. Each metric keeps its own x axis from 0 (units differ; a bar from 0 does not
     exaggerate a gap). A metric where the firm has no value shows the band alone and "—" on the right.
     """
     # Plain dicts, validated once by go.Figure: one row per metric is 3 traces, an axis pair and an
@@ -59,10 +58,11 @@ def bullet_benchmark(frame: pl.DataFrame, *, firm_label: str, lang: str = "zh",
                 "marker": {"symbol": "line-ns", "size": 34, "line": {"width": 5, "color": theme.HIGHLIGHT}},
                 "hovertemplate": f"{median_label}: {value_text(median, unit, lang)}<extra></extra>"})
         text = value_text(value, unit, lang) + (f"<br>{low_base_label}" if row.get("low_base") else "")
+        if value is not None and row.get("better_than_share") is not None:
+            text += f"<br>{better_than_text(row['better_than_share'], lang)}"
         colour = marker_colour(row["direction"], value, median)
         if value is not None:
-            hover = text.replace("<br>", " ") + (f" · {percentile_label} {fmt_pct(row['percentile'], lang)}"
-                                                 if row.get("percentile") is not None else "")
+            hover = text.replace("<br>", " · ")
             traces.append({
                 "type": "scatter", **on_row, "x": [value], "mode": "markers", "name": firm_label,
                 "legendgroup": "firm", "hovertemplate": f"{firm_label}: {hover}<extra></extra>",

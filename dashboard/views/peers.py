@@ -1,5 +1,6 @@
 """同业对标 Peer benchmark: one firm against its peer group (same type, same quarter) — for every metric its
-value against the group's P25 / median / P75 and its percentile, and its rank over time.
+value against the group's P25 / median / P75 and the share of peers it beats (优于 X% 同业), and its rank over
+time.
 
 Everything shown comes from `wh.peer_groups` as the query layer returns it: under a member firm's Scope the
 other firms are already pseudonyms and small groups already suppressed; this page filters nothing itself.
@@ -13,12 +14,11 @@ import streamlit as st
 from dashboard import page_params, ui
 from dashboard.charts.peers import bullet_benchmark, rank_over_time
 from dashboard.context import current
-from dashboard.format import fmt_pct
 from dashboard.i18n import pick, t
 from dashboard.sizes import table_height
-from query import MIN_PEERS
+from query import BETTER_THAN_DEFINITION, MIN_PEERS
 
-PEER_FIELDS = ("value", "p25", "median", "p75", "percentile", "rank", "n_firms", "low_base", "suppressed")
+PEER_FIELDS = ("value", "p25", "median", "p75", "better_than_share", "rank", "n_firms", "low_base", "suppressed")
 
 ctx = current()
 lang = ctx.lang
@@ -71,8 +71,7 @@ with ui.slide("benchmark"):
         ui.empty_state("empty_filters", lang)
     else:
         ui.chart(bullet_benchmark(bench, firm_label=firm_name, lang=lang, low_base_label=t("low_base", lang),
-                                  median_label=t("peer_median", lang),
-                                  percentile_label=t("percentile", lang)), key="peers_bullets")
+                                  median_label=t("peer_median", lang)), key="peers_bullets")
         st.caption(pick({"zh": "菱形为本公司数值（绿色优于同业中位数，红色劣于）；灰条为同业 P25–P75，竖线为中位数。",
                          "en": "Diamond: this firm (green better than the peer median, red worse); grey band: "
                                "peers' P25–P75; tick: median."}))
@@ -81,15 +80,19 @@ with ui.slide("benchmark"):
                          "en": f"Peer spreads over fewer than {MIN_PEERS} firms are not shown (confidentiality)."}))
     table = bench.select(
         pl.col("label").alias(pick({"zh": "指标", "en": "Metric"})),
-        *[pl.Series(header, [ui.fmt_metric(r["metric"], r[field], ctx) for r in rows]) for field, header in (
-            ("value", firm_name), ("p25", "P25"), ("median", t("peer_median", lang)), ("p75", "P75"))],
-        pl.Series(t("percentile", lang), [fmt_pct(r["percentile"], lang) for r in rows]),
+        pl.Series(firm_name, [ui.fmt_metric(r["metric"], r["value"], ctx) for r in rows]),
+        # the firm's position right after its value: a wide table scrolls, and this is what a member reads
+        pl.Series(t("better_than", lang), [ui.fmt_better_than(r["better_than_share"], lang) for r in rows]),
         pl.Series(t("rank", lang), [f"{r['rank']} / {r['n_firms']}" if r["rank"] is not None else "—"
                                     for r in rows]),
+        *[pl.Series(header, [ui.fmt_metric(r["metric"], r[field], ctx) for r in rows]) for field, header in (
+            ("p25", "P25"), ("median", t("peer_median", lang)), ("p75", "P75"))],
         pl.Series(t("low_base", lang), ["⚠" if r["low_base"] else "" for r in rows]),
     )
-    st.dataframe(table, hide_index=True, width="stretch", height=table_height(table.height))
+    st.dataframe(table, hide_index=True, width="stretch", height=table_height(table.height), column_config={
+        t("better_than", lang): st.column_config.TextColumn(help=BETTER_THAN_DEFINITION[lang])})
     with st.expander(f"ⓘ {t('definition', lang)}"):
+        st.markdown(ui.better_than_help(lang))
         for m in metrics:
             st.markdown(ui.metric_help_text(m.id, ctx))
 

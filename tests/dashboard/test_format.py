@@ -63,3 +63,24 @@ def test_fmt_pct_digits():
 def test_fmt_money_wan(wan, zh, en):
     assert fmt_money_wan(wan) == zh
     assert fmt_money_wan(wan, "en") == en
+
+
+def test_better_than_reads_as_a_share_of_peers_in_both_languages():
+    from dashboard.charts.labels import better_than_text
+
+    assert better_than_text(0.6, "zh") == "优于 60% 同业"
+    assert better_than_text(1 / 14, "en") == "better than 7% of peers"
+    assert better_than_text(1.0, "zh") == "优于 100% 同业" and better_than_text(None, "en") == "—"
+
+
+def test_a_share_changes_in_points_a_rate_absolute_and_relative_a_total_relative():
+    from dashboard.charts.labels import delta_text
+
+    assert delta_text(0.111, 0.247, "%", "rate", "zh") == "+11.1 百分点"
+    assert delta_text(-0.111, -0.2, "%", "rate", "en") == "-11.1 pp"
+    assert delta_text(-0.0004, -0.001, "%", "rate", "en") == "0.0 pp"  # never -0.0
+    assert delta_text(0.52, 0.072, "件/亿元", "rate", "zh") == "+0.52 件/亿元（+7.2%）"
+    assert delta_text(-2.0, -0.218, "per 100m yuan", "rate", "en") == "-2 per 100m yuan (-21.8%)"
+    assert delta_text(0.5, None, "件/亿元", "rate", "zh") == "+0.5 件/亿元"  # from a zero base: no relative change
+    assert delta_text(12, 0.052, "件", "count", "zh") == "+5.2%"
+    assert delta_text(None, None, "%", "rate", "zh") == delta_text(None, None, "件/亿元", "rate", "en") == "—"

@@ -13,7 +13,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from dashboard.charts.labels import value_text
+from dashboard.charts.labels import move_text, value_text
 from query import Filters, Warehouse
 
 PAGE_ERROR_ZH = "抱歉，本页面暂时无法显示"
@@ -67,6 +67,60 @@ def test_overview_headlines_equal_the_query_layer(app_test, demo_wh, latest):
                       "outreach_reach"):
         assert headline(at, metric(demo_wh, metric_id).zh) == expected_headline(demo_wh, metric_id, f)
     assert at.title[0].value == f"总览 · {latest}"
+
+
+def rate_change(absolute: float, relative: float, unit: str, lang: str) -> str:
+    """A rate per base's change, spelt out by hand: +0.52 件/亿元（+7.2%） / -2 per 100m yuan (-21.8%)."""
+    a = ("+" if absolute > 0 else "") + value_text(absolute, unit, lang)
+    r = f"{relative * 100:+.1f}%"
+    return f"{a}（{r}）" if lang == "zh" else f"{a} ({r})"
+
+
+def test_headline_changes_read_shares_in_points_and_rates_absolute_and_relative(app_test, demo_wh, latest):
+    """适老化网点占比 rising from 45.0% to 56.1% reads 同比 +11.1 百分点, not +24.7%; 亿元保费投诉量 reads
+    +0.52 件/亿元（+7.2%）; totals read relative (+5.2%) — in both languages."""
+    f = Filters(period=latest)
+    for lang in ("zh", "en"):
+        at = app_test(params={"period": latest, **({"lang": "en"} if lang == "en" else {})})
+        no_traceback(at)
+        tiles = {m.label: m for m in at.metric}
+        for metric_id in ("age_friendly_outlet_share", "on_time_resolution_rate", "complaints_per_100m_premium",
+                          "complaints_total"):
+            m, row = metric(demo_wh, metric_id), demo_wh.change(metric_id, by=[], filters=f).row(0, named=True)
+            tile = tiles[m.zh if lang == "zh" else m.en]
+            unit = m.unit_zh if lang == "zh" else m.unit_en
+            if m.percent:
+                want = {k: f"{row[f'{k}_abs'] * 100:+.1f} {'百分点' if lang == 'zh' else 'pp'}" for k in ("qoq", "yoy")}
+            elif m.kind == "rate":
+                want = {k: rate_change(row[f"{k}_abs"], row[f"{k}_pct"], unit, lang) for k in ("qoq", "yoy")}
+            else:
+                want = {k: f"{row[f'{k}_pct'] * 100:+.1f}%" for k in ("qoq", "yoy")}
+            assert tile.delta == want["qoq"], (metric_id, lang)
+            assert tile.proto.delta_description.endswith(" " + want["yoy"]), (metric_id, lang)
+            assert "%" not in tile.delta or not m.percent, (metric_id, lang)
+
+
+def test_overview_movers_rank_each_firm_type_without_low_base_firms_and_show_the_absolute_change(
+        app_test, demo_wh, latest):
+    at = app_test(params={"period": latest})
+    no_traceback(at)
+    metric_id = "complaints_per_100m_premium"
+    unit = metric(demo_wh, metric_id).unit_zh
+    moves = demo_wh.movers(metric_id, Filters(period=latest))
+    assert set(moves["firm_type"]) == {"财产险", "人身险"}
+    for firm_type in ("财产险", "人身险"):
+        want = moves.filter((pl.col("firm_type") == firm_type) & pl.col("mover_rank").is_not_null())
+        fig = figure(at, f"overview_movers_{firm_type}")
+        (bars,) = fig["data"]
+        assert bars["y"] == want["firm_name"].to_list()
+        assert bars["x"] == pytest.approx(want["qoq_pct"].to_list())
+        assert not want["low_base"].any()
+        labels = [a["text"] for a in fig["layout"]["annotations"]]
+        assert labels == [move_text(a, r, unit, "zh") for a, r in zip(want["qoq_abs"], want["qoq_pct"], strict=True)]
+        assert all("件/亿元）" in text for text in labels)  # the absolute change beside the relative one
+    left_out = int(moves["low_base"].sum())
+    if left_out:
+        assert any("低基数" in c.value and "未列入" in c.value for c in at.caption)
 
 
 def test_changing_a_filter_changes_the_number_and_the_url(app_test, demo_wh, latest):

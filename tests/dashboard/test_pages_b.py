@@ -12,6 +12,7 @@ import pytest
 from dashboard import format as fmt
 from dashboard import submission_status as status
 from dashboard import theme
+from dashboard.charts.labels import better_than_text
 from dashboard.charts.peers import bullet_benchmark, marker_colour, rank_over_time
 from dashboard.page_params import split
 from query import Filters, Warehouse
@@ -49,11 +50,11 @@ def test_page_param_values_split_on_commas_and_repeats():
 def test_bullet_rows_colour_the_firm_by_direction_and_say_when_it_has_no_value():
     frame = pl.DataFrame([
         {"label": "亿元保费投诉量", "unit": "件/亿元", "direction": "lower", "value": 4.0, "p25": 5.0,
-         "median": 9.0, "p75": 10.0, "percentile": 0.125, "low_base": False},
+         "median": 9.0, "p75": 10.0, "better_than_share": 0.875, "low_base": False},
         {"label": "调解成功率", "unit": "%", "direction": "higher", "value": 0.5, "p25": 0.7, "median": 0.8,
-         "p75": 0.9, "percentile": 0.1, "low_base": True},
+         "p75": 0.9, "better_than_share": 0.1, "low_base": True},
         {"label": "诉调对接占比", "unit": "%", "direction": None, "value": None, "p25": 0.1, "median": 0.2,
-         "p75": 0.3, "percentile": None, "low_base": False},
+         "p75": 0.3, "better_than_share": None, "low_base": False},
     ])
     fig = bullet_benchmark(frame, firm_label="甲")
     diamonds = [t for t in fig.data if t.name == "甲"]
@@ -63,7 +64,8 @@ def test_bullet_rows_colour_the_firm_by_direction_and_say_when_it_has_no_value()
     assert [(list(t.base), list(t.x)) for t in bands] == [([5.0], [5.0]), ([0.7], [pytest.approx(0.2)]),
                                                           ([0.1], [pytest.approx(0.2)])]
     assert [a.text for a in fig.layout.annotations] == [
-        fmt.fmt_value(4.0, "件/亿元", "zh"), fmt.fmt_pct(0.5, "zh") + "<br>⚠ 低基数", "—"]
+        fmt.fmt_value(4.0, "件/亿元", "zh") + "<br>优于 88% 同业", fmt.fmt_pct(0.5, "zh") + "<br>⚠ 低基数<br>优于 10% 同业",
+        "—"]
     assert fig.layout.xaxis2.tickformat == ".3~%" and fig.layout.xaxis.tickformat is None
     assert marker_colour("lower", None, 3.0) == theme.NEUTRAL
 
@@ -204,7 +206,7 @@ def test_peers_page_shows_the_query_layers_benchmark_for_the_firm_in_the_url(app
         assert (row["P25"], row["同业中位数"], row["P75"]) == (shown(m, mine["p25"]), shown(m, mine["median"]),
                                                             shown(m, mine["p75"])), m.id
         assert row["排名"] == (f"{mine['rank']} / {mine['n_firms']}" if mine["rank"] is not None else "—")
-        assert row["百分位"] == fmt.fmt_pct(mine["percentile"], "zh")
+        assert row["优于同业"] == better_than_text(mine["better_than_share"], "zh"), m.id
     fig = figure(at, "peers_bullets")
     diamonds = [t for t in fig["data"] if t.get("name") == firm["short_name"]]
     assert len(diamonds) == sum(1 for m in metrics

@@ -140,6 +140,12 @@ def test_peers_and_anomalies_commands(wh, tmp_path):
                             "--format", "json", "--warehouse", str(wh.path)], terminal_width=200)
     assert r.exit_code == 0, r.output
     assert [row["rank"] for row in json.loads(r.stdout)] == [1, 2, 2]
+    assert [row["better_than_share"] for row in json.loads(r.stdout)] == [1.0, 0.25, 0.25]  # A 10 vs B, D 30
+    r = runner.invoke(app, ["peers", "complaints_per_100m_premium", "--period", "2025Q1", "--firm-type", "财产险",
+                            "--warehouse", str(wh.path)], terminal_width=200)
+    assert r.exit_code == 0 and "better_than_share" in r.stdout and "percentile" not in r.stdout
+    assert "优于 100% 同业" in r.stdout and r.stdout.count("优于 25% 同业") == 2
+    assert export.labels_zh(["better_than_share"]) == {"better_than_share": "优于同业比例"}
     big = synthetic.build(tmp_path / "syn", years=2, firms=12, seed=0)
     r = runner.invoke(app, ["anomalies", "--period", "2025Q2", "--format", "csv", "--warehouse", str(big)])
     assert r.exit_code == 0

@@ -176,17 +176,41 @@ def test_changes_of_several_metrics_keep_each_to_its_own_datasets_rows(wh):
         assert_frame_equal(frame, wh.change(metric, ["firm"], Filters(period="2025Q1")))
 
 
-def test_peers_ranks_ties_percentiles_and_quartiles(wh):
+def test_peers_ranks_ties_better_than_shares_and_quartiles(wh):
     p = wh.peers("complaints_per_100m_premium", "2025Q1", "财产险")
     assert p["firm_id"].to_list() == ["A", "B", "D"]
     assert p["value"].to_list() == [10.0, 30.0, 30.0]
     assert p["rank"].to_list() == [1, 2, 2]  # lower is better; ties share a rank
-    assert p["percentile"].to_list() == pytest.approx([1 / 3, 1.0, 1.0])
+    # lower is better: A (10) beats both others; B and D (30) beat nobody and tie with each other (half)
+    assert p["better_than_share"].to_list() == pytest.approx([1.0, 0.25, 0.25])
     assert (p["p25"][0], p["median"][0], p["p75"][0], p["n_firms"][0]) == (20.0, 30.0, 30.0, 3)
     assert p["direction"][0] == "lower"
     assert p["complaint_index"].to_list() == pytest.approx([0.5555555, 1.6666666, 1.6666666])
     success = wh.peers("mediation_success_rate", "2025Q1", "财产险")
     assert success["rank"].to_list()[0] == 1 and success["direction"][0] == "higher"
+    assert success["better_than_share"].null_count() == success.height  # only A has a value: a group of one
+
+
+def test_better_than_share_reads_the_metrics_direction_and_counts_ties_half():
+    from query.warehouse import better_than
+
+    def share(values, direction, periods=None):
+        frame = pl.DataFrame({"period": periods or ["q"] * len(values), "value": values},
+                             schema={"period": pl.Utf8, "value": pl.Float64})
+        v = pl.col("value")
+        return frame.with_columns(better_than(v, v.count().over("period"), direction).alias("b"))["b"].to_list()
+
+    fifteen = [float(i) for i in range(1, 16)]  # 15 firms, 15.0 the worst on a lower-is-better metric
+    assert share(fifteen, "lower")[13] == pytest.approx(1 / 14)  # second-worst: better than 1 of 14 (7.1%)
+    assert share(fifteen, "higher")[13] == pytest.approx(13 / 14)  # the same value where higher is better
+    assert share(fifteen, "lower")[0] == 1.0 and share(fifteen, "lower")[14] == 0.0
+    # ties count half: 1, 2, 2, 4 lower-is-better → 1 beats 3; each 2 beats the 4 and ties the other 2
+    assert share([1.0, 2.0, 2.0, 4.0], "lower") == pytest.approx([1.0, 1.5 / 3, 1.5 / 3, 0.0])
+    assert share([1.0, 2.0, 2.0, 4.0], "higher") == pytest.approx([0.0, 1.5 / 3, 1.5 / 3, 1.0])
+    # a missing value is nobody's peer; a group of one has no others; no direction, no "better"
+    assert share([3.0, None, 5.0], "lower") == [1.0, None, 0.0]
+    assert share([3.0, 5.0], "lower", periods=["a", "b"]) == [None, None]
+    assert share([3.0, 5.0], None) == [None, None]
 
 
 def test_peer_groups_rank_each_quarter_on_its_own_in_one_call(wh):
@@ -196,7 +220,8 @@ def test_peer_groups_rank_each_quarter_on_its_own_in_one_call(wh):
     # 2024Q4: A 70 complaints over 3 亿元 of premium; B has no premium, so no value and no rank
     assert q4["firm_id"].to_list() == ["A", "B"]
     assert q4["value"][0] == pytest.approx(70 / 3) and q4["value"][1] is None
-    assert q4["rank"].to_list() == [1, None] and q4["percentile"].to_list() == [1.0, None]
+    # A is alone in its group (no other firm to be better than): no value, as for B without one
+    assert q4["rank"].to_list() == [1, None] and q4["better_than_share"].to_list() == [None, None]
     assert q4["median"][0] == pytest.approx(70 / 3) and q4["n_firms"].to_list() == [1, 1]
     for metric in (rate, success):  # 2025Q1 is what peers() gives for that quarter alone
         alone = wh.peers(metric, "2025Q1", "财产险")

@@ -1,2 +1,2 @@
 -- 万人次投诉量 (件/万人次)
-sum(complaints_total) / nullif(sum(insured_persons) / 10000, 0)
+CAST(sum(complaints_total) AS DOUBLE) / nullif(CAST(sum(insured_persons) AS DOUBLE) / 10000, 0)

@@ -1,2 +1,2 @@
 -- 万张保单投诉量 (件/万张)
-sum(complaints_total) / nullif(sum(policies) / 10000, 0)
+CAST(sum(complaints_total) AS DOUBLE) / nullif(CAST(sum(policies) AS DOUBLE) / 10000, 0)

@@ -1,2 +1,2 @@
 -- 诉调对接占比
-sum(mediation_court_linked) / nullif(sum(mediation_accepted), 0)
+CAST(sum(mediation_court_linked) AS DOUBLE) / nullif(CAST(sum(mediation_accepted) AS DOUBLE), 0)

@@ -1,2 +1,2 @@
 -- 调解履行率
-sum(mediation_fulfilled) / nullif(sum(mediation_succeeded), 0)
+CAST(sum(mediation_fulfilled) AS DOUBLE) / nullif(CAST(sum(mediation_succeeded) AS DOUBLE), 0)

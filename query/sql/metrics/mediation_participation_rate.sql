@@ -1,2 +1,2 @@
 -- 自主参调率
-sum(mediation_voluntary) / nullif(sum(mediation_accepted), 0)
+CAST(sum(mediation_voluntary) AS DOUBLE) / nullif(CAST(sum(mediation_accepted) AS DOUBLE), 0)

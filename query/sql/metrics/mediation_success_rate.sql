@@ -1,2 +1,2 @@
 -- 调解成功率: divides by cases concluded (结案), not accepted: open cases are not failures
-sum(mediation_succeeded) / nullif(sum(mediation_concluded), 0)
+CAST(sum(mediation_succeeded) AS DOUBLE) / nullif(CAST(sum(mediation_concluded) AS DOUBLE), 0)

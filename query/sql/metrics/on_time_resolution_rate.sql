@@ -1,2 +1,2 @@
 -- 按时办结率
-sum(resolved_on_time) / nullif(sum(resolved), 0)
+CAST(sum(resolved_on_time) AS DOUBLE) / nullif(CAST(sum(resolved) AS DOUBLE), 0)

@@ -1,2 +1,2 @@
 -- 疑似代理退保占比
-sum(proxy_surrender_suspected) / nullif(sum(complaints_total), 0)
+CAST(sum(proxy_surrender_suspected) AS DOUBLE) / nullif(CAST(sum(complaints_total) AS DOUBLE), 0)

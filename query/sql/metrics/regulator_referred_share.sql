@@ -1,2 +1,2 @@
 -- 监管转送占比
-sum(complaints_regulator) / nullif(sum(complaints_total), 0)
+CAST(sum(complaints_regulator) AS DOUBLE) / nullif(CAST(sum(complaints_total) AS DOUBLE), 0)

@@ -56,6 +56,22 @@ def test_change_bars_colour_moves_by_direction():
     assert bars.text[0].startswith("+")
 
 
+def test_movers_bars_write_the_absolute_change_beside_the_relative_one_right_of_the_plot():
+    frame = pl.DataFrame({"firm_name": ["甲", "乙"], "qoq_pct": [0.07, -0.162], "qoq_abs": [0.87, -1.75],
+                          "prev_quarter": [12.48, 10.8], "value": [13.35, 9.05]})
+    fig = change_bars(frame, "firm_name", "qoq_pct", title="财产险 · 环比", direction="lower", absolute="qoq_abs",
+                      unit="件/亿元", before="prev_quarter", after="value")
+    (bars,) = fig.data
+    assert bars.text is None and list(bars.x) == [0.07, -0.162]
+    notes = fig.layout.annotations
+    assert [a.text for a in notes] == ["+7.0%（+0.87 件/亿元）", "-16.2%（-1.75 件/亿元）"]
+    assert [a.font.color for a in notes] == [theme.WORSE, theme.BETTER] and {a.xref for a in notes} == {"paper"}
+    assert min(a.x for a in notes) > 1 and fig.layout.margin.r >= 200  # a column of its own, never over a name
+    assert bars.hovertext[1] == "10.8 件/亿元 → 9.05 件/亿元 · -16.2%（-1.75 件/亿元）"
+    en = change_bars(frame, "firm_name", "qoq_pct", title="t", lang="en", absolute="qoq_abs", unit="per 100m yuan")
+    assert en.layout.annotations[1].text == "-16.2% (-1.75 per 100m yuan)"
+
+
 def test_mix_bars_one_segment_per_part_normalised_to_100():
     frame = pl.DataFrame({"firm_name": ["甲", "乙"], "events_rural": [3, 1], "events_campus": [1, 1]})
     fig = mix_bars(frame, "firm_name", {"events_rural": "进农村", "events_campus": "进校园"}, title="五进入")

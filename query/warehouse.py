@@ -401,9 +401,9 @@ SELECT * FROM final"""
         first `n` of each firm type only. Firm types are never ranked together: property and life rates differ."""
         filters = filters or Filters()
         m = self.metric(metric)
-        columns = {"firm_type": pl.Utf8, "firm_id": pl.Utf8, "firm_name": pl.Utf8, "value": pl.Float64,
-                   "prev_quarter": pl.Float64, "qoq_abs": pl.Float64, "qoq_pct": pl.Float64, "low_base": pl.Boolean,
-                   "mover_rank": pl.Int64}
+        columns = pl.Schema({"firm_type": pl.Utf8, "firm_id": pl.Utf8, "firm_name": pl.Utf8, "value": pl.Float64,
+                             "prev_quarter": pl.Float64, "qoq_abs": pl.Float64, "qoq_pct": pl.Float64,
+                             "low_base": pl.Boolean, "mover_rank": pl.Int64})
         periods = self.periods()
         end = filters.latest or (periods[-1] if periods else None)
         if end is None:

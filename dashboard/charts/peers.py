@@ -31,8 +31,8 @@ def bullet_benchmark(frame: pl.DataFrame, *, firm_label: str, lang: str = "zh",
     with the firm's value (and 优于 X% 同业 under it) written at the right end of the row in its colour.
 
     `frame`: one row per metric with columns label (metric name), unit, direction, value, p25, median,
-    p75, better_than_share (optional), low_base. Each metric keeps its own x axis from 0 (units differ; a bar from 0 does not
-    exaggerate a gap). A metric where the firm has no value shows the band alone and "—" on the right.
+    p75, better_than_share (optional), low_base. Each metric keeps its own x axis from 0 (units differ; a bar from 0
+    does not exaggerate a gap). A metric where the firm has no value shows the band alone and "—" on the right.
     """
     # Plain dicts, validated once by go.Figure: one row per metric is 3 traces, an axis pair and an
     # annotation, and building them through make_subplots/add_trace costs ~80 ms for 15 metrics.

@@ -64,7 +64,8 @@ def test_bullet_rows_colour_the_firm_by_direction_and_say_when_it_has_no_value()
     assert [(list(t.base), list(t.x)) for t in bands] == [([5.0], [5.0]), ([0.7], [pytest.approx(0.2)]),
                                                           ([0.1], [pytest.approx(0.2)])]
     assert [a.text for a in fig.layout.annotations] == [
-        fmt.fmt_value(4.0, "件/亿元", "zh") + "<br>优于 88% 同业", fmt.fmt_pct(0.5, "zh") + "<br>⚠ 低基数<br>优于 10% 同业",
+        fmt.fmt_value(4.0, "件/亿元", "zh") + "<br>优于 88% 同业",
+        fmt.fmt_pct(0.5, "zh") + "<br>⚠ 低基数<br>优于 10% 同业",
         "—"]
     assert fig.layout.xaxis2.tickformat == ".3~%" and fig.layout.xaxis.tickformat is None
     assert marker_colour("lower", None, 3.0) == theme.NEUTRAL

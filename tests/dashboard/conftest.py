@@ -99,3 +99,25 @@ def page(chromium, blocked_requests) -> Iterator[object]:
         yield page
     finally:
         page.context.close()
+
+
+@pytest.fixture
+def latest(demo_wh) -> str:
+    """The demo warehouse's last quarter."""
+    return demo_wh.periods()[-1]
+
+
+@pytest.fixture
+def ingested(e2e_warehouse):
+    """The query layer over the warehouse the demo ingest built (real submissions, rejected files included)."""
+    from query import Warehouse
+
+    return Warehouse(e2e_warehouse[0])
+
+
+@pytest.fixture(scope="module")
+def many_firms(tmp_path_factory) -> Path:
+    """An association of 80 members (40 of each type): more firms than a by-firm chart draws."""
+    from fixtures import synthetic
+
+    return synthetic.build(tmp_path_factory.mktemp("many"), years=1, firms=80, seed=3)

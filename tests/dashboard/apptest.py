@@ -1,0 +1,58 @@
+"""Reading what an AppTest run shows: headline tiles, Plotly specs, dataframes, and the app's error message. Expected
+values in the page tests come from the query layer and are formatted with the same functions the pages use."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+
+from dashboard import format as fmt
+from dashboard.charts.labels import value_text
+from query import Filters, Warehouse
+
+PAGE_ERROR_ZH = "抱歉，本页面暂时无法显示"
+
+
+def metric(wh: Warehouse, metric_id: str):
+    return next(m for m in wh.metrics if m.id == metric_id)
+
+
+def expected_headline(wh: Warehouse, metric_id: str, filters: Filters, lang: str = "zh") -> str:
+    """What the headline of `metric_id` must read: the query layer's association value, formatted."""
+    value = wh.change(metric_id, by=[], filters=filters)["value"][0]
+    m = metric(wh, metric_id)
+    return value_text(value, m.unit_zh if lang == "zh" else m.unit_en, lang)
+
+
+def headline(at, label: str) -> str:
+    (found,) = [m.value for m in at.metric if m.label == label]
+    return found
+
+
+def metric_values(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def figure(at, key: str) -> dict:
+    (chart,) = [c for c in at.get("plotly_chart") if c.key == key]
+    return json.loads(chart.proto.spec)
+
+
+def bars_of(fig: dict) -> dict[str, float]:
+    (trace,) = fig["data"]
+    return dict(zip(trace["y"], trace["x"], strict=True))
+
+
+def frame_of(at, index: int) -> pl.DataFrame:
+    return pl.from_pandas(at.dataframe[index].value)
+
+
+def shown(metric, value) -> str:
+    """A metric value as the pages show it (dashboard.ui.fmt_metric's rule)."""
+    return fmt.fmt_pct(value, "zh") if metric.unit_zh == "%" else fmt.fmt_value(value, metric.unit_zh, "zh")
+
+
+def no_traceback(at) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not [e for e in at.error if PAGE_ERROR_ZH in e.value], [e.value for e in at.error]

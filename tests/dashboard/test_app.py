@@ -1,0 +1,154 @@
+"""The app shell (dashboard/app.py) in AppTest: shared filters and the URL, page switches, language, presentation mode,
+ranges, empty warehouses and filters, friendly errors, a new snapshot without a restart. Expected values are the
+query layer's."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from query import Filters, Warehouse
+from tests.dashboard.apptest import (
+    PAGE_ERROR_ZH,
+    bars_of,
+    expected_headline,
+    figure,
+    headline,
+    metric,
+    no_traceback,
+)
+
+
+def test_changing_a_filter_changes_the_number_and_the_url(app_test, demo_wh, latest):
+    at = app_test(params={"period": latest})
+    label = metric(demo_wh, "complaints_total").zh
+    assert headline(at, label) == expected_headline(demo_wh, "complaints_total", Filters(period=latest))
+    at.selectbox(key="_w_type").set_value("人身险").run()
+    life = expected_headline(demo_wh, "complaints_total", Filters(period=latest, firm_type="人身险"))
+    assert headline(at, label) == life
+    assert life != expected_headline(demo_wh, "complaints_total", Filters(period=latest))
+    assert at.query_params["type"] == "人身险" and at.query_params["period"] == latest
+
+    earlier = demo_wh.periods()[-2]
+    at.selectbox(key="_w_period").set_value(earlier).run()
+    assert headline(at, label) == expected_headline(demo_wh, "complaints_total",
+                                                    Filters(period=earlier, firm_type="人身险"))
+    assert at.query_params["period"] == earlier
+
+
+def test_filters_survive_a_page_switch(app_test, demo_wh, latest):
+    firm = demo_wh.firms()["firm_id"][0]
+    at = app_test("mediation.py", params={"period": latest, "firm": firm})
+    assert at.multiselect(key="_w_firms").value == [firm]
+    assert at.query_params["firm"] == firm
+    f = Filters(period=latest, firms=(firm,))
+    assert headline(at, metric(demo_wh, "mediation_success_rate").zh) == \
+        expected_headline(demo_wh, "mediation_success_rate", f)
+
+
+def test_english_switch_translates_labels_and_keeps_numbers(app_test, demo_wh, latest):
+    at = app_test(params={"period": latest})
+    at.radio(key="_w_lang").set_value("en").run()
+    no_traceback(at)
+    assert at.title[0].value == f"Overview · {latest}"
+    m = metric(demo_wh, "complaints_per_100m_premium")
+    assert headline(at, m.en) == expected_headline(demo_wh, m.id, Filters(period=latest), "en")
+    assert at.query_params["lang"] == "en"
+
+
+def test_bad_url_parameters_give_a_warning_and_a_sane_default(app_test, demo_wh, latest):
+    at = app_test(params={"period": "2099Q9", "type": "寿险", "firm": "NO_SUCH_FIRM"})
+    no_traceback(at)
+    warnings = [w.value for w in at.warning]
+    assert f"链接参数 period=2099Q9 无效，已改用 {latest}。" in warnings
+    assert "链接参数 type=寿险 无效，已改用 全部类型。" in warnings
+    assert "链接参数 firm 中的 NO_SUCH_FIRM 无法识别，已忽略。" in warnings
+    assert headline(at, metric(demo_wh, "complaints_total").zh) == \
+        expected_headline(demo_wh, "complaints_total", Filters(period=latest))
+    assert at.query_params["period"] == latest and "type" not in at.query_params
+
+
+def test_presentation_mode_hides_the_chrome_and_can_be_left(app_test, latest):
+    at = app_test(params={"period": latest, "present": "1"})
+    no_traceback(at)
+    assert any("stSidebar" in h.proto.body for h in at.get("html"))
+    (leave,) = [b for b in at.button if b.label == "退出演示模式"]
+    leave.click().run()
+    assert not any("stSidebar" in h.proto.body for h in at.get("html"))
+    assert "present" not in at.query_params
+
+
+def test_an_empty_warehouse_is_explained_on_every_page(app_test, tmp_path):
+    for page in ("overview.py", "complaints.py", "mediation.py", "outreach.py"):
+        at = app_test(page, warehouse=tmp_path / "nothing-yet")
+        no_traceback(at)
+        assert any("还没有数据" in i.value for i in at.info), page
+
+
+def test_an_empty_filter_result_is_explained(app_test, demo_wh, latest):
+    # A firm together with a region it has no figures for: nothing matches.
+    cells = demo_wh.table(metrics=["complaints_total"], by=["firm", "region"], filters=Filters(period=latest))
+    firm = cells["firm_id"][0]
+    reported = set(cells.filter(pl.col("firm_id") == firm)["region_code"].to_list())
+    region = next(r for r in demo_wh.regions()["region_code"].to_list() if r not in reported)
+    at = app_test("complaints.py", params={"period": latest, "firm": firm, "region": region})
+    no_traceback(at)
+    assert any("当前筛选条件下没有数据" in i.value for i in at.info)
+
+
+def test_an_unexpected_error_becomes_a_friendly_message(app_test, latest, monkeypatch, caplog):
+    def broken(wh, period=None):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr("dashboard.data.anomalies", broken)   # the overview's last section fails
+    at = app_test(params={"period": latest})
+    assert not at.exception
+    assert any(PAGE_ERROR_ZH in e.value for e in at.error)
+    assert not any("disk on fire" in e.value for e in at.error)     # no trace on screen …
+    assert "disk on fire" in caplog.text                              # … it is in the log
+
+
+def test_a_new_snapshot_shows_without_a_restart(app_test, tmp_path, latest):
+    from fixtures import synthetic
+
+    warehouse, other = tmp_path / "wh", tmp_path / "other"
+    synthetic.build(warehouse, years=2, firms=12, seed=0)
+    synthetic.build(other, years=2, firms=12, seed=1)
+    at = app_test(warehouse=warehouse, params={"period": latest})
+    label = metric(Warehouse(warehouse), "complaints_total").zh
+    before = headline(at, label)
+
+    # What an ingest does: a complete new snapshot next to the old one, then `current` swapped.
+    snapshots = warehouse / "snapshots"
+    new = snapshots / "999999"
+    shutil.copytree(Path(other / "current").resolve(), new)
+    (warehouse / "current").unlink()
+    (warehouse / "current").symlink_to(Path("snapshots") / new.name)
+    at.run()
+    after = expected_headline(Warehouse(warehouse), "complaints_total", Filters(period=latest))
+    assert headline(at, label) == after != before
+
+
+def test_range_mode_aggregates_the_range_on_by_firm_tables(app_test, demo_wh):
+    periods = demo_wh.periods()
+    start, end = periods[-4], periods[-1]
+    at = app_test("mediation.py", params={"from": start, "to": end})
+    no_traceback(at)
+    assert at.title[0].value == f"纠纷调解 · {start} – {end}"
+    f = Filters(period_from=start, period_to=end)
+    by_firm = demo_wh.table(metrics=["mediation_success_rate"], by=["firm"], filters=f)
+    assert bars_of(figure(at, "mediation_firm")) == pytest.approx(
+        {r["firm_name"]: r["mediation_success_rate"] for r in by_firm.iter_rows(named=True)
+         if r["mediation_success_rate"] is not None})
+
+
+@pytest.mark.parametrize("params", [{"present": "1"}, {"lang": "en", "type": "人身险"}])
+def test_every_analysis_page_renders_in_presentation_mode_and_english(app_test, latest, params):
+    for page, title in (("overview.py", ("总览", "Overview")), ("complaints.py", ("投诉分析", "Complaints")),
+                        ("mediation.py", ("纠纷调解", "Mediation")), ("outreach.py", ("宣教覆盖", "Outreach"))):
+        at = app_test(page, params={"period": latest, **params})
+        no_traceback(at)
+        assert at.title[0].value == f"{title[1] if 'lang' in params else title[0]} · {latest}"

@@ -1,0 +1,108 @@
+"""报送情况 in AppTest: firm counts and statuses, every rejected file with its reasons, the resubmission history,
+the firm-type filter and English; expected values from the query layer over the ingested demo."""
+
+from __future__ import annotations
+
+import shutil
+
+import polars as pl
+
+from query import Filters, Warehouse
+from tests.dashboard.apptest import (
+    frame_of,
+    metric_values,
+    no_traceback,
+)
+
+
+def expected_status(wh: Warehouse, period: str, firm_type: str | None = None) -> dict[str, set[str]]:
+    """By hand, from the query layer's rows: accepted beats held beats rejected; no file is missing."""
+    firms = wh.firms()
+    if firm_type:
+        firms = firms.filter(pl.col("firm_type") == firm_type)
+    ids = set(firms["firm_id"])
+    subs = wh.submissions(Filters(period=period))
+    having = {s: set(subs.filter(pl.col("status") == s)["firm_id"].drop_nulls()) & ids
+              for s in ("accepted", "held", "rejected")}
+    accepted = having["accepted"]
+    held = having["held"] - accepted
+    rejected = having["rejected"] - accepted - held
+    return {"all": ids, "accepted": accepted, "held": held, "rejected": rejected,
+            "missing": ids - accepted - held - rejected}
+
+
+def test_submissions_page_counts_firms_and_lists_every_rejected_file_with_its_reasons(app_test, ingested,
+                                                                                    e2e_warehouse):
+    period = "2024Q1"  # the demo puts genuine errors in its first quarter
+    at = app_test("submissions.py", params={"period": period}, warehouse=e2e_warehouse[0])
+    no_traceback(at)
+    want = expected_status(ingested, period)
+    assert want["rejected"], "the demo is meant to leave a firm with only a rejected file in 2024Q1"
+    subs = ingested.submissions(Filters(period=period))
+    assert metric_values(at) == {"应报公司": str(len(want["all"])), "已入库": str(len(want["accepted"])),
+                                 "暂缓入库": str(len(want["held"])), "已退回待重报": str(len(want["rejected"])),
+                                 "未报送": str(len(want["missing"])), "收到文件": str(subs.height)}
+    problems = subs.filter(pl.col("status").is_in(["rejected", "held"]))
+    assert sorted(e.label.split(" · ")[-1] for e in at.expander if " · " in e.label) == \
+        sorted(problems["file_name"])
+    text = "\n".join(m.value for m in at.markdown).replace("\\", "")
+    for reasons in problems["reasons"]:
+        for line in reasons.splitlines():
+            assert line in text
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels.count("下载原始文件") == labels.count("下载错误清单（CSV）") == problems.height
+    firms = frame_of(at, 0)
+    by_name = dict(zip(firms["公司"], firms["状态"], strict=True))
+    names = dict(zip(ingested.firms()["firm_id"], ingested.firms()["short_name"], strict=True))
+    assert {by_name[names[f]] for f in want["rejected"]} == {"已退回待重报"}
+    history = frame_of(at, len(at.dataframe) - 1)
+    assert history.height == subs.height
+    assert sorted(history["文件名"]) == sorted(subs["file_name"])
+
+
+def test_submissions_page_shows_the_resubmission_history_of_one_firm(app_test, ingested, e2e_warehouse):
+    subs = ingested.submissions()
+    superseded = subs.filter(pl.col("status") == "superseded")
+    assert superseded.height, "the demo sends some resubmissions"
+    row = superseded.row(0, named=True)
+    at = app_test("submissions.py", params={"period": row["period"]}, warehouse=e2e_warehouse[0])
+    name = dict(zip(ingested.firms()["firm_id"], ingested.firms()["short_name"], strict=True))[row["firm_id"]]
+    at.selectbox(key="submissions_history_firm").set_value(name).run()
+    no_traceback(at)
+    history = frame_of(at, len(at.dataframe) - 1)
+    firm_files = subs.filter((pl.col("firm_id") == row["firm_id"]) & (pl.col("period") == row["period"]))
+    assert history.height == firm_files.height
+    replacing = subs.filter(pl.col("submission_id") == row["superseded_by"]).row(0, named=True)
+    (old,) = history.filter(pl.col("文件名") == row["file_name"]).iter_rows(named=True)
+    assert old["状态"] == "已被替换"
+    assert old["被替代为"] == f"v{replacing['version']} · {replacing['file_name']}"
+
+
+def test_submissions_page_follows_the_firm_type_filter_and_speaks_english(app_test, ingested, e2e_warehouse):
+    period = ingested.periods()[-1]
+    at = app_test("submissions.py", params={"period": period, "type": "人身险", "lang": "en"},
+                  warehouse=e2e_warehouse[0])
+    no_traceback(at)
+    want = expected_status(ingested, period, "人身险")
+    values = metric_values(at)
+    assert values["Member firms"] == str(len(want["all"]))
+    assert values["Accepted"] == str(len(want["accepted"]))
+    assert values["Held"] == str(len(want["held"]))
+
+
+def test_submissions_page_lists_rejected_files_even_before_any_figures_were_accepted(app_test, demo_warehouse,
+                                                                                    tmp_path):
+    # The synthetic warehouse without its fact datasets: files were received, no quarter has figures yet.
+    warehouse = tmp_path / "wh"
+    shutil.copytree(demo_warehouse, warehouse, symlinks=True)
+    for dataset in ("complaints", "complaints_by_line", "mediation", "outreach"):
+        shutil.rmtree(warehouse / "current" / dataset)
+    wh = Warehouse(warehouse)
+    assert wh.periods() == []
+    latest = wh.submissions()["period"].max()
+    at = app_test("submissions.py", warehouse=warehouse)
+    no_traceback(at)
+    assert [t.value for t in at.title] == [f"报送情况 · {latest}"]
+    problems = wh.submissions(Filters(period=latest)).filter(pl.col("status").is_in(["rejected", "held"]))
+    assert problems.height
+    assert sorted(e.label.split(" · ")[-1] for e in at.expander if " · " in e.label) == sorted(problems["file_name"])

@@ -51,7 +51,7 @@ MESSAGES = "_xb_messages"
 PRESENT_CSS = """<style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] { display: none !important; }
 html { font-size: 24px; }
-[data-testid="stMetricValue"] { font-size: 4.2rem !important; }
+[data-testid="stMetricValue"] { font-size: clamp(2.4rem, 4.5vw, 4.2rem) !important; }
 [data-testid="stMetricLabel"] p, [data-testid="stMetricDeltaDescription"] { font-size: 1.3rem !important; }
 [data-testid="stMain"] h1 { font-size: 3.4rem !important; }
 [data-testid="stMain"] h3 { font-size: 2.2rem !important; }
@@ -229,6 +229,7 @@ def main() -> None:
     view = widget_view(choices)
     sync_url(view)
     pg = navigation(lang, view.present)
+    st.html(theme.TILE_CSS)
     if view.present:
         st.html(PRESENT_CSS)
         st.button(t("present_exit", lang), on_click=exit_present, type="tertiary", icon=":material/close:")

@@ -75,3 +75,17 @@ def register() -> str:
 
 
 TEMPLATE = register()
+
+
+# Headline tiles (st.metric) never cut a figure, its unit or its 环比/同比 with "…": Streamlit draws each line of a
+# tile in one row with an ellipsis; here every line wraps inside the tile instead (at spaces, or between CJK
+# characters), and the change badge and its description wrap under each other on a narrow tile.
+TILE_CSS = """<style>
+[data-testid="stMetric"] .stMarkdownEllipsis, [data-testid="stMetric"] .stMarkdownEllipsis p,
+[data-testid="stMetricDeltaDescription"] {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important;
+  overflow-wrap: anywhere;
+}
+[data-testid="stMetric"] div:has(> [data-testid="stMetricDelta"]) { flex-wrap: wrap; row-gap: 0.25rem; }
+[data-testid="stMetricValue"] { line-height: 1.15; font-size: clamp(1.8rem, 2.6vw, 2.6rem) !important; }
+</style>"""

@@ -190,3 +190,32 @@ def test_the_other_firm_type_tab_draws_its_own_ranking_when_opened(app_url, page
     wait_settled(page)
     assert charts.count() == 1
     assert charts.first.evaluate("gd => gd.data[0].y") == ranked("人身险")
+
+
+# Every text box inside a headline tile that is cut (Streamlit's one-line ellipsis) or sticks out of its tile.
+CUT_TILE_TEXT = """() => [...document.querySelectorAll('[data-testid="stMetric"]')].flatMap(tile => {
+  const box = tile.getBoundingClientRect();
+  return [...tile.querySelectorAll('*')].filter(e => {
+    const style = getComputedStyle(e), r = e.getBoundingClientRect();
+    const clipped = (style.textOverflow === 'ellipsis' || style.overflowX === 'hidden')
+      && e.scrollWidth > e.clientWidth + 1;
+    return e.innerText && (clipped || r.right > box.right + 1);
+  }).map(e => tile.querySelector('[data-testid="stMetricLabel"]').innerText + ': ' + e.innerText);
+})"""
+TILE_PAGES = {(1280, 720): ("overview", "mediation", "outreach"), (1366, 768): ("overview",),
+              (1920, 1080): ("overview", "outreach")}
+
+
+def test_headline_tiles_are_never_cut_at_projector_sizes(app_url, page):
+    tiles_seen = 0
+    for (width, height), names in TILE_PAGES.items():
+        page.set_viewport_size({"width": width, "height": height})
+        for name in names:
+            for lang in ("zh", "en"):
+                for present in ("0", "1"):
+                    open_page(page, f"{app_url}/{'' if name == 'overview' else name}?lang={lang}&present={present}")
+                    page.locator('[data-testid="stMetric"]').first.wait_for()
+                    tiles_seen += page.locator('[data-testid="stMetric"]').count()
+                    assert page.evaluate(CUT_TILE_TEXT) == [], (width, name, lang, present)
+    screenshot(page, "overview_tiles_1920_en_present")
+    assert tiles_seen >= 6 * 4 * 3

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from core.reference import FIRM_TYPES, FIRM_TYPES_EN
+
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
 # The session-state key app.py writes the chosen language under; `t()` without `lang` reads it.
@@ -50,8 +52,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "reset_filters": {"zh": "重置筛选", "en": "Reset filters"},
     "share_link": {"zh": "本视图链接（复制后可在任一页面打开同一视图）",
                    "en": "Link to this view (opens the same view on any page)"},
-    "财产险": {"zh": "财产险", "en": "Property & casualty"},
-    "人身险": {"zh": "人身险", "en": "Life & health"},
+    # the firm types by their Chinese names (core.reference holds the English ones)
+    **{kind: {"zh": kind, "en": FIRM_TYPES_EN[kind]} for kind in FIRM_TYPES},
     # shared rendering
     "definition": {"zh": "口径", "en": "Definition"},
     "low_base": {"zh": "⚠ 低基数", "en": "⚠ low base"},

@@ -76,7 +76,8 @@ def export_command(
     region: Annotated[list[str] | None, typer.Option("--region", help="地区代码，可重复")] = None,
     province: Annotated[list[str] | None, typer.Option("--province", help="省份代码，可重复")] = None,
     fmt: FormatOpt = "csv",
-    labels: Annotated[str, typer.Option("--labels", help="表头：id（英文代码）| zh（中文）")] = "id",
+    labels: Annotated[str, typer.Option("--labels",
+                                        help="表头：id（英文代码）| zh（中文）| en（英文表头与英文取值）")] = "id",
     out: OutOpt = None,
     warehouse: WarehouseOpt = None,
 ) -> None:
@@ -90,8 +91,8 @@ def export_command(
     """
     if period and (period_from or period_to):
         _fail("--period 与 --from/--to 只能选一种")
-    if labels not in ("id", "zh"):
-        _fail("--labels 应为 id 或 zh")
+    if labels not in export.LABELS:
+        _fail(f"--labels 应为 {' 或 '.join(export.LABELS)}")
     wh = _open(warehouse)
     metric_ids, dims = _split([metrics]), _split([by] if by else [])
     try:

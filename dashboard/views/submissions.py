@@ -79,12 +79,10 @@ with ui.slide("problems"):
     for i, row in enumerate(problems.iter_rows(named=True)):
         title = f"{status.label(row['status'], lang, file=True)} · {row['who'] or '—'} · {row['file_name']}"
         with st.expander(title, expanded=i == 0):
-            st.markdown("\n".join(f"- {markdown_text(line)}" for line in (row["reasons"] or "").splitlines() if line))
+            st.markdown("\n".join(f"- {markdown_text(line)}" for line in status.reason_lines(row, lang)))
             issues = status.issues_frame(row["issues_json"])
             if issues.height:
-                shown = issues.with_columns(pl.col("severity").replace(status.LABELS[lang]))
-                shown.columns = list(status.ISSUE_HEADERS[lang])
-                st.dataframe(shown, hide_index=True, width="stretch")
+                st.dataframe(status.issues_table(issues, lang), hide_index=True, width="stretch")
             left, right = st.columns(2)
             ui.download_original(left, pick({"zh": "下载原始文件", "en": "Download the original file"}),
                                  row["submission_id"], row["file_name"], key=f"original_{row['submission_id']}",

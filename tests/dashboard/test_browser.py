@@ -25,7 +25,7 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
 PAGES = ("overview", "complaints", "mediation", "outreach", "map", "peers", "explorer", "submissions")
-ENGLISH = ("overview", "peers", "explorer", "submissions")
+ENGLISH = PAGES
 TRACEBACK = re.compile(r"Traceback|Error:|抱歉，本页面暂时无法显示")
 
 
@@ -190,3 +190,12 @@ def test_the_other_firm_type_tab_draws_its_own_ranking_when_opened(app_url, page
     wait_settled(page)
     assert charts.count() == 1
     assert charts.first.evaluate("gd => gd.data[0].y") == ranked("人身险")
+
+
+def test_an_unknown_page_path_says_so_in_plain_text(app_url, page, blocked_requests):
+    open_page(page, f"{app_url}/no-such-page")
+    expect(page.get_by_text("找不到页面“no-such-page”，已打开总览。")).to_be_visible()
+    open_page(page, f"{app_url}/**bold**?lang=en")
+    expect(page.get_by_text("There is no page “**bold**”; showing the overview instead.")).to_be_visible()
+    open_page(page, f"{app_url}/complaints")
+    assert "找不到页面" not in page_text(page)

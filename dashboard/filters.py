@@ -27,7 +27,8 @@ from query import Filters
 
 SHOWN_MAX = 40  # characters of a rejected value echoed back in a message
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
-_MARKDOWN = re.compile(r"([\\`*_~$\[\](){}<>#|!:+\-.=^])")
+# What markdown (and Streamlit's :colour[…] / :material/…: / emoji extensions) would read; the rest is literal.
+_MARKDOWN = re.compile(r"([\\`*_~$\[\]<>#|!:&])")
 # The parameter names this module owns; app.py rewrites exactly these in the URL on every run.
 SHARED_PARAMS = ("period", "from", "to", "type", "firm", "province", "region", "lang", "present")
 

@@ -537,3 +537,20 @@ def test_an_unwritable_out_file_is_a_clear_error(evil, tmp_path):
     r = runner.invoke(app, ["export", "complaints_total", "--out", str(tmp_path / "no" / "such" / "e.csv"),
                             "--warehouse", str(evil)])
     assert r.exit_code == 1 and "无法写入" in r.stderr and "Traceback" not in r.output
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_explorer_csv_in_either_language_is_byte_for_byte_the_export_command(evil, monkeypatch, downloads,
+                                                                                 lang):
+    params = {"period": "2025Q3", "metrics": "complaints_total,complaints_per_100m_premium", "by": "firm_type,region",
+              "lang": lang}
+    at = page(evil, "explorer.py", monkeypatch, params)
+    (csv_button,) = [b for b in downloads if b["file_name"].endswith(".csv")]
+    (line,) = [c.value for c in at.code if c.value.startswith("xiaobao export")]
+    assert f"--labels {lang}" in line
+    r = runner.invoke(app, ["export", "complaints_total,complaints_per_100m_premium", "--by", "firm_type,region",
+                            "--period", "2025Q3", "--labels", lang, "--warehouse", str(evil)])
+    assert r.exit_code == 0, r.output
+    assert csv_button["data"]() == r.stdout_bytes
+    if lang == "en":
+        assert r.stdout.splitlines()[1].startswith(("Property,", "Life,"))

@@ -88,7 +88,8 @@ with ui.slide("problems"):
                                  row["submission_id"], row["file_name"], key=f"original_{row['submission_id']}",
                                  ctx=ctx, width="stretch")
             ui.download(right, pick({"zh": "下载错误清单（CSV）", "en": "Download the error list (CSV)"}),
-                        status.issues_table(issues, lang), "csv", file_name=f"{row['file_name']}.错误清单.csv",
+                        status.issues_table(issues, lang), "csv",
+                        file_name=f"{row['file_name']}.{pick({'zh': '错误清单', 'en': 'errors'})}.csv",
                         key=f"issues_{row['submission_id']}", what="error_list",
                         meta={"filters": {"submission_id": row["submission_id"]}, "version": ctx.wh.version},
                         ctx=ctx, width="stretch",

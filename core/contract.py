@@ -32,6 +32,7 @@ class Column:
     stock: bool = False  # as at quarter end: never differenced, never summed over quarters
     aliases: tuple[str, ...] = ()  # other headers seen in real submissions (after t2s + cleaning)
     help: str = ""  # 说明 text
+    en: str = ""  # the English name (dashboard and exports in English); empty for keys named in i18n
 
     @property
     def dtype(self) -> pl.DataType:
@@ -52,6 +53,7 @@ class Rule:
     op: Op
     right: tuple[str, ...]
     zh: str  # the rule as a member reads it, used in every message and in the 说明 sheet
+    en: str = ""  # the same rule in English (the dashboard in English)
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class Sheet:
     key: tuple[str, ...]  # columns that identify a row (besides firm and period)
     rules: tuple[Rule, ...] = ()
     aliases: tuple[str, ...] = ()
+    en: str = ""
 
     @property
     def measures(self) -> tuple[Column, ...]:
@@ -75,17 +78,18 @@ class Sheet:
         return {"period": pl.Utf8(), "firm_id": pl.Utf8(), **{c.id: c.dtype for c in self.columns}}
 
 
-REGION = Column("region_code", "地区", "key", aliases=("省份", "分支机构", "地区名称", "省市", "region"),
+REGION = Column("region_code", "地区", "key", en="Region", aliases=("省份", "分支机构", "地区名称", "省市", "region"),
                 help="省级行政区、计划单列市（大连、青岛、宁波、厦门、深圳）或 总公司/全国；"
                      "可写全称、简称、单字简称、英文或 GB/T 2260 代码。")
 
 
-def _count(id_: str, zh: str, unit: str, help_: str, *aliases: str, stock: bool = False) -> Column:
-    return Column(id_, zh, "count", unit=unit, stock=stock, aliases=aliases, help=help_)
+def _count(id_: str, zh: str, unit: str, help_: str, *aliases: str, stock: bool = False, en: str = "") -> Column:
+    return Column(id_, zh, "count", unit=unit, stock=stock, aliases=aliases, help=help_, en=en)
 
 
 COMPLAINTS = Sheet(
     id="complaints",
+    en="Complaints",
     zh="投诉",
     aliases=("投诉情况", "投诉数据", "complaints"),
     key=("region_code",),
@@ -93,31 +97,41 @@ COMPLAINTS = Sheet(
         REGION,
         Column("premium_wan", "原保险保费收入", "money", unit="万元",
                aliases=("保费收入", "原保费收入", "保费"),
-               help="本季度原保险保费收入。表头可注明单位（元、万元、亿元），系统统一换算为万元。"),
-        _count("policies", "保单件数", "件", "本季度承保的保单件数（含续保）。", "保单数", "保单件数量"),
-        _count("insured_persons", "被保险人次", "人次", "本季度保单覆盖的被保险人人次。", "被保险人数", "承保人次"),
-        _count("complaints_total", "投诉总量", "件", "本季度接收的消费投诉件数。", "投诉件数", "投诉量"),
+               help="本季度原保险保费收入。表头可注明单位（元、万元、亿元），系统统一换算为万元。",
+               en="Premium income"),
+        _count("policies", "保单件数", "件", "本季度承保的保单件数（含续保）。", "保单数", "保单件数量", en="Policies"),
+        _count("insured_persons", "被保险人次", "人次", "本季度保单覆盖的被保险人人次。", "被保险人数", "承保人次",
+               en="Insured persons"),
+        _count("complaints_total", "投诉总量", "件", "本季度接收的消费投诉件数。", "投诉件数", "投诉量",
+               en="Complaints"),
         _count("complaints_regulator", "监管转送投诉", "件", "由监管部门转送的投诉件数。",
-               "监管转送", "监管转送投诉件数", "转送投诉"),
-        _count("complaints_direct", "自受理投诉", "件", "公司自行受理的投诉件数。", "自受理", "自行受理投诉"),
-        _count("cause_sales", "销售纠纷", "件", "因销售行为引起的投诉件数。", "销售纠纷投诉"),
-        _count("cause_claims", "理赔纠纷", "件", "因理赔引起的投诉件数。", "理赔纠纷投诉"),
-        _count("cause_surrender", "退保纠纷", "件", "因退保引起的投诉件数。", "退保纠纷投诉"),
+               "监管转送", "监管转送投诉件数", "转送投诉", en="Referred by the regulator"),
+        _count("complaints_direct", "自受理投诉", "件", "公司自行受理的投诉件数。", "自受理", "自行受理投诉",
+               en="Received directly"),
+        _count("cause_sales", "销售纠纷", "件", "因销售行为引起的投诉件数。", "销售纠纷投诉", en="Sales disputes"),
+        _count("cause_claims", "理赔纠纷", "件", "因理赔引起的投诉件数。", "理赔纠纷投诉", en="Claims disputes"),
+        _count("cause_surrender", "退保纠纷", "件", "因退保引起的投诉件数。", "退保纠纷投诉", en="Surrender disputes"),
         _count("cause_policy_service", "保单服务纠纷", "件", "因保全、续期等保单服务引起的投诉件数。",
-               "保单服务", "保全纠纷"),
-        _count("cause_other", "其他纠纷", "件", "不属于以上四类的投诉件数。", "其他"),
-        _count("resolved", "办结件数", "件", "本季度办结的投诉件数。", "办结量", "已办结件数"),
-        _count("resolved_on_time", "按时办结件数", "件", "在规定时限内办结的投诉件数。", "按时办结", "按期办结件数"),
+               "保单服务", "保全纠纷", en="Policy-service disputes"),
+        _count("cause_other", "其他纠纷", "件", "不属于以上四类的投诉件数。", "其他", en="Other disputes"),
+        _count("resolved", "办结件数", "件", "本季度办结的投诉件数。", "办结量", "已办结件数", en="Resolved"),
+        _count("resolved_on_time", "按时办结件数", "件", "在规定时限内办结的投诉件数。", "按时办结", "按期办结件数",
+               en="Resolved on time"),
         _count("proxy_surrender_suspected", "疑似代理退保投诉", "件",
-               "疑似由代理退保（“代理维权”）组织或人员发起的投诉件数。", "疑似代理退保", "代理退保投诉"),
+               "疑似由代理退保（“代理维权”）组织或人员发起的投诉件数。", "疑似代理退保", "代理退保投诉",
+               en="Suspected proxy-surrender complaints"),
     ),
     rules=(
         Rule("causes_sum_to_total",
              ("cause_sales", "cause_claims", "cause_surrender", "cause_policy_service", "cause_other"),
-             "==", ("complaints_total",), "销售、理赔、退保、保单服务、其他五类纠纷之和应等于投诉总量"),
+             "==", ("complaints_total",), "销售、理赔、退保、保单服务、其他五类纠纷之和应等于投诉总量",
+             "The five dispute categories (sales, claims, surrender, policy service, other) must add up to "
+             "total complaints"),
         Rule("sources_sum_to_total", ("complaints_regulator", "complaints_direct"), "==", ("complaints_total",),
-             "监管转送投诉与自受理投诉之和应等于投诉总量"),
-        Rule("on_time_within_resolved", ("resolved_on_time",), "<=", ("resolved",), "按时办结件数不得大于办结件数"),
+             "监管转送投诉与自受理投诉之和应等于投诉总量",
+             "Complaints referred by the regulator plus complaints received directly must equal total complaints"),
+        Rule("on_time_within_resolved", ("resolved_on_time",), "<=", ("resolved",), "按时办结件数不得大于办结件数",
+             "Resolved on time must not exceed resolved"),
     ),
 )
 
@@ -128,85 +142,117 @@ PRODUCT_LINES = {
              "意外伤害保险", "年金保险", "其他"),
 }
 
+# The product lines in English (the dashboard and exports in English); one name per Chinese line.
+PRODUCT_LINES_EN = {
+    "机动车辆保险": "Motor", "企业财产保险": "Commercial property", "家庭财产保险": "Household property",
+    "责任保险": "Liability", "保证保险": "Surety", "信用保险": "Credit", "农业保险": "Agriculture",
+    "健康保险": "Health", "意外伤害保险": "Accident", "其他": "Other",
+    "普通人寿保险": "Ordinary life", "分红型人寿保险": "Participating life", "万能型人寿保险": "Universal life",
+    "投资连结保险": "Unit-linked", "疾病保险": "Critical illness", "医疗保险": "Medical", "年金保险": "Annuity",
+}
+
 COMPLAINTS_BY_LINE = Sheet(
     id="complaints_by_line",
+    en="Complaints by product line",
     zh="投诉险种",
     aliases=("险种投诉", "分险种投诉", "complaints_by_line"),
     key=("region_code", "product_line"),
     columns=(
         REGION,
-        Column("product_line", "险种", "key", aliases=("险种名称", "产品线", "product_line"),
+        Column("product_line", "险种", "key", en="Product line", aliases=("险种名称", "产品线", "product_line"),
                help="财产险公司：" + "、".join(PRODUCT_LINES["财产险"]) + "；人身险公司："
                     + "、".join(PRODUCT_LINES["人身险"]) + "。"),
-        _count("complaints", "投诉件数", "件", "该地区该险种的投诉件数。", "投诉量", "投诉总量"),
+        _count("complaints", "投诉件数", "件", "该地区该险种的投诉件数。", "投诉量", "投诉总量", en="Complaints"),
     ),
 )
 
 MEDIATION = Sheet(
     id="mediation",
+    en="Mediation",
     zh="调解",
     aliases=("纠纷调解", "调解情况", "mediation"),
     key=("region_code",),
     columns=(
         REGION,
         _count("mediation_accepted", "调解受理件数", "件", "调解组织受理的涉及本公司的纠纷件数。",
-               "调解受理", "受理件数"),
-        _count("mediation_voluntary", "自主参调件数", "件", "本公司主动参与调解的件数。", "自主参调"),
+               "调解受理", "受理件数", en="Mediation cases accepted"),
+        _count("mediation_voluntary", "自主参调件数", "件", "本公司主动参与调解的件数。", "自主参调",
+               en="Voluntary participation"),
         _count("mediation_concluded", "调解结案件数", "件", "本季度调解结案的件数（成功与不成功）。",
-               "调解结案", "结案件数"),
-        _count("mediation_succeeded", "调解成功件数", "件", "达成调解协议的件数。", "调解成功", "成功件数"),
-        _count("mediation_fulfilled", "协议履行件数", "件", "调解协议已履行的件数。", "协议履行", "履行件数"),
+               "调解结案", "结案件数", en="Mediation cases concluded"),
+        _count("mediation_succeeded", "调解成功件数", "件", "达成调解协议的件数。", "调解成功", "成功件数",
+               en="Mediation succeeded"),
+        _count("mediation_fulfilled", "协议履行件数", "件", "调解协议已履行的件数。", "协议履行", "履行件数",
+               en="Agreements fulfilled"),
         Column("mediation_amount_wan", "涉案金额", "money", unit="万元", aliases=("调解金额", "争议金额"),
-               help="调解案件涉及的金额。表头可注明单位（元、万元、亿元），系统统一换算为万元。"),
-        _count("mediation_court_linked", "诉调对接件数", "件", "经法院委派、委托的诉调对接件数。", "诉调对接"),
+               help="调解案件涉及的金额。表头可注明单位（元、万元、亿元），系统统一换算为万元。",
+               en="Amount in dispute"),
+        _count("mediation_court_linked", "诉调对接件数", "件", "经法院委派、委托的诉调对接件数。", "诉调对接",
+               en="Court-linked mediation"),
     ),
     rules=(
         Rule("succeeded_within_concluded", ("mediation_succeeded",), "<=", ("mediation_concluded",),
-             "调解成功件数不得大于调解结案件数"),
+             "调解成功件数不得大于调解结案件数",
+             "Mediation succeeded must not exceed mediation concluded"),
         Rule("concluded_within_accepted", ("mediation_concluded",), "<=", ("mediation_accepted",),
-             "调解结案件数不得大于调解受理件数"),
+             "调解结案件数不得大于调解受理件数",
+             "Mediation concluded must not exceed mediation accepted"),
         Rule("voluntary_within_accepted", ("mediation_voluntary",), "<=", ("mediation_accepted",),
-             "自主参调件数不得大于调解受理件数"),
+             "自主参调件数不得大于调解受理件数",
+             "Voluntary participation must not exceed mediation accepted"),
         Rule("fulfilled_within_succeeded", ("mediation_fulfilled",), "<=", ("mediation_succeeded",),
-             "协议履行件数不得大于调解成功件数"),
+             "协议履行件数不得大于调解成功件数",
+             "Agreements fulfilled must not exceed mediation succeeded"),
     ),
 )
 
-_KEY_GROUPS = (("reach_elderly", "老年人"), ("reach_youth", "青少年"), ("reach_new_citizens", "新市民"),
-               ("reach_disabled", "残障人士"))
+_KEY_GROUPS = (("reach_elderly", "老年人", "Elderly"), ("reach_youth", "青少年", "Young people"),
+               ("reach_new_citizens", "新市民", "New citizens"),
+               ("reach_disabled", "残障人士", "People with disabilities"))
 
 OUTREACH = Sheet(
     id="outreach",
+    en="Outreach",
     zh="宣教",
     aliases=("宣传教育", "教育宣传", "宣教活动", "outreach"),
     key=("region_code",),
     columns=(
         REGION,
-        _count("events", "宣教活动场次", "场", "本季度开展的消费者教育宣传活动场次。", "活动场次", "宣教场次"),
-        _count("reach_offline", "线下触达人次", "人次", "线下活动触达的人次。", "线下触达"),
-        _count("reach_online", "线上触达人次", "人次", "线上渠道触达的人次。", "线上触达"),
-        _count("reach_elderly", "老年人触达人次", "人次", "线下触达中的老年人人次（一老）。", "老年人触达"),
-        _count("reach_youth", "青少年触达人次", "人次", "线下触达中的青少年人次（一少）。", "青少年触达"),
-        _count("reach_new_citizens", "新市民触达人次", "人次", "线下触达中的新市民人次（一新）。", "新市民触达"),
+        _count("events", "宣教活动场次", "场", "本季度开展的消费者教育宣传活动场次。", "活动场次", "宣教场次",
+               en="Outreach events"),
+        _count("reach_offline", "线下触达人次", "人次", "线下活动触达的人次。", "线下触达", en="Offline reach"),
+        _count("reach_online", "线上触达人次", "人次", "线上渠道触达的人次。", "线上触达", en="Online reach"),
+        _count("reach_elderly", "老年人触达人次", "人次", "线下触达中的老年人人次（一老）。", "老年人触达",
+               en="Elderly reached"),
+        _count("reach_youth", "青少年触达人次", "人次", "线下触达中的青少年人次（一少）。", "青少年触达",
+               en="Young people reached"),
+        _count("reach_new_citizens", "新市民触达人次", "人次", "线下触达中的新市民人次（一新）。", "新市民触达",
+               en="New citizens reached"),
         _count("reach_disabled", "残障人士触达人次", "人次", "线下触达中的残障人士人次。",
-               "残障人士触达", "残疾人触达人次"),
-        _count("events_rural", "进农村场次", "场", "“五进入”：进农村活动场次。", "进农村"),
-        _count("events_community", "进社区场次", "场", "“五进入”：进社区活动场次。", "进社区"),
-        _count("events_campus", "进校园场次", "场", "“五进入”：进校园活动场次。", "进校园"),
-        _count("events_enterprise", "进企业场次", "场", "“五进入”：进企业活动场次。", "进企业"),
-        _count("events_commercial", "进商圈场次", "场", "“五进入”：进商圈活动场次。", "进商圈"),
+               "残障人士触达", "残疾人触达人次", en="People with disabilities reached"),
+        _count("events_rural", "进农村场次", "场", "“五进入”：进农村活动场次。", "进农村", en="Events in rural areas"),
+        _count("events_community", "进社区场次", "场", "“五进入”：进社区活动场次。", "进社区",
+               en="Events in communities"),
+        _count("events_campus", "进校园场次", "场", "“五进入”：进校园活动场次。", "进校园", en="Events on campuses"),
+        _count("events_enterprise", "进企业场次", "场", "“五进入”：进企业活动场次。", "进企业",
+               en="Events in enterprises"),
+        _count("events_commercial", "进商圈场次", "场", "“五进入”：进商圈活动场次。", "进商圈",
+               en="Events in shopping districts"),
         _count("counties_covered", "覆盖县区数", "个", "季末累计覆盖的县级行政区数（存量，不按季相加）。",
-               "覆盖县区", stock=True),
-        _count("outlets", "营业网点数", "个", "季末营业网点数（存量）。", "营业网点", "网点数", stock=True),
+               "覆盖县区", stock=True, en="Counties covered"),
+        _count("outlets", "营业网点数", "个", "季末营业网点数（存量）。", "营业网点", "网点数", stock=True,
+               en="Outlets"),
         _count("outlets_age_friendly", "适老化网点数", "个", "季末完成适老化改造的网点数（存量）。",
-               "适老化网点", "适老网点数", stock=True),
+               "适老化网点", "适老网点数", stock=True, en="Age-friendly outlets"),
     ),
     rules=tuple(
-        Rule(f"{cid}_within_offline", (cid,), "<=", ("reach_offline",), f"{zh}触达人次不得大于线下触达人次")
-        for cid, zh in _KEY_GROUPS
+        Rule(f"{cid}_within_offline", (cid,), "<=", ("reach_offline",), f"{zh}触达人次不得大于线下触达人次",
+             f"{en} reached must not exceed offline reach")
+        for cid, zh, en in _KEY_GROUPS
     ) + (
         Rule("age_friendly_within_outlets", ("outlets_age_friendly",), "<=", ("outlets",),
-             "适老化网点数不得大于营业网点数"),
+             "适老化网点数不得大于营业网点数",
+             "Age-friendly outlets must not exceed outlets"),
     ),
 )
 
@@ -263,6 +309,53 @@ WARNING_RULES = {
     "tenfold_jump": "较上季度变化超过十倍，请核实",
     "blank_not_reported": "空白视为未报送（不是 0）",
 }
+# The same rules in English, by the same ids (the dashboard in English).
+CELL_RULES_EN = {
+    "non_negative_integer": "Counts (cases, persons, events) must be non-negative whole numbers",
+    "non_negative_amount": "Amounts must not be negative",
+    "not_a_percentage": "A count column must not hold a percentage",
+    "not_a_number": "Not recognisable as a number",
+    "unknown_region": "Unknown region (a province, a separately supervised city, or head office/nationwide)",
+    "unknown_product_line": "Product line not in the list for this firm type",
+    "duplicate_region": "The same region (product line) appears twice",
+    "total_row_mismatch": "The total row must equal the sum of the regions",
+    "missing_column": "A required column is missing",
+    "missing_sheet": "A required sheet is missing",
+    "unknown_firm": "Firm name not in the member registry",
+    "bad_period": "Reporting period not recognised (a calendar quarter such as 2025Q3)",
+    "bad_basis": "Basis must be 当季 (quarter) or 年累计 (year to date)",
+    "bad_version": "Version must be a positive whole number",
+    "ytd_negative": "Year to date minus this year's earlier quarters is negative",
+    "unreadable_file": "The file cannot be read (not a valid workbook or CSV)",
+}
+WARNING_RULES_EN = {
+    "tenfold_jump": "More than tenfold change on last quarter: please check",
+    "blank_not_reported": "A blank counts as not reported (not 0)",
+}
+
+
+
+
+def rule_text(rule_id: str, lang: str = "zh") -> str:
+    """What a rule id (CELL_RULES, WARNING_RULES or a sheet's Rule) says, in Chinese or English; the id if unknown."""
+    rules = {r.id: (r.zh, r.en or r.zh) for s in SHEETS for r in s.rules}
+    if lang == "en":
+        return CELL_RULES_EN.get(rule_id) or WARNING_RULES_EN.get(rule_id) or rules.get(rule_id, (rule_id,) * 2)[1]
+    return CELL_RULES.get(rule_id) or WARNING_RULES.get(rule_id) or rules.get(rule_id, (rule_id,) * 2)[0]
+
+
+def sheet_name(sheet: str | None, lang: str = "zh") -> str | None:
+    """A sheet as a member named it, in English when it is one of the contract's (投诉 → Complaints)."""
+    if sheet is None or lang == "zh":
+        return sheet
+    found = sheet_id(sheet)
+    if found == COVER_ID:
+        return "Cover"
+    return SHEETS_BY_ID[found].en if found in SHEETS_BY_ID else sheet
+
+
+def product_line_name(line: str | None, lang: str = "zh") -> str | None:
+    return PRODUCT_LINES_EN.get(line, line) if lang == "en" and line is not None else line
 
 
 # ── the spellings members use (matched after core.text.clean: Simplified, half-width, no spaces, lower case) ──

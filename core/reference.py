@@ -10,6 +10,13 @@ from core.settings import REGIONS_CSV
 
 REGISTRY_COLUMNS = ("firm_id", "name", "short_name", "aliases", "firm_type")
 FIRM_TYPES = ("财产险", "人身险")
+# The firm types in English: the dashboard, `xiaobao`, and exports with English labels (Life / Property).
+FIRM_TYPES_EN = {"财产险": "Property", "人身险": "Life"}
+
+
+def firm_type_name(firm_type: str | None, lang: str = "zh") -> str | None:
+    """财产险 → Property in English; the Chinese name otherwise (unknown values as they are)."""
+    return FIRM_TYPES_EN.get(firm_type, firm_type) if lang == "en" and firm_type is not None else firm_type
 
 
 def load_regions(path: Path = REGIONS_CSV) -> pl.DataFrame:

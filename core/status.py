@@ -8,6 +8,8 @@ means its figures are in, whatever else it sent), or `missing` when nothing was 
 
 from __future__ import annotations
 
+import re
+
 FILE_STATUSES = ("accepted", "rejected", "held", "superseded", "duplicate")
 FIRM_STATUSES = ("accepted", "held", "rejected", "missing")  # strongest first
 NEEDS_ATTENTION = ("rejected", "held")  # an ingest exits 1 when a file ends in one of these
@@ -32,3 +34,47 @@ def file_label(status: str, lang: str = "zh") -> str:
 
 def firm_label(status: str, lang: str = "zh") -> str:
     return FIRM_LABELS[lang].get(status, status)
+
+
+# The notes the store writes on a file (etl/store.py, in Chinese) and how each reads in English. A note that matches
+# none is shown as written.
+_Q = r"(?P<quarters>\d{4}Q[1-4](?:、\d{4}Q[1-4])*)"
+_NOTES_EN: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(zh), en) for zh, en in (
+    (r"^报送有 (?P<n>\d+) 处错误，整份退回，请更正后重报$",
+     "{n} error(s): the whole file is returned; correct it and resubmit"),
+    (rf"^年累计报送暂缓入库：缺少本年 {_Q} 的报送（或其尚未入库），无法换算为当季数；补齐后下次导入时自动入库$",
+     ("Year-to-date file held: {quarters} of this year not received (or not yet accepted), so it cannot be turned "
+     "into the quarter; it is loaded at the next ingest once they are in")),
+    (rf"^年累计减去本年 {_Q} 的已入库数后出现 (?P<n>\d+) 处负数，整份退回，请核对后重报$",
+     ("Year to date minus the accepted {quarters} of this year gives {n} negative figure(s): the whole file is "
+     "returned; check it and resubmit")),
+    (r"^收到时已有更高版本：版本 (?P<v>\d+)（(?P<file>.*)）；本文件不入库，仅留存备查$",
+     ("A higher version was already in when this file arrived: version {v} ({file}); this file is kept for the "
+     "record, not loaded")),
+    (r"^收到时已有同版本中填报日期更晚或后收到的文件：版本 (?P<v>\d+)（(?P<file>.*)）；本文件不入库，仅留存备查$",
+     ("A file of the same version with a later filing date, or received later, was already in: version {v} "
+     "({file}); this file is kept for the record, not loaded")),
+    (r"^已被版本 (?P<v>\d+)（(?P<file>.*)）替换；本文件的数据保留在历史记录中$",
+     "Replaced by version {v} ({file}); this file's figures stay in the history"),
+    (r"^与此前收到的文件「(?P<file>.*)」（(?P<state>[^（）]*)）完全相同，未作任何改动$",
+     "Byte for byte the same as the earlier file «{file}» ({state}); nothing was changed"),
+    (r"^此前因缺少本年早前季度而暂缓的年累计报送，现已补齐并入库$",
+     "The year-to-date file held for an earlier quarter of the year is now complete and accepted"),
+))
+_STATE_EN = {"本批处理中": "in this batch", **{v: FILE_LABELS["en"][k] for k, v in FILE_LABELS["zh"].items()}}
+
+
+def note_text(note: str | None, lang: str = "zh") -> str | None:
+    """A file's status note (as the store wrote it) in the reader's language."""
+    if note is None or lang == "zh":
+        return note
+    for pattern, english in _NOTES_EN:
+        found = pattern.match(note)
+        if found:
+            values = found.groupdict()
+            if "quarters" in values:
+                values["quarters"] = ", ".join(values["quarters"].split("、"))
+            if "state" in values:
+                values["state"] = _STATE_EN.get(values["state"], values["state"])
+            return english.format(**values)
+    return note

@@ -21,7 +21,7 @@ if str(ROOT) not in sys.path:
 
 from core.settings import warehouse_dir
 from dashboard import context, data, theme
-from dashboard.filters import SHARED_PARAMS, Choices, View, parse, to_params
+from dashboard.filters import SHARED_PARAMS, Choices, View, parse, plain, shown, to_params
 from dashboard.i18n import LANG_STATE_KEY, t
 from query import Filters
 
@@ -63,7 +63,9 @@ def choices_of(wh) -> Choices:
     regions = data.regions(wh)
     provinces = regions.filter(regions["kind"] == "province")["region_code"].to_list() \
         if "kind" in regions.columns else []
-    return Choices(periods=data.periods(wh), firm_ids=tuple(data.firms(wh)["firm_id"].to_list()),
+    firms = data.firms(wh)
+    return Choices(periods=data.periods(wh), firm_ids=tuple(firms["firm_id"].to_list()),
+                   firm_types=tuple(zip(firms["firm_id"].to_list(), firms["firm_type"].to_list(), strict=True)),
                    region_codes=tuple(regions["region_code"].to_list()), province_codes=tuple(provinces))
 
 
@@ -102,8 +104,9 @@ def apply_pending(choices: Choices) -> None:
                      choices)
 
 
-def sanitize_state(choices: Choices, firm_types: dict[str, str]) -> None:
-    """Widget values no longer offered (new snapshot, other firm type) fall back instead of failing."""
+def sanitize_state(choices: Choices, firm_types: dict[str, str], names: dict[str, str] | None = None) -> list[str]:
+    """Widget values no longer offered (new snapshot, other firm type) fall back instead of failing. Returns a
+    message for each chosen firm taken out because it is not of the chosen firm type (never silently)."""
     ss, periods = st.session_state, choices.periods
     # Only the quarter or the range widgets are on screen, so the others' state is gone after a switch:
     # the quarter becomes the range's end, the range the TREND_QUARTERS quarters up to the quarter.
@@ -122,10 +125,17 @@ def sanitize_state(choices: Choices, firm_types: dict[str, str]) -> None:
         W["provinces"]: set(choices.province_codes),
         W["regions"]: set(choices.region_codes),
     }
+    lang, messages = ss.get(W["lang"], "zh"), []
+    for firm in ss.get(W["firms"], []):
+        if chosen_type is not None and firm_types.get(firm) not in (None, chosen_type):
+            messages.append(t("firm_type_dropped", lang).format(value=shown((names or {}).get(firm) or firm),
+                                                                kind=t(firm_types[firm], lang),
+                                                                chosen=t(chosen_type, lang)))
     for key, options in allowed.items():
         kept = [v for v in ss.get(key, []) if v in options]
         if kept != ss.get(key):   # written only when it changes: a write overrides the browser's value
             ss[key] = kept
+    return messages
 
 
 def sidebar(choices: Choices, wh, regions) -> None:
@@ -199,6 +209,30 @@ def navigation(lang: str, present: bool):
     return st.navigation(sections, position="top" if present else "sidebar")
 
 
+def known_paths() -> set[str]:
+    """Every URL path a page answers on ("" and "home" are the default page)."""
+    return {"", "home", *(url for _, pages in SECTIONS for _, url, _ in pages)}
+
+
+def requested_page() -> str | None:
+    """The page path the browser asked for by name (a typed or pasted URL), if any. Streamlit runs the default
+    page for a path it does not know; this is how the app learns which path that was."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    manager = getattr(get_script_run_ctx(), "pages_manager", None)
+    if manager is None or getattr(manager, "intended_page_script_hash", None):
+        return None  # a page chosen in the menu (by its hash) always exists
+    return getattr(manager, "intended_page_name", None)
+
+
+def unknown_page(requested: str | None, known: set[str]) -> str | None:
+    """The requested path when no page answers it (so the app says so), else None."""
+    if requested is None:
+        return None
+    path = requested.strip("/")
+    return None if path in known else path
+
+
 def exit_present() -> None:
     st.session_state[W["present"]] = False
 
@@ -223,7 +257,9 @@ def main() -> None:
     else:
         ss[MESSAGES] = []
     apply_pending(choices)
-    sanitize_state(choices, dict(zip(firms["firm_id"].to_list(), firms["firm_type"].to_list(), strict=True)))
+    ss[MESSAGES] = ss[MESSAGES] + sanitize_state(
+        choices, dict(zip(firms["firm_id"].to_list(), firms["firm_type"].to_list(), strict=True)),
+        dict(zip(firms["firm_id"].to_list(), firms["short_name"].to_list(), strict=True)))
     ss[LANG_STATE_KEY] = lang = ss[W["lang"]]
     sidebar(choices, wh, regions)
     view = widget_view(choices)
@@ -233,8 +269,11 @@ def main() -> None:
     if view.present:
         st.html(PRESENT_CSS)
         st.button(t("present_exit", lang), on_click=exit_present, type="tertiary", icon=":material/close:")
+    missing = unknown_page(requested_page(), known_paths())
+    if missing is not None:
+        st.warning(plain(t("page_not_found", lang).format(value=shown(missing))), icon="⚠️")
     for message in ss[MESSAGES]:
-        st.warning(message, icon="⚠️")
+        st.warning(plain(message), icon="⚠️")   # values from the link, shown as written
     f = view.filters
     context.publish(context.PageContext(wh=wh, filters=f, lang=lang, period=f.period or f.period_to,
                                         present=view.present, periods=choices.periods))

@@ -16,6 +16,8 @@ from typing import Any
 import polars as pl
 import streamlit as st
 
+from core.contract import PRODUCT_LINES_EN
+from core.reference import FIRM_TYPES_EN
 from dashboard import data
 from dashboard.filters import View, query_string
 from query import Filters, Warehouse
@@ -126,12 +128,16 @@ class PageContext:
         return data.submissions(self.wh, filters or Filters())
 
     def localise(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """For display in English: region and province names from the reference table's name_en.
+        """For display in English: region and province names from the reference table's name_en, product lines
+        and firm types from the contract's English names.
 
         Display only (charts, on-screen tables); exports keep the query layer's columns untouched.
         """
         if self.lang == "zh":
             return frame
+        for column, names in (("product_line", PRODUCT_LINES_EN), ("firm_type", FIRM_TYPES_EN)):
+            if column in frame.columns:
+                frame = frame.with_columns(pl.col(column).cast(pl.Utf8).replace(names))
         regions = self.regions()
         english = dict(zip(regions["region_code"].to_list(), regions["name_en"].to_list(), strict=True))
         for code, name in (("region_code", "region_name"), ("province_code", "province_name")):

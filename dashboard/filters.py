@@ -7,19 +7,28 @@ Parameters (agreed in DASHBOARD.md; page-specific ones like `metric`, `by`, `foc
     lang=en                     English (default zh) present=1               presentation mode
 
 A bad value never raises: it is dropped or replaced by a sane default and explained in a message
-(in the chosen language) that the app shows with st.warning.
+(in the chosen language) that the app shows with st.warning. A value echoed in a message is cut to SHOWN_MAX
+characters and stripped of control characters (`shown`); the app escapes the message (`plain`), so that a link's
+text is read as it was written, never as markdown. A period may be written in any spelling the ETL accepts
+(2025-Q3, 2025年第三季度: core.quarters.parse).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
+from core import quarters
+from core.reference import FIRM_TYPES
 from dashboard.i18n import DEFAULT_LANG, LANGS, t
 from query import Filters
 
-FIRM_TYPES = ("财产险", "人身险")
+SHOWN_MAX = 40  # characters of a rejected value echoed back in a message
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
+# What markdown (and Streamlit's :colour[…] / :material/…: / emoji extensions) would read; the rest is literal.
+_MARKDOWN = re.compile(r"([\\`*_~$\[\]<>#|!:&])")
 # The parameter names this module owns; app.py rewrites exactly these in the URL on every run.
 SHARED_PARAMS = ("period", "from", "to", "type", "firm", "province", "region", "lang", "present")
 
@@ -32,6 +41,7 @@ class Choices:
 
     periods: tuple[str, ...] = ()          # ascending
     firm_ids: tuple[str, ...] = ()
+    firm_types: tuple[tuple[str, str], ...] = ()   # (firm_id, firm type) of every firm
     region_codes: tuple[str, ...] = ()
     province_codes: tuple[str, ...] = ()
 
@@ -54,6 +64,17 @@ class View:
             self.filters.period_from is not None or self.filters.period_to is not None)
 
 
+def shown(value: object) -> str:
+    """A value from outside as a message echoes it: control characters dropped, at most SHOWN_MAX characters."""
+    text = _CONTROL.sub("", str(value))
+    return text if len(text) <= SHOWN_MAX else text[:SHOWN_MAX - 1] + "…"
+
+
+def plain(text: str) -> str:
+    """A message for st.warning / st.info (which read markdown) shown literally: every markdown character escaped."""
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
 def _values(params: Mapping[str, ParamValue], name: str) -> list[str]:
     """All values of a parameter, repeated or comma separated, stripped, empties dropped."""
     raw = params.get(name)
@@ -69,8 +90,8 @@ def _single(params: Mapping[str, ParamValue], name: str) -> str | None:
 
 
 def _period_value(value: str) -> str:
-    # 2025q3 and 2025-Q3 are what people type when they edit a link by hand.
-    return value.upper().replace("-", "")
+    # 2025q3, 2025-Q3 and 2025年第三季度 are what people type when they edit a link by hand: the ETL's spellings.
+    return quarters.parse(value) or value
 
 
 def _known(values: Iterable[str], allowed: Sequence[str], name: str, lang: str,
@@ -81,7 +102,7 @@ def _known(values: Iterable[str], allowed: Sequence[str], name: str, lang: str,
             if value not in kept:
                 kept.append(value)
         else:
-            messages.append(t("bad_param_dropped", lang).format(name=name, value=value))
+            messages.append(t("bad_param_dropped", lang).format(name=name, value=shown(value)))
     return tuple(kept)
 
 
@@ -96,14 +117,14 @@ def _parse_periods(params: Mapping[str, ParamValue], choices: Choices, lang: str
     if single is not None or (start is None and end is None):
         value = _period_value(single) if single is not None else latest
         if value not in periods:
-            messages.append(t("bad_param", lang).format(name="period", value=single, default=latest))
+            messages.append(t("bad_param", lang).format(name="period", value=shown(single), default=latest))
             value = latest
         return {"period": value, "period_from": None, "period_to": None}
     bounds = {}
     for name, raw, default in (("from", start, periods[0]), ("to", end, latest)):
         value = _period_value(raw) if raw is not None else default
         if value not in periods:
-            messages.append(t("bad_param", lang).format(name=name, value=raw, default=default))
+            messages.append(t("bad_param", lang).format(name=name, value=shown(raw), default=default))
             value = default
         bounds[name] = value
     if periods.index(bounds["from"]) > periods.index(bounds["to"]):
@@ -119,22 +140,30 @@ def parse(params: Mapping[str, ParamValue], choices: Choices) -> tuple[View, lis
     lang = (lang_raw or DEFAULT_LANG).lower()
     if lang not in LANGS:
         lang = DEFAULT_LANG
-        messages.append(t("bad_param", lang).format(name="lang", value=lang_raw, default=DEFAULT_LANG))
+        messages.append(t("bad_param", lang).format(name="lang", value=shown(lang_raw), default=DEFAULT_LANG))
 
     present_raw = _single(params, "present")
     present = present_raw in ("1", "true", "True")
     if present_raw is not None and present_raw not in ("0", "1", "true", "false", "True", "False"):
-        messages.append(t("bad_param", lang).format(name="present", value=present_raw, default="0"))
+        messages.append(t("bad_param", lang).format(name="present", value=shown(present_raw), default="0"))
 
     firm_type = _single(params, "type")
     if firm_type is not None and firm_type not in FIRM_TYPES:
-        messages.append(t("bad_param", lang).format(name="type", value=firm_type, default=t("all_types", lang)))
+        messages.append(t("bad_param", lang).format(name="type", value=shown(firm_type),
+                                                   default=t("all_types", lang)))
         firm_type = None
 
+    firms = _known(_values(params, "firm"), choices.firm_ids, "firm", lang, messages)
+    if firm_type is not None and choices.firm_types:
+        types = dict(choices.firm_types)
+        for firm in [f for f in firms if types.get(f) not in (None, firm_type)]:
+            messages.append(t("bad_param_firm_type", lang).format(
+                value=shown(firm), kind=t(types[firm], lang), chosen=t(firm_type, lang)))
+        firms = tuple(f for f in firms if types.get(f) in (None, firm_type))
     filters = Filters(
         **_parse_periods(params, choices, lang, messages),
         firm_type=firm_type,
-        firms=_known(_values(params, "firm"), choices.firm_ids, "firm", lang, messages),
+        firms=firms,
         provinces=_known(_values(params, "province"), choices.province_codes, "province", lang, messages),
         regions=_known(_values(params, "region"), choices.region_codes, "region", lang, messages),
     )

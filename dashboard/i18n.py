@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from core.reference import FIRM_TYPES, FIRM_TYPES_EN
+
 LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
 # The session-state key app.py writes the chosen language under; `t()` without `lang` reads it.
@@ -50,8 +52,8 @@ STRINGS: dict[str, dict[str, str]] = {
     "reset_filters": {"zh": "重置筛选", "en": "Reset filters"},
     "share_link": {"zh": "本视图链接（复制后可在任一页面打开同一视图）",
                    "en": "Link to this view (opens the same view on any page)"},
-    "财产险": {"zh": "财产险", "en": "Property & casualty"},
-    "人身险": {"zh": "人身险", "en": "Life & health"},
+    # the firm types by their Chinese names (core.reference holds the English ones)
+    **{kind: {"zh": kind, "en": FIRM_TYPES_EN[kind]} for kind in FIRM_TYPES},
     # shared rendering
     "definition": {"zh": "口径", "en": "Definition"},
     "low_base": {"zh": "⚠ 低基数", "en": "⚠ low base"},
@@ -93,6 +95,12 @@ STRINGS: dict[str, dict[str, str]] = {
                   "en": "Link parameter {name}={value} is not valid; using {default} instead."},
     "bad_param_dropped": {"zh": "链接参数 {name} 中的 {value} 无法识别，已忽略。",
                           "en": "Link parameter {name}: {value} is not recognised and was ignored."},
+    "bad_param_firm_type": {"zh": "链接参数 firm 中的 {value} 是{kind}公司，不属于所选的{chosen}，已忽略。",
+                            "en": "Link parameter firm: {value} is a {kind} firm, not {chosen}; it was ignored."},
+    "firm_type_dropped": {"zh": "所选公司 {value} 是{kind}公司，不属于所选的{chosen}，已从公司筛选中移除。",
+                          "en": "{value} is a {kind} firm, not {chosen}: it was taken out of the firm filter."},
+    "page_not_found": {"zh": "找不到页面“{value}”，已打开总览。",
+                       "en": "There is no page “{value}”; showing the overview instead."},
     "bad_param_range": {"zh": "链接参数 from={value} 晚于 to={default}，已交换起止期间。",
                         "en": "Link parameter from={value} is later than to={default}; the two were swapped."},
     "bad_param_both": {"zh": "链接同时给出 period 和 from/to，已按单季 period 显示。",

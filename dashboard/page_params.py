@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import streamlit as st
 
+from dashboard.filters import plain, shown
 from dashboard.i18n import t
 
 
@@ -30,7 +31,8 @@ def seed(key: str, param: str, options: Sequence[str], default: str | list[str],
          multi: bool = False, lang: str | None = None) -> list[str]:
     """Before drawing the widget `key`: on its first run in this session, its value from URL `param`.
 
-    Returns the messages about dropped values (in `lang`) for the page to show; none on later runs.
+    Returns the messages about dropped values (in `lang`) for the page to show with st.warning — each value cut
+    to 40 characters and the message escaped, so that it reads as plain text, never as markdown; none on later runs.
     """
     if key in st.session_state:
         return []
@@ -40,9 +42,10 @@ def seed(key: str, param: str, options: Sequence[str], default: str | list[str],
         return []
     wanted = split(raw)
     kept = [v for v in wanted if v in options]
-    messages = [t("bad_param_dropped", lang).format(name=param, value=v) for v in wanted if v not in options]
+    messages = [t("bad_param_dropped", lang).format(name=param, value=shown(v)) for v in wanted if v not in options]
     if not multi and len(kept) > 1:
-        messages += [t("bad_param_dropped", lang).format(name=param, value=v) for v in kept[1:]]
+        messages += [t("bad_param_dropped", lang).format(name=param, value=shown(v)) for v in kept[1:]]
+    messages = [plain(m) for m in messages]
     if multi:
         st.session_state[key] = kept or list(default)
     else:

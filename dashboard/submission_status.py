@@ -13,7 +13,8 @@ from pathlib import Path
 import polars as pl
 
 from core import clock
-from core.status import FILE_LABELS, FIRM_LABELS, SEVERITY_LABELS
+from core.contract import rule_text, sheet_name
+from core.status import FILE_LABELS, FIRM_LABELS, SEVERITY_LABELS, note_text
 from query import export
 
 # Status ids and labels: core.status; basis labels: core.contract.BASIS_LABELS.
@@ -21,7 +22,7 @@ LABELS = {lang: {**FIRM_LABELS[lang], **SEVERITY_LABELS[lang]} for lang in FIRM_
 ISSUE_COLUMNS = ("severity", "sheet", "row", "column", "value", "rule", "message")
 ISSUE_HEADERS = {
     "zh": ("级别", "工作表", "行", "列", "单元格内容", "规则", "说明"),
-    "en": ("severity", "sheet", "row", "column", "value", "rule", "message"),
+    "en": ("Severity", "Sheet", "Row", "Column", "Cell value", "Rule", "Message"),
 }
 _ISSUE_SCHEMA = {"severity": pl.Utf8, "sheet": pl.Utf8, "row": pl.Int64, "column": pl.Utf8, "value": pl.Utf8,
                  "rule": pl.Utf8, "message": pl.Utf8}
@@ -43,12 +44,46 @@ def issues_frame(issues_json: str | None) -> pl.DataFrame:
         pl.col("severity") != "error", "sheet", "row", nulls_last=True, maintain_order=True)
 
 
+def issue_sentence(issue: dict, lang: str = "zh") -> str:
+    """One issue as a sentence: the store's Chinese one, or in English where it is, what it holds and the rule
+    (sheet and column as the member named them, so that they find the cell)."""
+    if lang == "zh":
+        return issue.get("message") or ""
+    where = []
+    if issue.get("sheet"):
+        where.append(f"sheet «{issue['sheet']}» ({sheet_name(issue['sheet'], 'en')})"
+                     if sheet_name(issue["sheet"], "en") != issue["sheet"] else f"sheet «{issue['sheet']}»")
+    if issue.get("row"):
+        where.append(f"row {issue['row']}")
+    if issue.get("column"):
+        where.append(f"column «{issue['column']}»")
+    text = ", ".join(where)
+    if issue.get("value") not in (None, ""):
+        text += f"{', ' if text else ''}value “{issue['value']}”"
+    rule = rule_text(issue.get("rule") or "", "en")
+    return (f"{text[0].upper()}{text[1:]}: {rule}." if text else f"{rule}.").replace("..", ".")
+
+
 def issues_table(issues: pl.DataFrame, lang: str = "zh") -> pl.DataFrame:
-    """The error list a member firm opens in Excel: headers in the reader's language, severity spelled out."""
+    """The error list a member firm opens in Excel: headers in the reader's language, severity spelled out, the
+    message in English too when English is chosen."""
     shown = issues.select(ISSUE_COLUMNS).with_columns(
         pl.col("severity").replace_strict(LABELS[lang], default=pl.col("severity"), return_dtype=pl.Utf8))
+    if lang != "zh" and issues.height:
+        shown = shown.with_columns(pl.Series("message", [issue_sentence(i, lang) for i in issues.to_dicts()],
+                                             dtype=pl.Utf8))
     shown.columns = list(ISSUE_HEADERS[lang])
     return shown
+
+
+def reason_lines(row: dict, lang: str = "zh") -> list[str]:
+    """Why a file was rejected or held, a line each: the store's Chinese reasons, or the status note and every
+    issue in English."""
+    if lang == "zh":
+        return [line for line in (row.get("reasons") or "").splitlines() if line]
+    issues = issues_frame(row.get("issues_json")).to_dicts()
+    note = note_text(row.get("status_note"), lang)
+    return ([note] if note else []) + [issue_sentence(i, lang) for i in issues]
 
 
 def issues_csv(issues: pl.DataFrame, lang: str = "zh", *, warehouse: Path, who: str | None = None) -> bytes:

@@ -321,8 +321,8 @@ def download_buttons(frame: pl.DataFrame, filters: Any, metric_ids: Sequence[str
     meta = export.meta(filters=filters, metrics=list(metric_ids), by=list(by), version=ctx.wh.version,
                        who=exporter(ctx))
     for col, fmt in zip(st.columns(3), ("csv", "xlsx", "parquet"), strict=True):
-        download(col, t(f"download_{fmt}", ctx.lang), frame, fmt, file_name=f"xiaobao.{fmt}", key=f"{key}_{fmt}",
-                 meta=meta, labels="zh" if ctx.lang == "zh" else "id", ctx=ctx, width="stretch")
+        download(col, t(f"download_{fmt}", ctx.lang), frame, fmt, file_name=export.file_name(filters, fmt),
+                 key=f"{key}_{fmt}", meta=meta, labels=ctx.lang, ctx=ctx, width="stretch")
 
 
 def chart(fig: go.Figure, key: str | None = None) -> None:

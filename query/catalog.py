@@ -61,9 +61,10 @@ def _measures(defined: set[str]) -> list[Metric]:
             unit = c.unit or ""
             zh_def = (f"期末存量：各公司、各地区在区间内最后一个季度的「{c.zh}」之和（不跨季度相加）。" if stock
                       else f"各公司、各地区「{c.zh}」之和。")
-            en_def = (f"Stock as at quarter end: the latest quarter of the range, summed over firms and regions "
-                      f"({c.id})." if stock else f"Sum of {c.id.replace('_', ' ')}.")
-            out.append(Metric(c.id, c.zh, c.id.replace("_", " ").capitalize(), unit, UNIT_EN.get(unit, unit),
+            en = c.en or c.id.replace("_", " ").capitalize()
+            en_def = (f"Stock as at quarter end: {en.lower()} in the latest quarter of the range, summed over firms "
+                      "and regions (never over quarters)." if stock else f"Sum of {en.lower()} over firms and regions.")
+            out.append(Metric(c.id, c.zh, en, unit, UNIT_EN.get(unit, unit),
                               zh_def, en_def, None, "stock" if stock else c.kind, sheet.id, expr))
     return out
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import polars as pl
 import typer
@@ -12,6 +14,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from core import quarters
+from core.reference import FIRM_TYPES
 from core.settings import warehouse_dir
 from query import export
 from query.filters import Filters
@@ -28,9 +32,55 @@ def _split(values: list[str] | None) -> list[str]:
     return [v.strip() for item in values or [] for v in item.split(",") if v.strip()]
 
 
-def _fail(message: str) -> None:
-    err.print(f"[red]错误：{message}[/red]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _fail(message: str) -> NoReturn:
+    """The message (which may quote what was typed: shown as text, control characters dropped), exit code 2."""
+    err.print(f"[red]错误：{escape(_CONTROL.sub('', message))}[/red]")
     raise typer.Exit(2)
+
+
+def _shown(value: str) -> str:
+    return value if len(value) <= 40 else value[:39] + "…"
+
+
+def _period(value: str | None, option: str) -> str | None:
+    """A quarter in any spelling the ETL accepts (2025Q3, 2025-Q3, 2025年第三季度) → 2025Q3."""
+    if value is None:
+        return None
+    period = quarters.parse(value)
+    if period is None:
+        _fail(f"{option} 应为季度，如 2025Q3 或 2025年第三季度：{_shown(value)}")
+    return period
+
+
+def _check_filters(wh: Warehouse, firm_type: str | None, firms: Sequence[str] = (), regions: Sequence[str] = (),
+                   provinces: Sequence[str] = (), periods: tuple[str | None, ...] = ()) -> None:
+    """Exit 2 with a message for a firm type, firm, region, province or quarter the warehouse does not know (an
+    empty table would read as "no complaints"), or a firm not of the chosen firm type."""
+    if firm_type is not None and firm_type not in FIRM_TYPES:
+        _fail(f"未知公司类型“{_shown(firm_type)}”：应为 {' 或 '.join(FIRM_TYPES)}")
+    registry = wh.firms()
+    types = dict(zip(registry["firm_id"].to_list(), registry["firm_type"].to_list(), strict=True))
+    unknown = [f for f in firms if f not in types]
+    if unknown:
+        _fail(f"会员名录中没有公司代码：{'、'.join(_shown(f) for f in unknown)}"
+              f"（共 {len(types)} 家，代码如 {'、'.join(list(types)[:3])}）")
+    other = [f for f in firms if firm_type is not None and types[f] != firm_type]
+    if other:
+        _fail(f"公司 {'、'.join(f'{f}（{types[f]}）' for f in other)} 不属于所选公司类型 {firm_type}")
+    table = wh.regions()
+    for values, column, label in ((regions, "region_code", "地区"), (provinces, "province_code", "省份")):
+        known = set(table[column].drop_nulls().to_list())
+        unknown = [v for v in values if v not in known]
+        if unknown:
+            _fail(f"未知{label}代码：{'、'.join(_shown(v) for v in unknown)}（应为 GB/T 2260 代码，如 440000）")
+    held = wh.periods()
+    missing = [p for p in periods if p is not None and p not in held]
+    if missing:
+        _fail(f"数据仓库中没有 {'、'.join(missing)} 的数据（已有 {held[0]} 至 {held[-1]}）" if held else
+              f"数据仓库中没有 {'、'.join(missing)} 的数据")
 
 
 def _open(warehouse: Path | None) -> Warehouse:
@@ -76,7 +126,8 @@ def export_command(
     region: Annotated[list[str] | None, typer.Option("--region", help="地区代码，可重复")] = None,
     province: Annotated[list[str] | None, typer.Option("--province", help="省份代码，可重复")] = None,
     fmt: FormatOpt = "csv",
-    labels: Annotated[str, typer.Option("--labels", help="表头：id（英文代码）| zh（中文）")] = "id",
+    labels: Annotated[str, typer.Option("--labels",
+                                        help="表头：id（英文代码）| zh（中文）| en（英文表头与英文取值）")] = "id",
     out: OutOpt = None,
     warehouse: WarehouseOpt = None,
 ) -> None:
@@ -90,10 +141,13 @@ def export_command(
     """
     if period and (period_from or period_to):
         _fail("--period 与 --from/--to 只能选一种")
-    if labels not in ("id", "zh"):
-        _fail("--labels 应为 id 或 zh")
+    if labels not in export.LABELS:
+        _fail(f"--labels 应为 {' 或 '.join(export.LABELS)}")
     wh = _open(warehouse)
     metric_ids, dims = _split([metrics]), _split([by] if by else [])
+    period, period_from, period_to = (_period(v, o) for v, o in ((period, "--period"), (period_from, "--from"),
+                                                                  (period_to, "--to")))
+    _check_filters(wh, firm_type, _split(firm), _split(region), _split(province), (period,))
     try:
         filters = Filters(period=period, period_from=period_from, period_to=period_to, firm_type=firm_type,
                           firms=tuple(_split(firm)), regions=tuple(_split(region)),
@@ -128,6 +182,8 @@ def peers_command(
     示例：xiaobao peers complaints_per_100m_premium --period 2025Q3 --firm-type 人身险
     """
     wh = _open(warehouse)
+    period = _period(period, "--period")
+    _check_filters(wh, firm_type, periods=(period,))
     try:
         frame = wh.peers(metric, period, firm_type)
     except (QueryError, ValueError) as exc:

@@ -81,7 +81,7 @@ with ui.slide("causes"):
                               unit=ctx.metric_unit(causes[0]), lang=ctx.lang), key="complaints_causes")
             ui.metric_help(causes, ctx)
     with right:
-        lines = ctx.table([BY_LINE], by=["product_line"])
+        lines = ctx.localise(ctx.table([BY_LINE], by=["product_line"]))
         if ui.is_empty(lines, [BY_LINE]):
             ui.empty_state("empty_filters")
         else:

@@ -35,7 +35,7 @@ def cli_command(metrics: list[str], by: list[str], labels: str) -> str:
         words += [option, value] if value else []
     for option, values in (("--firm", f.firms), ("--region", f.regions), ("--province", f.provinces)):
         words += [option, ",".join(values)] if values else []
-    words += ["--labels", labels, "--out", f"xiaobao_{ctx.period}.csv"]
+    words += ["--labels", labels, "--out", export.file_name(f, "csv")]
     # Chinese is safe in a shell; only quote what a shell would read as syntax.
     return " ".join(w if re.fullmatch(r"[\w@%+=:,./-]+", w) else shlex.quote(w) for w in words)
 
@@ -92,11 +92,11 @@ else:
     if table.height > MAX_SHOWN:
         st.caption(pick({"zh": f"表格显示前 {MAX_SHOWN:,} 行；下载文件包含全部 {table.height:,} 行。",
                          "en": f"Showing the first {MAX_SHOWN:,} rows; downloads hold all {table.height:,}."}))
-    labels = "zh" if lang == "zh" else "id"
+    labels = lang   # Chinese or English headers and values, as on screen
     meta = export.meta(ctx.filters, metrics, by, version=ctx.wh.version, who=ui.exporter(ctx))
     for col, fmt in zip(st.columns(len(FORMATS)), FORMATS, strict=True):
         # The file `xiaobao export` writes for the same table, made on click and recorded in the audit trail.
-        ui.download(col, t(f"download_{fmt}", lang), table, fmt, file_name=f"xiaobao_{ctx.period}.{fmt}",
+        ui.download(col, t(f"download_{fmt}", lang), table, fmt, file_name=export.file_name(ctx.filters, fmt),
                     key=f"explorer_dl_{fmt}", meta=meta, labels=labels, ctx=ctx, width="stretch")
     st.caption(pick({"zh": "同样的文件可用命令行导出：", "en": "The same file from the command line:"}))
     st.code(cli_command(metrics, by, labels), language="bash", wrap_lines=True)

@@ -79,18 +79,17 @@ with ui.slide("problems"):
     for i, row in enumerate(problems.iter_rows(named=True)):
         title = f"{status.label(row['status'], lang, file=True)} · {row['who'] or '—'} · {row['file_name']}"
         with st.expander(title, expanded=i == 0):
-            st.markdown("\n".join(f"- {markdown_text(line)}" for line in (row["reasons"] or "").splitlines() if line))
+            st.markdown("\n".join(f"- {markdown_text(line)}" for line in status.reason_lines(row, lang)))
             issues = status.issues_frame(row["issues_json"])
             if issues.height:
-                shown = issues.with_columns(pl.col("severity").replace(status.LABELS[lang]))
-                shown.columns = list(status.ISSUE_HEADERS[lang])
-                st.dataframe(shown, hide_index=True, width="stretch")
+                st.dataframe(status.issues_table(issues, lang), hide_index=True, width="stretch")
             left, right = st.columns(2)
             ui.download_original(left, pick({"zh": "下载原始文件", "en": "Download the original file"}),
                                  row["submission_id"], row["file_name"], key=f"original_{row['submission_id']}",
                                  ctx=ctx, width="stretch")
             ui.download(right, pick({"zh": "下载错误清单（CSV）", "en": "Download the error list (CSV)"}),
-                        status.issues_table(issues, lang), "csv", file_name=f"{row['file_name']}.错误清单.csv",
+                        status.issues_table(issues, lang), "csv",
+                        file_name=f"{row['file_name']}.{pick({'zh': '错误清单', 'en': 'errors'})}.csv",
                         key=f"issues_{row['submission_id']}", what="error_list",
                         meta={"filters": {"submission_id": row["submission_id"]}, "version": ctx.wh.version},
                         ctx=ctx, width="stretch",

@@ -1,3 +1,5 @@
+import re
+
 import polars as pl
 import pytest
 
@@ -35,3 +37,36 @@ def test_the_spellings_shown_to_members_are_spellings_the_reader_accepts():
     assert set(contract.ZERO_SPELLINGS_SHOWN) <= set(contract.ZERO_SPELLINGS)
     assert set(contract.TOTAL_SUFFIXES) <= set(contract.TOTAL_LABELS)
     assert set(contract.BASIS_SPELLINGS.values()) == set(contract.BASES)
+
+
+CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def test_every_name_and_rule_of_the_contract_has_english_too():
+    """The dashboard and exports in English read the contract's English: no Chinese left in them."""
+    for sheet in contract.SHEETS:
+        assert sheet.en and not CJK.search(sheet.en)
+        for column in sheet.columns:
+            assert column.en and not CJK.search(column.en), column.id
+        for rule in sheet.rules:
+            assert rule.en and not CJK.search(rule.en), rule.id
+            assert contract.rule_text(rule.id, "en") == rule.en and contract.rule_text(rule.id) == rule.zh
+    assert set(contract.CELL_RULES_EN) == set(contract.CELL_RULES)
+    assert set(contract.WARNING_RULES_EN) == set(contract.WARNING_RULES)
+    for rule_id in (*contract.CELL_RULES, *contract.WARNING_RULES):
+        english = contract.rule_text(rule_id, "en")
+        assert english != rule_id and not CJK.search(english.replace("当季", "").replace("年累计", ""))
+    lines = {line for kind in contract.PRODUCT_LINES.values() for line in kind}
+    assert set(contract.PRODUCT_LINES_EN) == lines
+    assert len(set(contract.PRODUCT_LINES_EN.values())) == len(lines)  # one name each
+    assert contract.product_line_name("年金保险", "en") == "Annuity"
+    assert contract.product_line_name("年金保险") == "年金保险"
+    assert contract.sheet_name("投訴", "en") == "Complaints" and contract.sheet_name("附表", "en") == "附表"
+
+
+def test_firm_types_have_one_english_name():
+    from core.reference import FIRM_TYPES, FIRM_TYPES_EN, firm_type_name
+
+    assert set(FIRM_TYPES_EN) == set(FIRM_TYPES)
+    assert firm_type_name("人身险", "en") == "Life" and firm_type_name("财产险", "en") == "Property"
+    assert firm_type_name("人身险") == "人身险"

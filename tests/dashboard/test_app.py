@@ -10,6 +10,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from dashboard import app as dashboard_app
 from query import Filters, Warehouse
 from tests.dashboard.apptest import (
     PAGE_ERROR_ZH,
@@ -62,7 +63,7 @@ def test_english_switch_translates_labels_and_keeps_numbers(app_test, demo_wh, l
 def test_bad_url_parameters_give_a_warning_and_a_sane_default(app_test, demo_wh, latest):
     at = app_test(params={"period": "2099Q9", "type": "寿险", "firm": "NO_SUCH_FIRM"})
     no_traceback(at)
-    warnings = [w.value for w in at.warning]
+    warnings = [w.value.replace("\\", "") for w in at.warning]   # shown escaped: plain text, never markdown
     assert f"链接参数 period=2099Q9 无效，已改用 {latest}。" in warnings
     assert "链接参数 type=寿险 无效，已改用 全部类型。" in warnings
     assert "链接参数 firm 中的 NO_SUCH_FIRM 无法识别，已忽略。" in warnings
@@ -152,3 +153,35 @@ def test_every_analysis_page_renders_in_presentation_mode_and_english(app_test, 
         at = app_test(page, params={"period": latest, **params})
         no_traceback(at)
         assert at.title[0].value == f"{title[1] if 'lang' in params else title[0]} · {latest}"
+
+
+def test_an_unknown_page_path_is_named_and_a_known_one_is_not():
+    known = dashboard_app.known_paths()
+    assert {"", "home", "overview", "complaints", "submissions"} <= known
+    assert dashboard_app.unknown_page(None, known) is None
+    assert dashboard_app.unknown_page("", known) is None
+    assert dashboard_app.unknown_page("peers", known) is None
+    assert dashboard_app.unknown_page("nosuchpage", known) == "nosuchpage"
+
+
+def test_a_link_value_is_shown_as_plain_text_and_cut(app_test):
+    at = app_test(params={"firm": "**bold** [x](http://e.vil) " + "y" * 80})
+    assert not at.exception
+    (warning,) = [w.value for w in at.warning if "firm" in w.value]
+    assert "**bold**" not in warning and "[x](" not in warning   # escaped: read literally
+    assert "y" * 40 not in warning
+
+
+def test_a_firm_not_of_the_chosen_type_is_reported_in_the_link_and_in_the_sidebar(app_test, demo_warehouse):
+    firms = Warehouse(demo_warehouse).firms()
+    life = firms.filter(pl.col("firm_type") == "人身险").row(0, named=True)
+    at = app_test(params={"type": "财产险", "firm": life["firm_id"]})
+    assert [w.value for w in at.warning if life["firm_id"] in w.value.replace("\\", "")]
+    # chosen in the sidebar, then the firm type changed: taken out, and said so
+    at = app_test()
+    at.multiselect(key="_w_firms").set_value([life["firm_id"]]).run()
+    at.selectbox(key="_w_type").set_value("财产险").run()
+    assert not at.exception
+    said = [w.value.replace("\\", "") for w in at.warning]
+    assert any(life["short_name"] in w and "财产险" in w for w in said), said
+    assert at.multiselect(key="_w_firms").value == []

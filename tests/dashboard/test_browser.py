@@ -25,7 +25,7 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
 PAGES = ("overview", "complaints", "mediation", "outreach", "map", "peers", "explorer", "submissions")
-ENGLISH = ("overview", "peers", "explorer", "submissions")
+ENGLISH = PAGES
 TRACEBACK = re.compile(r"Traceback|Error:|抱歉，本页面暂时无法显示")
 
 
@@ -219,3 +219,12 @@ def test_headline_tiles_are_never_cut_at_projector_sizes(app_url, page):
                     assert page.evaluate(CUT_TILE_TEXT) == [], (width, name, lang, present)
     screenshot(page, "overview_tiles_1920_en_present")
     assert tiles_seen >= 6 * 4 * 3
+
+
+def test_an_unknown_page_path_says_so_in_plain_text(app_url, page, blocked_requests):
+    open_page(page, f"{app_url}/no-such-page")
+    expect(page.get_by_text("找不到页面“no-such-page”，已打开总览。")).to_be_visible()
+    open_page(page, f"{app_url}/**bold**?lang=en")
+    expect(page.get_by_text("There is no page “**bold**”; showing the overview instead.")).to_be_visible()
+    open_page(page, f"{app_url}/complaints")
+    assert "找不到页面" not in page_text(page)

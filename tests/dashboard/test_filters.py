@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from dashboard.filters import Choices, View, parse, query_string, to_params
+from dashboard.filters import SHOWN_MAX, Choices, View, parse, plain, query_string, shown, to_params
 from query import Filters
 
 CHOICES = Choices(
@@ -105,3 +105,39 @@ def test_bad_type_lang_present_and_unknown_ids_are_dropped_with_one_message_each
 def test_empty_warehouse_has_no_period_and_no_complaint_about_it():
     view, messages = parse({"period": "2025Q1"}, Choices())
     assert view.filters.period is None and messages == []
+
+
+@pytest.mark.parametrize("spelling", ["2024Q3", "2024-Q3", "2024q3", "2024年第三季度", "2024年三季度", "2024年3季度",
+                                      "２０２４Ｑ３"])
+def test_a_period_in_any_spelling_the_etl_accepts_works_in_the_link(spelling):
+    view, messages = parse({"period": spelling}, CHOICES)
+    assert view.filters.period == "2024Q3" and messages == []
+    view, messages = parse({"from": "2024年第二季度", "to": spelling}, CHOICES)
+    assert (view.filters.period_from, view.filters.period_to, messages) == ("2024Q2", "2024Q3", [])
+
+
+def test_a_rejected_value_is_echoed_cut_to_40_characters_without_control_characters():
+    long = "F" + "x" * 200
+    _, messages = parse({"firm": long + "\x1b[31m", "period": "9" * 100}, CHOICES)
+    for message in messages:
+        assert "x" * 40 not in message and "9" * 40 not in message and "\x1b" not in message
+    assert shown(long) == long[:39] + "…" and len(shown(long)) == SHOWN_MAX == 40
+    assert shown("short") == "short"
+
+
+def test_a_message_is_shown_as_plain_text_never_markdown():
+    _, messages = parse({"firm": "**bold** [link](http://x) <b>"}, CHOICES)
+    escaped = plain(messages[0])
+    for markup in ("**bold**", "[link](", "<b>"):
+        assert markup not in escaped
+    assert escaped.replace("\\", "") == messages[0]
+
+
+def test_a_firm_not_of_the_chosen_firm_type_is_reported_not_silently_dropped():
+    choices = Choices(periods=CHOICES.periods, firm_ids=CHOICES.firm_ids,
+                      firm_types=(("F001", "财产险"), ("F002", "财产险"), ("F003", "人身险")))
+    view, messages = parse({"type": "财产险", "firm": "F001,F003"}, choices)
+    assert view.filters.firms == ("F001",)
+    assert messages == ["链接参数 firm 中的 F003 是人身险公司，不属于所选的财产险，已忽略。"]
+    _, messages = parse({"type": "财产险", "firm": "F003", "lang": "en"}, choices)
+    assert messages == ["Link parameter firm: F003 is a Life firm, not Property; it was ignored."]

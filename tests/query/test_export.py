@@ -91,9 +91,57 @@ def test_xlsx_has_the_cells_and_a_sheet_of_filters(table, tmp_path):
     assert data[0][:3] == ("firm_id", "firm_name", "complaints_total")
     assert data[1][:3] == ("A", "甲财险", 70) and data[2][3] is None
     about = dict(book["筛选条件"].iter_rows(values_only=True))
-    assert json.loads(about["筛选条件"]) == {"period": "2024Q4"}
+    assert about["期间"] == "2024Q4" and about["公司类型"] == "全部类型" and about["公司"] == "全部公司"
+    assert about["指标"] == "投诉总量" and about["维度"] == "公司"
     assert about["数据仓库版本"] == "000001" and about["导出人"] == "tester" and about["行数"] == "3"
     assert about["导出时间（北京时间）"]
+
+
+def test_xlsx_opens_well_in_excel_formats_filter_and_frozen_header(wh, table, tmp_path):
+    """Shares as %, rates with two decimals, counts with thousands separators; an autofilter over the table and
+    the header row frozen; the 筛选条件 sheet in names and periods, not ids or JSON; flags as 是/否."""
+    shares = wh.table(["complaints_total", "complaints_per_100m_premium", "on_time_resolution_rate",
+                       "premium_wan"], ["firm", "period"], Filters(period_from="2024Q3", period_to="2024Q4",
+                                                                    firms=("A", "B"), firm_type="财产险"))
+    meta = export.meta(Filters(period_from="2024Q3", period_to="2024Q4", firms=("A", "B"), firm_type="财产险",
+                               regions=("440300",)), list(shares.columns[3:7]), ["firm", "period"], version="000001")
+    export.export(shares, "xlsx", tmp_path / "t.xlsx", warehouse=wh.path, meta=meta, labels="zh")
+    sheet = openpyxl.load_workbook(tmp_path / "t.xlsx")["数据"]
+    header = [c.value for c in sheet[1]]
+    formats = {h: sheet.cell(row=2, column=i + 1).number_format for i, h in enumerate(header)}
+    assert formats["投诉总量"] == "#,##0" and formats["亿元保费投诉量"] == "0.00"
+    assert formats["按时办结率"] == "0.0%" and formats["原保险保费收入"] == "#,##0.00"
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == f"A1:{openpyxl.utils.get_column_letter(len(header))}{shares.height + 1}"
+    flags = {sheet.cell(row=r, column=header.index("亿元保费投诉量（低基数）") + 1).value
+             for r in range(2, shares.height + 2)}
+    assert flags <= {"是", "否"} and flags
+    about = dict(openpyxl.load_workbook(tmp_path / "t.xlsx")["筛选条件"].iter_rows(values_only=True))
+    assert about["期间"] == "2024Q3 至 2024Q4" and about["公司类型"] == "财产险"
+    assert about["公司"] == "甲财险、乙财险" and about["地区"] == "深圳市"
+    assert about["指标"] == "投诉总量、亿元保费投诉量、按时办结率、原保险保费收入" and about["维度"] == "公司、期间"
+    assert not any("{" in str(v) or "[" in str(v) for v in about.values())
+
+
+def test_a_range_export_is_named_for_its_range():
+    assert export.file_name(Filters(period_from="2024Q3", period_to="2025Q3"), "xlsx") == "xiaobao_2024Q3-2025Q3.xlsx"
+    assert export.file_name(Filters(period="2025Q3"), "csv") == "xiaobao_2025Q3.csv"
+    assert export.file_name(Filters(), "parquet") == "xiaobao.parquet"
+
+
+def test_english_labels_give_readable_headers_and_english_values(wh, out):
+    frame = wh.table(["complaints_total", "complaints_per_100m_premium"], ["firm_type", "region"],
+                     Filters(period="2024Q4"))
+    text = to_bytes(frame, "csv", out, labels="en").decode("utf-8-sig").splitlines()
+    assert text[0] == "Firm type,Region code,Region,Complaints,Complaints per 100m yuan premium," \
+                      "Complaints per 100m yuan premium (low base)"
+    rows = list(csv.reader(text[1:]))
+    assert {r[0] for r in rows} <= {"Property", "Life"} and {r[0] for r in rows}
+    assert all(re.fullmatch(r"[\x00-\x7f]*", r[2]) for r in rows)  # region names in English
+    assert {r[5] for r in rows} <= {"Yes", "No"}
+    lines = pl.DataFrame({"product_line": ["年金保险", "机动车辆保险"], "complaints": [3, 1200]})
+    assert to_bytes(lines, "csv", out, labels="en").decode("utf-8-sig").splitlines() == [
+        "Product line,Complaints", "Annuity,3", "Motor,1200"]
 
 
 INJECTIONS = ["x' OR 1=1 --", "'; DROP TABLE complaints; --", "A' UNION SELECT * FROM firms --", "财产险' OR '1'='1"]
@@ -495,3 +543,20 @@ def test_an_unwritable_out_file_is_a_clear_error(evil, tmp_path):
     r = runner.invoke(app, ["export", "complaints_total", "--out", str(tmp_path / "no" / "such" / "e.csv"),
                             "--warehouse", str(evil)])
     assert r.exit_code == 1 and "无法写入" in r.stderr and "Traceback" not in r.output
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_explorer_csv_in_either_language_is_byte_for_byte_the_export_command(evil, monkeypatch, downloads,
+                                                                                 lang):
+    params = {"period": "2025Q3", "metrics": "complaints_total,complaints_per_100m_premium", "by": "firm_type,region",
+              "lang": lang}
+    at = page(evil, "explorer.py", monkeypatch, params)
+    (csv_button,) = [b for b in downloads if b["file_name"].endswith(".csv")]
+    (line,) = [c.value for c in at.code if c.value.startswith("xiaobao export")]
+    assert f"--labels {lang}" in line
+    r = runner.invoke(app, ["export", "complaints_total,complaints_per_100m_premium", "--by", "firm_type,region",
+                            "--period", "2025Q3", "--labels", lang, "--warehouse", str(evil)])
+    assert r.exit_code == 0, r.output
+    assert csv_button["data"]() == r.stdout_bytes
+    if lang == "en":
+        assert r.stdout.splitlines()[1].startswith(("Property,", "Life,"))

@@ -29,7 +29,8 @@ def test_explorer_table_is_the_query_layers_table_with_a_link_and_the_cli_line(a
                                        for v, f in zip(expected["complaints_per_100m_premium"], flags, strict=True)]
     codes = [c.value for c in at.code]
     assert (f"xiaobao export complaints_per_100m_premium,mediation_success_rate --by firm,period "
-            f"--from {params['from']} --to {period} --firm-type 财产险 --labels zh --out xiaobao_{period}.csv") in codes
+            f"--from {params['from']} --to {period} --firm-type 财产险 --labels zh "
+            f"--out xiaobao_{params['from']}-{period}.csv") in codes   # a range export is named for its range
     link = next(c for c in codes if "metrics=" in c)
     assert "metrics=complaints_per_100m_premium%2Cmediation_success_rate" in link
     assert "by=firm%2Cperiod" in link and f"from={params['from']}" in link and "type=" in link

@@ -162,8 +162,12 @@ def sidebar(choices: Choices, wh, regions) -> None:
                    format_func=lambda f: names.get(f) or f, placeholder=t("all_firms", lang))
     region_names = dict(zip(regions["region_code"].to_list(),
                             regions["region_name" if lang == "zh" else "name_en"].to_list(), strict=True))
+    # A province filter takes the whole province (its city rolled in): the plain name; a region filter takes
+    # the rows as reported, so 广东省（不含深圳） there.
+    province_names = dict(zip(regions["region_code"].to_list(),
+                              regions["plain_name" if lang == "zh" else "plain_name_en"].to_list(), strict=True))
     sb.multiselect(t("provinces", lang), list(choices.province_codes), key=W["provinces"],
-                   default=ss[W["provinces"]], format_func=lambda c: region_names.get(c) or c,
+                   default=ss[W["provinces"]], format_func=lambda c: province_names.get(c) or c,
                    placeholder=t("all_regions", lang))
     with sb.expander(t("regions", lang)):
         st.multiselect(t("regions", lang), list(choices.region_codes), key=W["regions"],

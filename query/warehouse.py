@@ -118,8 +118,12 @@ class Warehouse:
         return self._pseudonymise(frame, extra_names=("name", "short_name")).sort("firm_id")
 
     def regions(self) -> pl.DataFrame:
-        return self._query("""SELECT region_code, region_name, name_en, kind, province_code, province_name,
-                                     population, counties FROM region_dim ORDER BY region_code""")
+        """region_name / name_en: the name of the region's own rows (广东省（不含深圳）: the province row leaves its
+        separately supervised city out); plain_name / plain_name_en: the reference name (广东省), which is also
+        the province dimension's province_name / province_name_en (figures rolled up, the city included)."""
+        return self._query("""SELECT region_code, region_name, name_en, plain_name, plain_name_en, kind,
+                                     province_code, province_name, province_name_en, population, counties
+                              FROM region_dim ORDER BY region_code""")
 
     def metric(self, metric_id: str) -> catalog.Metric:
         try:

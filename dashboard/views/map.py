@@ -60,7 +60,8 @@ provinces = frame.filter(pl.col("province_code") != NATIONAL)
 national = frame.filter(pl.col("province_code") == NATIONAL)
 when = ctx.period if not ctx.is_range else f"{ctx.filters.period_from} – {ctx.filters.period_to}"
 regions = ctx.regions()
-region_names = dict(zip(regions["region_code"], regions["region_name" if ctx.lang == "zh" else "name_en"],
+# The map and its table are the province dimension (cities rolled in): plain province names.
+region_names = dict(zip(regions["region_code"], regions["plain_name" if ctx.lang == "zh" else "plain_name_en"],
                         strict=True))
 
 with ui.slide("map"):
@@ -79,7 +80,10 @@ with ui.slide("map"):
             request_filters(provinces=clicked)  # every other page now shows these provinces
 
 if ctx.filters.provinces or ctx.filters.regions:
-    chosen = [region_names.get(c, c) for c in ctx.filters.provinces + ctx.filters.regions]
+    own_rows = dict(zip(regions["region_code"], regions["region_name" if ctx.lang == "zh" else "name_en"],
+                        strict=True))
+    chosen = [region_names.get(c, c) for c in ctx.filters.provinces] + \
+        [own_rows.get(c, c) for c in ctx.filters.regions]
     note, clear = st.columns([4, 1], vertical_alignment="center")
     note.info(pick({"zh": "其他页面只显示：{}。地图始终显示全部省份，点击省份即可切换。",
                     "en": "Other pages show only: {}. The map always shows every province; click one to switch."})

@@ -63,6 +63,23 @@ def test_region_and_province_roll_up_keep_national_apart(wh):
         ["complaints_total"].to_list() == [70]
 
 
+def test_a_province_row_that_leaves_its_city_out_says_so_and_the_roll_up_does_not(wh):
+    # Issue 8 item 6: the region dimension's 广东 row counts without 深圳, the province dimension's with it; the
+    # two stood side by side under one name (8.32 on 投诉分析, 8.16 on the map).
+    by_region = wh.table(["complaints_per_100m_premium"], ["region"], Filters(period="2024Q4"))
+    assert one(by_region, "region_name", region_code="440000") == "广东省（不含深圳）"
+    assert one(by_region, "region_name", region_code="440300") == "深圳市"
+    assert one(by_region, "region_name", region_code="000000") == "总公司/全国"
+    by_province = wh.table(["complaints_per_100m_premium"], ["province"], Filters(period="2024Q4"))
+    assert one(by_province, "province_name", province_code="440000") == "广东省"
+    regions = wh.regions()
+    assert one(regions, "name_en", region_code="440000") == "Guangdong (excl. Shenzhen)"
+    assert one(regions, "plain_name", region_code="440000") == "广东省"
+    assert one(regions, "plain_name_en", region_code="440000") == "Guangdong"
+    assert one(regions, "region_name", region_code="110000") == "北京市"  # no city: nothing left out
+    assert wh.anomalies(Filters(period="2024Q4")).schema["region_name"] == pl.Utf8
+
+
 def test_association_total_and_firm_type(wh):
     t = wh.table(["complaints_total", "complaints_per_100m_premium"], [], Filters(period="2024Q4"))
     assert t["complaints_total"][0] == 80  # 70 + 0 + 10

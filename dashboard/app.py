@@ -218,7 +218,7 @@ def main() -> None:
         firms, regions = data.firms(wh), data.regions(wh)
     except Exception:
         log.exception("cannot open the warehouse")
-        st.error(t("warehouse_error", ss.get(LANG_STATE_KEY)), icon="⚠️")
+        st.error(t("warehouse_error", ss.get(LANG_STATE_KEY)), icon=theme.ICON_ERROR)
         st.stop()
     if SEEDED not in ss:
         view, ss[MESSAGES] = parse({k: st.query_params.get_all(k) for k in st.query_params}, choices)
@@ -237,7 +237,7 @@ def main() -> None:
         st.html(PRESENT_CSS)
         st.button(t("present_exit", lang), on_click=exit_present, type="tertiary", icon=":material/close:")
     for message in ss[MESSAGES]:
-        st.warning(message, icon="⚠️")
+        st.warning(message, icon=theme.ICON_WARNING)
     f = view.filters
     context.publish(context.PageContext(wh=wh, filters=f, lang=lang, period=f.period or f.period_to,
                                         present=view.present, periods=choices.periods))
@@ -245,7 +245,7 @@ def main() -> None:
         pg.run()
     except Exception:
         log.exception("page %s failed", pg.url_path)
-        st.error(t("page_error", lang), icon="⚠️")
+        st.error(t("page_error", lang), icon=theme.ICON_ERROR)
 
 
 if __name__ == "__main__":

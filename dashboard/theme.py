@@ -24,6 +24,13 @@ SEQUENTIAL = ("#eef3fa", "#c6d7ee", "#8fb2de", "#4f85c5", "#1f4e9c", "#0d2b5e")
 # Diverging scale (better → neutral → worse) for maps of change or of the complaint index.
 DIVERGING = (BETTER, "#f4f4f4", WORSE)
 
+# Icons beside st.warning / st.info / st.error: Material Symbols, which Streamlit bundles (offline), never emoji —
+# the meeting room's CJK font has no emoji and draws 📭 as a crossed box.
+ICON_WARNING = ":material/warning:"
+ICON_INFO = ":material/info:"
+ICON_ERROR = ":material/error:"
+ICON_MISSING = ":material/inbox:"
+
 FONT_FAMILY = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 FONT_SIZE = 18
 TEMPLATE_NAME = "xiaobao"

@@ -220,7 +220,7 @@ def anomaly_table(frame: pl.DataFrame, ctx: PageContext | None = None) -> None:
 
 def empty_state(reason: str, lang: str | None = None) -> None:
     """Explain in words why nothing is shown. `reason`: a STRINGS key (empty_filters, …) or a sentence."""
-    st.info(t(reason, lang or current_lang()), icon="ℹ️")
+    st.info(t(reason, lang or current_lang()), icon=theme.ICON_INFO)
 
 
 def is_empty(frame: pl.DataFrame, metric_ids: Sequence[str] = ()) -> bool:
@@ -336,4 +336,4 @@ def guarded(run, lang: str | None = None) -> None:
         run()
     except Exception:
         log.exception("page failed")
-        st.error(t("page_error", lang or current_lang()), icon="⚠️")
+        st.error(t("page_error", lang or current_lang()), icon=theme.ICON_ERROR)

@@ -8,7 +8,7 @@ import shlex
 
 import streamlit as st
 
-from dashboard import page_params, ui
+from dashboard import page_params, theme, ui
 from dashboard.context import current
 from dashboard.i18n import pick, t
 from dashboard.sizes import table_height
@@ -58,7 +58,7 @@ messages = page_params.seed("explorer_metrics", "metrics", metric_ids,
                             [m for m in DEFAULT_METRICS if m in metric_ids] or metric_ids[:1], multi=True, lang=lang)
 messages += page_params.seed("explorer_by", "by", DIMENSIONS, DEFAULT_BY, multi=True, lang=lang)
 for message in messages:
-    st.warning(message, icon="⚠️")
+    st.warning(message, icon=theme.ICON_WARNING)
 
 left, right = st.columns([3, 2])
 metrics = left.multiselect(pick({"zh": "指标", "en": "Metrics"}), metric_ids, key="explorer_metrics",

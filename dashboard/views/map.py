@@ -12,7 +12,7 @@ from dataclasses import replace
 import polars as pl
 import streamlit as st
 
-from dashboard import page_params, ui
+from dashboard import page_params, theme, ui
 from dashboard.charts.china_map import choropleth
 from dashboard.context import current, request_filters
 from dashboard.i18n import pick, t
@@ -31,7 +31,7 @@ if ctx.period is None:
 
 rates = [m for m in PAIRS if ctx.has_metric(m)]
 for message in page_params.seed("map_metric", "metric", rates, rates[0], lang=ctx.lang):
-    st.warning(message)
+    st.warning(message, icon=theme.ICON_WARNING)
 if "map_raw" not in st.session_state:
     st.session_state["map_raw"] = st.query_params.get("raw") == "1"
 left, right = st.columns([3, 1], vertical_alignment="bottom")

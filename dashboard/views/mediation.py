@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import ui
+from dashboard import theme, ui
 from dashboard.charts.bars import ranked_bars
 from dashboard.charts.trend import trend
 from dashboard.context import current
@@ -24,7 +24,7 @@ st.info(pick({"zh": "调解成功率 = 调解成功件数 ÷ 调解结案件数�
                     "部分协会以受理件数为分母，两者不可直接比较）。",
               "en": "Mediation success rate = cases settled ÷ cases concluded (结案). Cases still open are not "
                     "failures; some associations divide by cases accepted, so figures are not comparable."}),
-        icon="ℹ️")
+        icon=theme.ICON_INFO)
 
 with ui.slide("headlines"):
     ui.headlines(RATES + VOLUMES, ctx)

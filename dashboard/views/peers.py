@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import page_params, ui
+from dashboard import page_params, theme, ui
 from dashboard.charts.peers import bullet_benchmark, rank_over_time
 from dashboard.context import current
 from dashboard.format import fmt_pct
@@ -35,7 +35,7 @@ ids = firms["firm_id"].to_list()
 names = dict(zip(ids, firms["short_name"].to_list(), strict=True))
 types = dict(zip(ids, firms["firm_type"].to_list(), strict=True))
 for message in page_params.seed("peers_focus", "focus_firm", ids, ids[0], lang=lang):
-    st.warning(message, icon="⚠️")
+    st.warning(message, icon=theme.ICON_WARNING)
 focus = st.selectbox(pick({"zh": "对标公司", "en": "Firm to benchmark"}), ids, key="peers_focus",
                      format_func=lambda f: names.get(f) or f)
 page_params.write("focus_firm", focus)

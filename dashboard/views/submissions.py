@@ -100,7 +100,8 @@ with ui.slide("problems"):
                 st.dataframe(shown, hide_index=True, width="stretch")
             total = issues.height or n_lines  # the issue list, else the reasons' lines
             if total > status.ISSUES_SHOWN:
-                st.caption(pick({"zh": f"共 {total:,} 条，页面显示前 {status.ISSUES_SHOWN} 条；完整清单请下载错误清单。",
+                st.caption(pick({"zh": f"共 {total:,} 条，页面显示前 {status.ISSUES_SHOWN} 条；"
+                                       "完整清单请下载错误清单。",
                                  "en": f"{total:,} in all; the first {status.ISSUES_SHOWN} are shown. Download the "
                                        "error list for every one."}))
             left, right = st.columns(2)

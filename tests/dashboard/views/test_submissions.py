@@ -81,7 +81,7 @@ def test_a_rejected_file_replaced_by_an_accepted_one_says_so_and_shows_the_head_
 
 
 def test_the_whole_error_list_goes_out_through_the_one_export(warehouse, tmp_path):
-    path, latest, _ = warehouse
+    path, _, _ = warehouse
     subs = pl.read_parquet(layout.current_snapshot(path) / layout.SUBMISSIONS)
     row = subs.filter(pl.col("submission_id") == "big-v1").row(0, named=True)
     data = status.issues_csv(status.issues_frame(row["issues_json"]), warehouse=tmp_path)

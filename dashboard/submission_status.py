@@ -14,7 +14,7 @@ import polars as pl
 
 from core import clock
 from core.status import FILE_LABELS, FIRM_LABELS, SEVERITY_LABELS
-from query import export
+from query import export, firm_status
 
 # Status ids and labels: core.status; basis labels: core.contract.BASIS_LABELS.
 LABELS = {lang: {**FIRM_LABELS[lang], **SEVERITY_LABELS[lang]} for lang in FIRM_LABELS}
@@ -66,13 +66,9 @@ def history(submissions: pl.DataFrame) -> pl.DataFrame:
     )
     # A rejected or held file later replaced by an accepted resubmission names it too (the store only links
     # superseded files).
-    later = submissions.filter(pl.col("status") == "accepted").select(
-        "firm_id", "period", pl.col("received_at").alias("__accepted_at"),
-        pl.format("v{} · {}", pl.col("version"), pl.col("file_name")).alias("__accepted_label"))
-    replaced = (submissions.filter(pl.col("status").is_in(["rejected", "held"]) & pl.col("firm_id").is_not_null())
-                .join(later, on=["firm_id", "period"])
-                .filter(pl.col("__accepted_at") > pl.col("received_at"))
-                .select("submission_id", "__accepted_label"))
+    replaced = firm_status.problem_files(submissions).filter(pl.col("accepted_later")).select(
+        "submission_id", pl.format("v{} · {}", pl.col("accepted_version"), pl.col("accepted_file"))
+        .alias("__accepted_label"))
     return (submissions.join(names, on="superseded_by", how="left")
             .join(replaced, on="submission_id", how="left")
             .with_columns(pl.coalesce("superseded_by_label", "__accepted_label").alias("superseded_by_label"))

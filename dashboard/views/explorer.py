@@ -85,7 +85,7 @@ except ValueError as err:
 
 st.caption(pick({"zh": f"共 {table.height:,} 行", "en": f"{table.height:,} rows"}))
 if table.height == 0:
-    ui.empty_state("empty_filters", lang)
+    ui.empty_result(metrics)
 else:
     # Every row is formatted for the screen, so a huge grouping shows its head; downloads hold every row.
     ui.value_table(table.head(MAX_SHOWN), metrics, ctx, height=table_height(min(table.height, MAX_SHOWN)))

@@ -54,7 +54,7 @@ ui.metric_help(metric, ctx)
 frame = ctx.table([metric], by=["province"], filters=replace(ctx.filters, provinces=(), regions=()))
 flag = f"{metric}__low_base"
 if ui.is_empty(frame, [metric]):
-    ui.empty_state("empty_filters")
+    ui.empty_result([metric], replace(ctx.filters, provinces=(), regions=()))
     st.stop()
 provinces = frame.filter(pl.col("province_code") != NATIONAL)
 national = frame.filter(pl.col("province_code") == NATIONAL)

@@ -29,7 +29,9 @@ if ctx.period is None:
 
 firms = ctx.firms(ctx.filters)  # the firms of the chosen type, or those chosen: the ones to benchmark
 if firms.height == 0:
-    ui.empty_state("empty_filters", lang)
+    ui.empty_state(pick({"zh": "所选公司类型下没有所选公司：请在侧栏重新选择公司或公司类型。",
+                         "en": "None of the chosen firms is of the chosen firm type: choose again in the sidebar."}),
+                   lang)
     st.stop()
 ids = firms["firm_id"].to_list()
 names = dict(zip(ids, firms["short_name"].to_list(), strict=True))
@@ -68,7 +70,7 @@ bench = pl.DataFrame(rows, infer_schema_length=None)
 with ui.slide("benchmark"):
     st.subheader(pick({"zh": f"{firm_name}与同业（{ctx.period}）", "en": f"{firm_name} against peers ({ctx.period})"}))
     if bench["median"].null_count() == bench.height:
-        ui.empty_state("empty_filters", lang)
+        ui.empty_result([m.id for m in metrics], ctx.at())
     else:
         ui.chart(bullet_benchmark(bench, firm_label=firm_name, lang=lang, low_base_label=t("low_base", lang),
                                   median_label=t("peer_median", lang),

@@ -30,6 +30,7 @@ everything = ctx.submissions()
 # With no accepted figures yet the warehouse has no quarter to choose, but rejected files must still show.
 period = ctx.period or everything["period"].drop_nulls().max()
 st.title(f"{t('page_submissions', lang)} · {period}" if period else t("page_submissions", lang))
+st.text(ui.context_line(ctx))
 if everything.height == 0:
     ui.empty_state("empty_no_data")
     st.stop()

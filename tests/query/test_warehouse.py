@@ -312,3 +312,49 @@ def test_submissions_keep_unreadable_files_under_period_and_firm_filters(tmp_pat
     assert wh.submissions(Filters(regions=("440300",))).height == 6  # a file covers every region of its firm
     member = Warehouse(path, scope=Scope(firm_id="A"))
     assert member.submissions(Filters(period="2025Q3"))["submission_id"].to_list() == ["s1", "s2", "s6"]
+
+
+def _files(rows: list[dict]) -> pl.DataFrame:
+    from datetime import UTC, datetime
+
+    schema = store.load_submissions(None).schema
+    full = [{c: None for c in schema} | {"seq": i, "received_at": datetime(2026, 1, 5, 8, i, tzinfo=UTC),
+                                           "submission_id": f"s{i}", "file_name": f"s{i}.xlsx", "version": 1,
+                                           "n_errors": 0, "n_warnings": 0} | r for i, r in enumerate(rows)]
+    return pl.DataFrame(full, schema=schema)
+
+
+@pytest.fixture(scope="module")
+def wh_with_files(tmp_path_factory) -> Warehouse:
+    files = _files([
+        {"firm_id": "A", "period": "2025Q4", "status": "accepted"},
+        {"firm_id": "B", "period": "2025Q1", "status": "accepted"},
+        {"firm_id": "B", "period": "2025Q4", "status": "held", "basis": "年累计",
+         "status_note": "年累计报送暂缓入库：缺少本年 2025Q2、2025Q3 的报送"},
+        {"firm_id": "D", "period": "2025Q4", "status": "rejected", "n_errors": 3,
+         "status_note": "报送有 3 处错误，整份退回，请更正后重报"},
+    ])
+    return Warehouse(handmade.build(tmp_path_factory.mktemp("files"), submissions=files))
+
+
+def test_why_empty_names_the_held_firm_its_gap_and_the_filter_that_emptied_the_result(wh_with_files):
+    # Issue 8 item 6: a firm whose file is held is told why, not "widen your filters".
+    why = wh_with_files.why_empty(["complaints_total"], Filters(period="2025Q4", firms=("B", "D", "C")))
+    rows = {r["firm_id"]: r for r in why["firms"].iter_rows(named=True)}
+    assert rows["B"]["status"] == "held" and rows["B"]["missing_periods"] == ["2025Q2", "2025Q3"]
+    assert rows["D"]["status"] == "rejected" and rows["D"]["n_errors"] == 3
+    assert rows["C"]["status"] == "missing"
+    assert set(why["culprits"]) == {"period", "firms"}  # other quarters, or other firms, have figures
+    # A region with nothing this quarter: the region filter is named, the firms are not (no firm chosen).
+    why = wh_with_files.why_empty(["complaints_total"], Filters(period="2025Q4", regions=("440300",)))
+    assert why["culprits"] == ("period", "regions") and why["firms"].height == 0
+    # Only the two together empty it (C reports no mediation, nobody does in 2024Q4): no single culprit.
+    assert wh_with_files.why_empty(["mediation_success_rate"], Filters(period="2024Q4", firms=("C",)))[
+        "culprits"] == ()
+
+
+def test_as_of_is_the_snapshot_and_the_latest_receipt(wh_with_files):
+    from datetime import UTC, datetime
+
+    assert wh_with_files.as_of() == {"version": wh_with_files.version,
+                                     "ingested_at": datetime(2026, 1, 5, 8, 3, tzinfo=UTC)}

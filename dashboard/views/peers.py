@@ -75,9 +75,10 @@ with ui.slide("benchmark"):
         ui.chart(bullet_benchmark(bench, firm_label=firm_name, lang=lang, low_base_label=t("low_base", lang),
                                   median_label=t("peer_median", lang),
                                   percentile_label=t("percentile", lang)), key="peers_bullets")
-        st.caption(pick({"zh": "菱形为本公司数值（绿色优于同业中位数，红色劣于）；灰条为同业 P25–P75，竖线为中位数。",
-                         "en": "Diamond: this firm (green better than the peer median, red worse); grey band: "
-                               "peers' P25–P75; tick: median."}))
+        st.caption(pick({"zh": "菱形为本公司数值（蓝色实心优于同业中位数，橙色带×劣于）；"
+                               "灰条为同业 P25–P75，竖线为中位数。",
+                         "en": "Diamond: this firm (solid blue better than the peer median, orange with × worse); "
+                               "grey band: peers' P25–P75; tick: median."}))
     if bench["suppressed"].fill_null(False).any():
         st.caption(pick({"zh": f"同业不足 {MIN_PEERS} 家的指标不显示同业分布（保密规则）。",
                          "en": f"Peer spreads over fewer than {MIN_PEERS} firms are not shown (confidentiality)."}))

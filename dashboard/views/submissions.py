@@ -72,7 +72,8 @@ with ui.slide("firms"):
             pick({"zh": "最近接收（北京时间）", "en": "Last received (Beijing)"})),
         pl.col("last_file_status").replace(status.FILE_LABELS[lang])
         .alias(pick({"zh": "最近文件状态", "en": "Last file"})),
-    ), hide_index=True, width="stretch", height=table_height(firms.height))
+    ), hide_index=True, width="stretch", height=table_height(firms.height),
+        column_config={pick({"zh": "原因", "en": "Reason"}): st.column_config.TextColumn(width="large")})
 
 with ui.slide("problems"):
     problems = firm_status.problem_files(received).with_columns(who.alias("who"))

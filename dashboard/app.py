@@ -172,8 +172,12 @@ def sidebar(choices: Choices, wh, regions) -> None:
                    format_func=lambda f: names.get(f) or f, placeholder=t("all_firms", lang))
     region_names = dict(zip(regions["region_code"].to_list(),
                             regions["region_name" if lang == "zh" else "name_en"].to_list(), strict=True))
+    # A province filter takes the whole province (its city rolled in): the plain name; a region filter takes
+    # the rows as reported, so 广东省（不含深圳） there.
+    province_names = dict(zip(regions["region_code"].to_list(),
+                              regions["plain_name" if lang == "zh" else "plain_name_en"].to_list(), strict=True))
     sb.multiselect(t("provinces", lang), list(choices.province_codes), key=W["provinces"],
-                   default=ss[W["provinces"]], format_func=lambda c: region_names.get(c) or c,
+                   default=ss[W["provinces"]], format_func=lambda c: province_names.get(c) or c,
                    placeholder=t("all_regions", lang))
     with sb.expander(t("regions", lang)):
         st.multiselect(t("regions", lang), list(choices.region_codes), key=W["regions"],
@@ -248,7 +252,7 @@ def main() -> None:
         firms, regions = data.firms(wh), data.regions(wh)
     except Exception:
         log.exception("cannot open the warehouse")
-        st.error(t("warehouse_error", ss.get(LANG_STATE_KEY)), icon="⚠️")
+        st.error(t("warehouse_error", ss.get(LANG_STATE_KEY)), icon=theme.ICON_ERROR)
         st.stop()
     if SEEDED not in ss:
         view, ss[MESSAGES] = parse({k: st.query_params.get_all(k) for k in st.query_params}, choices)
@@ -273,7 +277,7 @@ def main() -> None:
     if missing is not None:
         st.warning(plain(t("page_not_found", lang).format(value=shown(missing))), icon="⚠️")
     for message in ss[MESSAGES]:
-        st.warning(plain(message), icon="⚠️")   # values from the link, shown as written
+        st.warning(plain(message), icon=theme.ICON_WARNING)   # values from the link, shown as written
     f = view.filters
     context.publish(context.PageContext(wh=wh, filters=f, lang=lang, period=f.period or f.period_to,
                                         present=view.present, periods=choices.periods))
@@ -281,7 +285,7 @@ def main() -> None:
         pg.run()
     except Exception:
         log.exception("page %s failed", pg.url_path)
-        st.error(t("page_error", lang), icon="⚠️")
+        st.error(t("page_error", lang), icon=theme.ICON_ERROR)
 
 
 if __name__ == "__main__":

@@ -139,9 +139,12 @@ class PageContext:
             if column in frame.columns:
                 frame = frame.with_columns(pl.col(column).cast(pl.Utf8).replace(names))
         regions = self.regions()
-        english = dict(zip(regions["region_code"].to_list(), regions["name_en"].to_list(), strict=True))
-        for code, name in (("region_code", "region_name"), ("province_code", "province_name")):
+        # A region row's English name says what it counts (Guangdong (excl. Shenzhen)); a province roll-up's is
+        # the plain name: both from the query layer's region dimension.
+        for code, name, english_column in (("region_code", "region_name", "name_en"),
+                                           ("province_code", "province_name", "plain_name_en")):
             if code in frame.columns and name in frame.columns:
+                english = dict(zip(regions["region_code"].to_list(), regions[english_column].to_list(), strict=True))
                 frame = frame.with_columns(
                     pl.col(code).replace_strict(english, default=pl.col(name), return_dtype=pl.Utf8).alias(name))
         return frame

@@ -24,8 +24,9 @@ class _Step(NamedTuple):
 # millions; past 万 at most four significant figures, as on a printed notice).
 ZH_STEPS = (_Step(0, 1, "", None, False), _Step(1e4, 1e4, "万", None, False), _Step(1e8, 1e8, "亿", None, False),
             _Step(1e12, 1e12, "万亿", None, False))
-# en: 9,876.5 · 12,345 · 1.2M · 4.6bn.
-EN_STEPS = (_Step(0, 1, "", None, True), _Step(1e4, 1, "", 0, True), _Step(1e6, 1e6, "M", 1, True),
+# en: 9,876.5 · 12.3k · 1.2M · 4.6bn — one convention (k, M, bn) on tiles, labels and axes alike; never 15,900
+# beside an axis reading 15.9k.
+EN_STEPS = (_Step(0, 1, "", None, True), _Step(1e4, 1e3, "k", 1, True), _Step(1e6, 1e6, "M", 1, True),
             _Step(1e9, 1e9, "bn", 1, True))
 
 
@@ -64,7 +65,7 @@ def _scaled(a: float, steps: tuple[_Step, ...], digits: int) -> str:
 
 
 def fmt_number(x: float | None, lang: str = "zh", digits: int = 2) -> str:
-    """zh: 987 · 1.23万 · 4.56亿 · 5.1万亿 · 12.35; en: 987 · 12,345 · 1.2M · 4.6bn · 12.35."""
+    """zh: 987 · 1.23万 · 4.56亿 · 5.1万亿 · 12.35; en: 987 · 9,876 · 12.3k · 1.2M · 4.6bn · 12.35."""
     if _missing(x):
         return NO_VALUE
     text = _scaled(abs(float(x)), ZH_STEPS if lang == "zh" else EN_STEPS, digits)

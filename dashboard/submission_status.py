@@ -15,7 +15,7 @@ import polars as pl
 from core import clock
 from core.contract import rule_text, sheet_name
 from core.status import FILE_LABELS, FIRM_LABELS, SEVERITY_LABELS, note_text
-from query import export
+from query import export, firm_status
 
 # Status ids and labels: core.status; basis labels: core.contract.BASIS_LABELS.
 LABELS = {lang: {**FIRM_LABELS[lang], **SEVERITY_LABELS[lang]} for lang in FIRM_LABELS}
@@ -99,10 +99,60 @@ def history(submissions: pl.DataFrame) -> pl.DataFrame:
         pl.col("submission_id").alias("superseded_by"),
         pl.format("v{} · {}", pl.col("version"), pl.col("file_name")).alias("superseded_by_label"),
     )
+    # A rejected or held file later replaced by an accepted resubmission names it too (the store only links
+    # superseded files).
+    replaced = firm_status.problem_files(submissions).filter(pl.col("accepted_later")).select(
+        "submission_id", pl.format("v{} · {}", pl.col("accepted_version"), pl.col("accepted_file"))
+        .alias("__accepted_label"))
     return (submissions.join(names, on="superseded_by", how="left")
+            .join(replaced, on="submission_id", how="left")
+            .with_columns(pl.coalesce("superseded_by_label", "__accepted_label").alias("superseded_by_label"))
+            .drop("__accepted_label")
             .sort("firm_id", "period", "received_at", nulls_last=True))
 
 
 def received_text(column: str = "received_at") -> pl.Expr:
     """A UTC receipt time as the secretariat reads it: Beijing time, to the minute."""
     return clock.shown_expr(pl.col(column))
+
+
+# A file with tens of thousands of errors (a whole sheet shifted by one column) shows its first ISSUES_SHOWN on the
+# page — drawing 49,993 rows took ~15 s — and the whole list is a download (query.export, like every file).
+ISSUES_SHOWN = 200
+
+
+def firm_reason(row: dict, lang: str = "zh") -> str:
+    """Why a firm has no figures for the quarter, from `query.firm_status.firm_status` (one row):
+    未报送 → 未收到本季报送文件; held → 暂缓入库：缺 2025Q2; rejected → 已退回：3 处错误，待重报; accepted → ""."""
+    state, gaps, errors = row.get("status"), row.get("missing_periods") or [], row.get("n_errors")
+    zh = lang == "zh"
+    if state == "missing":
+        return "未收到本季报送文件" if zh else "No file received for this quarter"
+    if state == "held":
+        if gaps:
+            return (f"暂缓入库：缺 {'、'.join(gaps)}" if zh else
+                    f"Held: {', '.join(gaps)} missing (year-to-date figures need the earlier quarters)")
+        return "暂缓入库：待补齐本年早前季度" if zh else "Held: waiting for the year's earlier quarters"
+    if state == "rejected":
+        if errors:
+            return f"已退回：{errors:,} 处错误，待重报" if zh else f"Rejected: {errors:,} errors, awaiting resubmission"
+        return "已退回，待重报" if zh else "Rejected, awaiting resubmission"
+    return ""
+
+
+def replaced_note(row: dict, lang: str = "zh") -> str:
+    """For a rejected or held file (`query.firm_status.problem_files` row): what stands for its firm and quarter —
+    "已由 v2 重报入库" when an accepted resubmission came later, "本季已入库 v2" when one was already in; "" else."""
+    if row.get("accepted_file") is None:
+        return ""
+    version = row.get("accepted_version")
+    which = f"v{version}" if version is not None else row["accepted_file"]
+    if row.get("accepted_later"):
+        return f"已由 {which} 重报入库" if lang == "zh" else f"replaced by accepted {which}"
+    return f"本季已入库 {which}" if lang == "zh" else f"{which} already accepted"
+
+
+def first_lines(text: str | None, n: int = ISSUES_SHOWN) -> tuple[list[str], int]:
+    """The first `n` non-blank lines of a reasons text, and how many there are in all."""
+    lines = [line for line in (text or "").splitlines() if line.strip()]
+    return lines[:n], len(lines)

@@ -1,6 +1,6 @@
 """Colours with one meaning on every page, and the Plotly template for a projector.
 
-WORSE is always red-ish, BETTER always teal-green, NEUTRAL blue-grey: a reader who learnt the colours on
+WORSE is always vermillion (orange-red), BETTER always blue, NEUTRAL blue-grey: a reader who learnt the colours on
 the overview reads the map and the peer charts the same way. Metric direction comes from the query layer
 (`Metric.direction`: "lower" is better for complaint metrics, "higher" for mediation success, …).
 """
@@ -10,8 +10,13 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import plotly.io as pio
 
-WORSE = "#c0392b"
-BETTER = "#0f8a6b"
+# Okabe–Ito vermillion and blue: told apart with any colour vision (red against green is not, for one man in
+# twelve), and apart in lightness too; charts add a mark or sign beside the colour (WORSE_SYMBOL …).
+WORSE = "#d55e00"
+BETTER = "#0072b2"
+WORSE_SYMBOL = "diamond-x"   # the firm's marker on the peer bullets: crossed when worse than the median
+BETTER_SYMBOL = "diamond"
+REFERENCE = "#111827"        # the peer-median line and tick: neither better nor worse, and not the BETTER blue
 NEUTRAL = "#5b6b82"
 HIGHLIGHT = "#1f4e9c"      # the series the page is about (the association, the chosen firm)
 MUTED = "#b8c2d0"          # context: other firms, the peer spread
@@ -23,6 +28,13 @@ SERIES = ("#1f4e9c", "#e3a008", "#7b3fa0", "#0b7fa8", "#8c5a2b", "#d45d9a", "#3a
 SEQUENTIAL = ("#eef3fa", "#c6d7ee", "#8fb2de", "#4f85c5", "#1f4e9c", "#0d2b5e")
 # Diverging scale (better → neutral → worse) for maps of change or of the complaint index.
 DIVERGING = (BETTER, "#f4f4f4", WORSE)
+
+# Icons beside st.warning / st.info / st.error: Material Symbols, which Streamlit bundles (offline), never emoji —
+# the meeting room's CJK font has no emoji and draws 📭 as a crossed box.
+ICON_WARNING = ":material/warning:"
+ICON_INFO = ":material/info:"
+ICON_ERROR = ":material/error:"
+ICON_MISSING = ":material/inbox:"
 
 FONT_FAMILY = "Noto Sans CJK SC, Noto Sans SC, Microsoft YaHei, PingFang SC, sans-serif"
 FONT_SIZE = 18
@@ -38,6 +50,11 @@ def direction_colour(direction: str | None, delta: float | None) -> str:
         return NEUTRAL
     good = delta < 0 if direction == "lower" else delta > 0
     return BETTER if good else WORSE
+
+
+def direction_symbol(direction: str | None, delta: float | None) -> str:
+    """The marker that says better / worse without colour: crossed when worse."""
+    return WORSE_SYMBOL if direction_colour(direction, delta) == WORSE else BETTER_SYMBOL
 
 
 def streamlit_delta_color(direction: str | None) -> str:

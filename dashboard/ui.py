@@ -246,7 +246,105 @@ def anomaly_table(frame: pl.DataFrame, ctx: PageContext | None = None) -> None:
 
 def empty_state(reason: str, lang: str | None = None) -> None:
     """Explain in words why nothing is shown. `reason`: a STRINGS key (empty_filters, …) or a sentence."""
-    st.info(t(reason, lang or current_lang()), icon="ℹ️")
+    st.info(t(reason, lang or current_lang()), icon=theme.ICON_INFO)
+
+
+def _names(ctx: PageContext, codes: Sequence[str], column: str) -> list[str]:
+    regions = ctx.regions()
+    english = {"region_name": "name_en", "plain_name": "plain_name_en"}[column]
+    names = dict(zip(regions["region_code"].to_list(),
+                     regions[column if ctx.lang == "zh" else english].to_list(), strict=True))
+    return [names.get(c) or c for c in codes]
+
+
+def filter_items(filters: Any, ctx: PageContext | None = None) -> list[tuple[str, str, str]]:
+    """The filters that are set, as (field, label, value) a person reads: ("period", "报告期", "2025Q3"),
+    ("firms", "公司", "甲财险、乙财险"), ("provinces", "省份", "广东省"), ("regions", "地区", "广东省（不含深圳）") …"""
+    ctx = ctx or _ctx()
+    lang, sep = ctx.lang, "、" if ctx.lang == "zh" else ", "
+    items: list[tuple[str, str, str]] = []
+    if filters.period:
+        items.append(("period", t("period", lang), filters.period))
+    elif filters.period_from or filters.period_to:
+        items.append(("period", t("span_range", lang), f"{filters.period_from or '…'} – {filters.period_to or '…'}"))
+    if filters.firm_type:
+        items.append(("firm_type", t("firm_type", lang), t(filters.firm_type, lang)))
+    if filters.firms:
+        firms = ctx.firms()
+        names = dict(zip(firms["firm_id"].to_list(), firms["short_name"].to_list(), strict=True))
+        items.append(("firms", t("firms", lang), sep.join(names.get(f) or f for f in filters.firms)))
+    if filters.provinces:  # whole provinces (their city rolled in): the plain name
+        items.append(("provinces", t("provinces", lang), sep.join(_names(ctx, filters.provinces, "plain_name"))))
+    if filters.regions:  # rows as reported: 广东省（不含深圳）
+        items.append(("regions", t("region", lang), sep.join(_names(ctx, filters.regions, "region_name"))))
+    return items
+
+
+def is_filtered(filters: Any) -> bool:
+    """A firm type, firms, provinces or regions chosen: figures are not the whole association's."""
+    return bool(filters.firm_type or filters.firms or filters.provinces or filters.regions)
+
+
+def scope_word(ctx: PageContext | None = None, filters: Any = None) -> str:
+    """全协会 / association with no filter but the period; 按当前筛选 / current filters otherwise (headings)."""
+    ctx = ctx or _ctx()
+    filtered = is_filtered(filters if filters is not None else ctx.filters)
+    return pick({"zh": "按当前筛选", "en": "current filters"} if filtered else
+                {"zh": "全协会", "en": "association"}, ctx.lang)
+
+
+def context_line(ctx: PageContext | None = None) -> str:
+    """Under every page title: the active filters and what the data is as of (latest ingest, warehouse version).
+    Plain text (firm and region names come from outside)."""
+    from core import clock
+
+    ctx = ctx or _ctx()
+    lang = ctx.lang
+    items = filter_items(ctx.filters, ctx)
+    if not is_filtered(ctx.filters):
+        items.append(("", "", pick({"zh": "全部公司、全部地区", "en": "all firms, all regions"}, lang)))
+    shown = " · ".join(f"{label} {value}".strip() for _, label, value in items)
+    as_of = ctx.wh.as_of()
+    when = clock.shown(as_of["ingested_at"]) if as_of["ingested_at"] is not None else t("no_value", lang)
+    if lang == "zh":
+        return f"筛选：{shown}　｜　数据截至 {when}（北京时间，最近一次导入）· 数据版本 {as_of['version'] or '—'}"
+    return f"Filters: {shown}  |  Data as of {when} (Beijing, latest ingest) · version {as_of['version'] or '—'}"
+
+
+def empty_result(metric_ids: Sequence[str], filters: Any = None, ctx: PageContext | None = None) -> None:
+    """Nothing to show under `filters` (default: the page's): say why, from the query layer's `why_empty` — the
+    chosen firms whose file is held, rejected or missing (暂缓入库：缺 2025Q2), and the filter that emptied the
+    result — instead of a general "widen your filters"."""
+    from dashboard import submission_status as status
+
+    ctx = ctx or _ctx()
+    lang, filters = ctx.lang, filters if filters is not None else ctx.filters
+    why = ctx.wh.why_empty(list(metric_ids), filters)
+    lines: list[str] = []
+    for row in why["firms"].iter_rows(named=True):
+        lines.append(f"{row['short_name'] or row['firm_id']}：{status.firm_reason(row, lang)}" if lang == "zh"
+                     else f"{row['short_name'] or row['firm_id']}: {status.firm_reason(row, lang)}")
+    named = {field: f"{label}：{value}" if lang == "zh" else f"{label}: {value}"
+             for field, label, value in filter_items(filters, ctx)}
+    culprits = [named[c] for c in why["culprits"] if c in named]
+    if len(culprits) == 1:
+        lines.append(pick({"zh": f"是筛选条件“{culprits[0]}”使结果为空：去掉这一条件即有数据。",
+                           "en": f"The filter “{culprits[0]}” leaves nothing: without it there are figures."}, lang))
+    elif culprits:
+        joined = ("”或“" if lang == "zh" else "” or “").join(culprits)
+        lines.append(pick({"zh": f"去掉筛选条件“{joined}”中的任一条即有数据。",
+                           "en": f"Without any one of the filters “{joined}” there are figures."}, lang))
+    elif not lines and is_filtered(filters):
+        lines.append(pick({"zh": "所选筛选条件的组合没有数据（单独去掉任何一条仍无数据）：" +
+                           "；".join(named.values()),
+                           "en": "No figures for this combination of filters (nor without any one of them): " +
+                           "; ".join(named.values())}, lang))
+    elif not lines:
+        lines.append(t("empty_metric", lang))
+    # The heading in the box; the reasons under it as plain text (firm and region names come from outside).
+    st.info(pick({"zh": "按当前筛选没有数据。", "en": "Nothing to show for the current filters."}, lang),
+            icon=theme.ICON_INFO)
+    st.text("\n".join(lines))
 
 
 def is_empty(frame: pl.DataFrame, metric_ids: Sequence[str] = ()) -> bool:
@@ -351,9 +449,11 @@ def page_title(text: str, ctx: PageContext | None = None) -> None:
     ctx = ctx or _ctx()
     if ctx.period is None:
         st.title(text)
+        st.text(context_line(ctx))
         return
     when = ctx.period if not ctx.is_range else f"{ctx.filters.period_from} – {ctx.filters.period_to}"
     st.title(f"{text} · {when}")
+    st.text(context_line(ctx))
 
 
 def guarded(run, lang: str | None = None) -> None:
@@ -362,4 +462,4 @@ def guarded(run, lang: str | None = None) -> None:
         run()
     except Exception:
         log.exception("page failed")
-        st.error(t("page_error", lang or current_lang()), icon="⚠️")
+        st.error(t("page_error", lang or current_lang()), icon=theme.ICON_ERROR)

@@ -141,8 +141,12 @@ class Warehouse:
         return self._pseudonymise(frame, extra_names=("name", "short_name")).sort("firm_id")
 
     def regions(self) -> pl.DataFrame:
-        return self._query("""SELECT region_code, region_name, name_en, kind, province_code, province_name,
-                                     population, counties FROM region_dim ORDER BY region_code""")
+        """region_name / name_en: the name of the region's own rows (广东省（不含深圳）: the province row leaves its
+        separately supervised city out); plain_name / plain_name_en: the reference name (广东省), which is also
+        the province dimension's province_name / province_name_en (figures rolled up, the city included)."""
+        return self._query("""SELECT region_code, region_name, name_en, plain_name, plain_name_en, kind,
+                                     province_code, province_name, province_name_en, population, counties
+                              FROM region_dim ORDER BY region_code""")
 
     def metric(self, metric_id: str) -> catalog.Metric:
         try:
@@ -558,6 +562,53 @@ SELECT * FROM final"""
         keep = [c for c in SUBMISSION_COLUMNS if c in subs.columns]
         return subs.select(keep).sort("received_at", "file_name", nulls_last=True) \
             if "received_at" in subs.columns else subs.select(keep)
+
+    def as_of(self) -> dict:
+        """What the figures are as of: version (the snapshot's name) and ingested_at (UTC: the latest receipt time of
+        a file in this snapshot, i.e. the last ingest that changed it; None for an empty warehouse)."""
+        path = self.snapshot / layout.SUBMISSIONS if self.snapshot else None
+        latest = None
+        if path is not None and path.exists():
+            latest = pl.read_parquet(path, columns=["received_at"])["received_at"].max()
+        return {"version": self.version, "ingested_at": latest}
+
+    # Filters in the order a reader names them; `why_empty` reports which of them emptied a result.
+    FILTER_FIELDS = ("period", "period_from", "period_to", "firm_type", "firms", "provinces", "regions")
+
+    def why_empty(self, metrics: list[str] | tuple[str, ...], filters: Filters) -> dict:
+        """Why `table(metrics, filters=filters)` has no value: `firms` — the chosen firms (`filters.firms`) that have no
+        accepted file for the filters' quarter(s), as `firm_status.firm_status` rows (status held / rejected /
+        missing, reason, missing_periods, n_errors; member scope: its own firm only); `culprits` — the names of
+        the filters (FILTER_FIELDS; the period fields count as one, "period") without which the metrics would have
+        a value, each tried alone. Both empty: nothing holds these metrics whatever the filters."""
+        metrics = list(metrics)
+        f = self._unpseudonymise(filters)
+
+        def has_value(candidate: Filters) -> bool:
+            frame = self.table(metrics, [], candidate)
+            return any(frame[m].null_count() < frame.height for m in dict.fromkeys(metrics))
+
+        culprits: list[str] = []
+        for name in ("period", "firm_type", "firms", "provinces", "regions"):
+            if name == "period":
+                if not (f.period or f.period_from or f.period_to):
+                    continue
+                loosened = replace(f, period=None, period_from=None, period_to=None)
+            else:
+                if not getattr(f, name):
+                    continue
+                loosened = replace(f, **{name: None if name == "firm_type" else ()})
+            if has_value(loosened):
+                culprits.append(name)
+        firms = pl.DataFrame()
+        if f.firms:
+            everything = self.submissions()
+            registry = self._query("SELECT firm_id, name, short_name, firm_type FROM firms ORDER BY firm_id")
+            registry = registry.filter(pl.col("firm_id").is_in(list(f.firms)))
+            status = firm_status.firm_status(registry, firm_status.within(everything, f), everything=everything)
+            firms = self._pseudonymise(status.filter(pl.col("status") != "accepted"),
+                                       extra_names=("name", "short_name"))
+        return {"firms": firms, "culprits": tuple(culprits)}
 
     def original_file(self, submission_id: str) -> tuple[str, bytes]:
         rows = self.submissions().filter(pl.col("submission_id") == submission_id)

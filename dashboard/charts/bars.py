@@ -12,11 +12,15 @@ import plotly.graph_objects as go
 import polars as pl
 
 from dashboard import theme
-from dashboard.charts.labels import change_text, is_percent, move_text, title_with_unit, value_text
+from dashboard.charts import axes
+from dashboard.charts.labels import change_text, move_text, title_with_unit, value_text
 
 ROW_HEIGHT = 44      # px per bar: readable from the back of a meeting room
-LABEL_ROOM = 1.3     # the value axis runs to 130 % of the largest bar so the outside labels fit,
-LABEL_ROOM_FLAGGED = 1.6   # and further when labels carry the ⚠ 低基数 flag
+# The value axis ends just past the largest bar (a 0–35 axis for a maximum of 22.44 wastes a third of the width);
+# the outside labels are short numbers (the ⚠ 低基数 flag goes with the bar's name on the category axis), and
+# they may run into the right margin, kept for them.
+LABEL_ROOM = 1.12
+LABEL_MARGIN = 72    # px on the right for the largest bar's label
 CHANGE_LABEL_MIN = 200     # px right of a movers chart for its labels ("-21.8%（-1.75 件/亿元）"), at least,
 CHANGE_LABEL_MAX = 380     # and at most (a label wider than that is shortened by Plotly, never drawn over bars)
 
@@ -31,12 +35,26 @@ def _height(rows: int) -> int:
     return max(320, ROW_HEIGHT * rows + 150)
 
 
-def _value_axis(fig: go.Figure, values: list[float], unit: str | None, room: float = LABEL_ROOM) -> None:
+def _value_axis(fig: go.Figure, values: list[float], unit: str | None, room: float = LABEL_ROOM,
+                lang: str = "zh") -> None:
     top = max([v for v in values if v is not None] + [0])
     low = min([v for v in values if v is not None] + [0])
     span = (top - low) or 1
-    fig.update_xaxes(title=None, range=[low - (0.3 * span if low < 0 else 0), top + (room - 1) * span],
-                     tickformat=".0%" if is_percent(unit) else None)
+    lo, hi = low - (0.3 * span if low < 0 else 0), top + (room - 1) * span
+    tickvals, ticktext = axes.ticks(lo, top, unit, lang, count=5)
+    fig.update_xaxes(title=None, range=[lo, hi], tickvals=tickvals, ticktext=ticktext)
+
+
+def _colour_key(fig: go.Figure, lang: str, reference_label: str) -> None:
+    """Which colour is which, in words and marks, above the plot: blue ▼ better, vermillion ▲ worse."""
+    better = "优于" if lang == "zh" else "better than "
+    worse = "劣于" if lang == "zh" else "worse than "
+    median = reference_label or ("中位数" if lang == "zh" else "median")
+    fig.add_annotation(
+        text=(f"<span style='color:{theme.BETTER}'>■ {better}{median}</span>　"
+              f"<span style='color:{theme.WORSE}'>■ {worse}{median}</span>"),
+        xref="paper", yref="paper", x=0, y=1, yanchor="bottom", xanchor="left", showarrow=False,
+        font={"size": theme.FONT_SIZE - 2})
 
 
 def ranked_bars(frame: pl.DataFrame, label: str, metric: str, *, title: str, unit: str, lang: str = "zh",
@@ -58,9 +76,9 @@ def ranked_bars(frame: pl.DataFrame, label: str, metric: str, *, title: str, uni
     flags = rows[low_base].fill_null(False).to_list() if low_base else [False] * rows.height
     colours = [theme.NEUTRAL if reference is None else theme.direction_colour(direction, v - reference)
                for v in values]
-    # Bar labels without the unit (the title states it); the hover text carries it.
-    texts = [value_text(v, unit, lang, bare=True) + (f" {low_base_label}" if f else "")
-             for v, f in zip(values, flags, strict=True)]
+    # Bar labels without the unit (the title states it); the hover text carries it. The low-base flag is not in
+    # the bar's label, which would run across the median line: it goes with the name on the category axis.
+    texts = [value_text(v, unit, lang, bare=True) for v in values]
     hovers = [value_text(v, unit, lang) + (f" {low_base_label}" if f else "")
               for v, f in zip(values, flags, strict=True)]
     labels = [str(v) for v in rows[label].to_list()]
@@ -77,15 +95,19 @@ def ranked_bars(frame: pl.DataFrame, label: str, metric: str, *, title: str, uni
         name=title,
     ))
     if reference is not None:
-        fig.add_vline(x=reference, line={"dash": "dash", "color": theme.HIGHLIGHT, "width": 3},
+        fig.add_vline(x=reference, line={"dash": "dash", "color": theme.REFERENCE, "width": 3},
                       annotation_text=f"{reference_label} {value_text(reference, unit, lang)}".strip(),
                       annotation_position="top")
     fig.update_layout(template=theme.TEMPLATE, title={"text": title_with_unit(title, unit, lang)},
                       showlegend=False, height=_height(len(labels)),
                       margin={"t": 96} if reference is not None else None)   # room for the median's label
-    fig.update_yaxes(autorange="reversed", title=None)
-    _value_axis(fig, values + ([reference] if reference is not None else []), unit,
-                LABEL_ROOM_FLAGGED if any(flags) else LABEL_ROOM)
+    fig.update_yaxes(autorange="reversed", title=None, tickvals=labels,
+                     ticktext=[f"{name} {low_base_label}" if f else name
+                               for name, f in zip(labels, flags, strict=True)])
+    _value_axis(fig, values + ([reference] if reference is not None else []), unit, LABEL_ROOM, lang)
+    fig.update_layout(margin={"r": LABEL_MARGIN})
+    if reference is not None and direction in ("lower", "higher"):
+        _colour_key(fig, lang, reference_label)
     return fig
 
 
@@ -129,7 +151,8 @@ def change_bars(frame: pl.DataFrame, label: str, change: str, *, title: str, lan
         pad = 0.08 * ((top - low) or 1)
         fig.update_xaxes(title=None, tickformat=".0%", range=[low - (pad if low < 0 else 0), top + pad])
     else:
-        _value_axis(fig, values, "%")
+        _value_axis(fig, values, "%", LABEL_ROOM, lang)
+        fig.update_layout(margin={"r": LABEL_MARGIN})
     fig.update_xaxes(zeroline=True, zerolinewidth=2)
     return fig
 

@@ -11,7 +11,6 @@ with no internet waits for a CDN.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -20,8 +19,8 @@ import plotly.graph_objects as go
 import polars as pl
 
 from dashboard import theme
+from dashboard.charts import axes
 from dashboard.charts.labels import MONEY_UNIT, is_percent, value_text
-from dashboard.format import fmt_pct
 from dashboard.i18n import t
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
@@ -40,6 +39,7 @@ INSET_DOMAIN = {"x": [0.80, 0.98], "y": [0.02, 0.36]}
 HAINAN_ISLAND_SOUTH = 18.0
 DONGSHA_BOX = {"lon": (115.5, 117.5), "lat": (20.0, 21.5)}
 HEIGHT = 760
+SOURCE_FONT_SIZE = 16   # the boundary source must be legible on a projector (≥ 14 px)
 # English names of the units that are on the map but not in data/reference/regions.csv (no member reports
 # there); the Chinese names come from the GeoJSON.
 NAMES_EN = {"710000": "Taiwan", "810000": "Hong Kong", "820000": "Macao"}
@@ -75,20 +75,8 @@ def island_points() -> tuple[tuple[float, ...], tuple[float, ...]]:
 def colourbar_ticks(lo: float, hi: float, unit: str | None, lang: str = "zh",
                     count: int = 6) -> tuple[list[float], list[str]]:
     """About `count` round tick values between lo and hi, labelled in the reader's conventions
-    (1.2万, 45%, 12.35亿元) rather than plotly's SI style (12k, 0.45)."""
-    if hi <= lo:
-        values = [lo]
-    else:
-        raw = (hi - lo) / count
-        power = 10 ** math.floor(math.log10(raw))
-        # 1-2-5 steps only: a 2.5 step would print 2.5% as "2%" at whole-per-cent labels.
-        step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
-        first = math.ceil(lo / step - 1e-9) * step
-        values = [round(first + i * step, 12) for i in range(int((hi - first) / step + 1e-9) + 1)]
-    if is_percent(unit):
-        digits = 0 if len(values) < 2 or values[1] - values[0] > 0.01 - 1e-9 else 1
-        return values, [fmt_pct(v, lang, digits=digits) for v in values]
-    return values, [value_text(v, unit, lang, bare=True) for v in values]
+    (1.2万, 45%, 12.35亿元) rather than plotly's SI style (12k, 0.45): dashboard.charts.axes.ticks."""
+    return axes.ticks(lo, hi, unit, lang, count)
 
 
 def choropleth(frame: pl.DataFrame, *, value_col: str, code_col: str = "province_code",
@@ -132,11 +120,12 @@ def choropleth(frame: pl.DataFrame, *, value_col: str, code_col: str = "province
         fig.add_trace(go.Choropleth(  # every province, grey: the base that keeps the territory whole
             geojson=boundaries, featureidkey="properties.adcode", locations=codes, z=[0] * len(codes),
             colorscale=[[0, NO_DATA_GREY], [1, NO_DATA_GREY]], showscale=False, geo=geo, marker=border,
+            showlegend=False,
             text=[label(c) for c in codes], hovertemplate="%{text}<extra></extra>", name=no_value))
         if with_value:
             fig.add_trace(go.Choropleth(
                 geojson=boundaries, featureidkey="properties.adcode", locations=with_value, z=zs, geo=geo,
-                showscale=geo == "geo", marker=border, name=title,
+                showscale=geo == "geo", marker=border, name=title, showlegend=False,
                 colorscale=[[i / (len(colour_scale) - 1), c] for i, c in enumerate(colour_scale)],
                 text=[label(c) for c in with_value], hovertemplate="%{text}<extra></extra>",
                 colorbar={"title": {"text": bar_title}, "thickness": 18, "len": 0.6,
@@ -147,17 +136,23 @@ def choropleth(frame: pl.DataFrame, *, value_col: str, code_col: str = "province
         lats += [p[1] for p in line] + [None]
     fig.add_trace(go.Scattergeo(lon=lons, lat=lats, mode="lines", geo="geo2", hoverinfo="skip",
                                 line={"color": theme.NEUTRAL, "width": 1.5}, showlegend=False))
+    # 无数据 has a legend entry: a grey square, like the provinces drawn grey (a choropleth has no legend).
+    fig.add_trace(go.Scattergeo(lon=[None], lat=[None], mode="markers", geo="geo", name=no_value, showlegend=True,
+                                hoverinfo="skip", marker={"symbol": "square", "size": 16, "color": NO_DATA_GREY,
+                                                          "line": {"color": "#9ca3af", "width": 1}}))
     island_lons, island_lats = island_points()
     fig.add_trace(go.Scattergeo(lon=island_lons, lat=island_lats, mode="markers", geo="geo2", hoverinfo="skip",
                                 marker={"size": 2.5, "color": theme.NEUTRAL}, showlegend=False))
     fig.update_layout(
         template=theme.register(),
-        title={"text": title}, height=HEIGHT, margin={"l": 0, "r": 0, "t": 56, "b": 40}, showlegend=False,
+        title={"text": title}, height=HEIGHT, margin={"l": 0, "r": 0, "t": 56, "b": 64}, showlegend=True,
+        legend={"orientation": "h", "x": 0, "y": 0.02, "xanchor": "left", "yanchor": "bottom",
+                "bgcolor": "rgba(255,255,255,0.8)", "font": {"size": theme.FONT_SIZE - 2}},
         geo=_geo({"x": [0, 1], "y": [0, 1]}, MAIN_VIEW, frame=False),
         geo2=_geo(INSET_DOMAIN, INSET_VIEW, frame=True),
         annotations=[
-            {"text": SOURCE_ZH if lang == "zh" else SOURCE_EN, "xref": "paper", "yref": "paper", "x": 0, "y": -0.04,
-             "showarrow": False, "font": {"size": 14, "color": theme.NEUTRAL}, "xanchor": "left"},
+            {"text": SOURCE_ZH if lang == "zh" else SOURCE_EN, "xref": "paper", "yref": "paper", "x": 0, "y": -0.06,
+             "showarrow": False, "font": {"size": SOURCE_FONT_SIZE, "color": "#374151"}, "xanchor": "left"},
             {"text": "南海诸岛" if lang == "zh" else "South China Sea Islands", "xref": "paper", "yref": "paper",
              # right-aligned over the inset: the English label is wider than the inset and must not run
              # into the mainland on its left

@@ -55,7 +55,7 @@ def bullet_benchmark(frame: pl.DataFrame, *, firm_label: str, lang: str = "zh",
             traces.append({
                 "type": "scatter", **on_row, "x": [median], "mode": "markers", "name": median_label,
                 "legendgroup": "median",
-                "marker": {"symbol": "line-ns", "size": 34, "line": {"width": 5, "color": theme.HIGHLIGHT}},
+                "marker": {"symbol": "line-ns", "size": 34, "line": {"width": 5, "color": theme.REFERENCE}},
                 "hovertemplate": f"{median_label}: {value_text(median, unit, lang)}<extra></extra>"})
         text = value_text(value, unit, lang) + (f"<br>{low_base_label}" if row.get("low_base") else "")
         if value is not None and row.get("better_than_share") is not None:
@@ -66,7 +66,8 @@ def bullet_benchmark(frame: pl.DataFrame, *, firm_label: str, lang: str = "zh",
             traces.append({
                 "type": "scatter", **on_row, "x": [value], "mode": "markers", "name": firm_label,
                 "legendgroup": "firm", "hovertemplate": f"{firm_label}: {hover}<extra></extra>",
-                "marker": {"symbol": "diamond", "size": 22, "color": colour,
+                "marker": {"symbol": theme.direction_symbol(row["direction"], None if median is None else
+                                                             value - median), "size": 22, "color": colour,
                            "line": {"width": 3, "color": theme.LOW_BASE if row.get("low_base") else "#ffffff"}}})
         layout["annotations"].append({
             "text": text, "x": 1.01, "xref": "paper", "xanchor": "left", "y": 0.5, "yref": f"y{axis} domain",

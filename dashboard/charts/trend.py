@@ -6,7 +6,8 @@ import plotly.graph_objects as go
 import polars as pl
 
 from dashboard import theme
-from dashboard.charts.labels import is_percent, title_with_unit, value_text
+from dashboard.charts import axes
+from dashboard.charts.labels import title_with_unit, value_text
 
 
 def trend(frame: pl.DataFrame, metric: str, *, title: str, unit: str, lang: str = "zh",
@@ -41,5 +42,9 @@ def trend(frame: pl.DataFrame, metric: str, *, title: str, unit: str, lang: str 
                       showlegend=series is not None, hovermode="x unified" if series else "closest")
     fig.update_xaxes(type="category", title=None)
     # Lines start where the data is (not at 0): a rate moving 8.9 → 9.4 must be visible on a projector.
-    fig.update_yaxes(title=None, tickformat=".0%" if is_percent(unit) else None)
+    shown = [v for v in frame[metric].to_list() if v is not None] if frame.height else []
+    if shown:   # ticks in the reader's conventions (1.2万 / 12k), never plotly's SI style beside our labels
+        tickvals, ticktext = axes.ticks(min(shown), max(shown), unit, lang, count=5)
+        fig.update_yaxes(tickvals=tickvals, ticktext=ticktext)
+    fig.update_yaxes(title=None)
     return fig

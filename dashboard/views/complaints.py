@@ -43,7 +43,7 @@ with ui.slide("firms"):
         with tab:
             peers = ctx.peers(metric, ctx.period, firm_type)  # the chosen firms' rows, against the whole group
             if ui.is_empty(peers, ["value"]):
-                ui.empty_state("empty_filters")
+                ui.empty_result([metric], replace(ctx.at(), firm_type=firm_type))
                 continue
             median = peers["median"].drop_nulls()
             ui.chart(ranked_bars(peers, "firm_name", "value", title=name, unit=unit, lang=ctx.lang,
@@ -60,7 +60,7 @@ with ui.slide("regions"):
     st.subheader(pick({"zh": f"各地区{name}", "en": f"{name} by region"}))
     by_region = ctx.localise(ctx.table([metric], by=["region"]))
     if ui.is_empty(by_region, [metric]):
-        ui.empty_state("empty_filters")
+        ui.empty_result([metric])
     else:
         ui.chart(ranked_bars(by_region, "region_name", metric, title=name, unit=unit, lang=ctx.lang,
                              low_base=flag if flag in by_region.columns else None, low_base_label=t("low_base")),
@@ -73,7 +73,7 @@ with ui.slide("causes"):
         causes = [c for c in CAUSES if ctx.has_metric(c)]
         by_firm = ctx.table([*causes, "complaints_total"], by=["firm"]) if causes else pl.DataFrame()
         if not causes or ui.is_empty(by_firm, causes):
-            ui.empty_state("empty_filters")
+            ui.empty_result(causes or ["complaints_total"])
         else:
             ui.chart(mix_bars(ui.largest(by_firm, "complaints_total", ctx), "firm_name",
                               {c: ctx.metric_name(c) for c in causes},
@@ -83,7 +83,7 @@ with ui.slide("causes"):
     with right:
         lines = ctx.localise(ctx.table([BY_LINE], by=["product_line"]))
         if ui.is_empty(lines, [BY_LINE]):
-            ui.empty_state("empty_filters")
+            ui.empty_result([BY_LINE])
         else:
             ui.chart(ranked_bars(lines, "product_line", BY_LINE, title=pick({"zh": "各险种投诉件数",
                                                                             "en": "Complaints by product line"}),
@@ -102,7 +102,7 @@ with ui.slide("trend"):
                          "en": f"No firm chosen: the {TREND_FIRMS} highest this quarter (low base excluded)."}))
     series = ctx.table([metric], by=["firm", "period"], filters=replace(ctx.trend(), firms=tuple(firms)))
     if ui.is_empty(series, [metric]):
-        ui.empty_state("empty_filters")
+        ui.empty_result([metric], replace(ctx.trend(), firms=tuple(firms)))
     else:
         ui.chart(trend(series, metric, title=name, unit=unit, lang=ctx.lang, series="firm_name",
                        low_base=flag if flag in series.columns else None, low_base_label=t("low_base")),

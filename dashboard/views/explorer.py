@@ -8,7 +8,7 @@ import shlex
 
 import streamlit as st
 
-from dashboard import page_params, ui
+from dashboard import page_params, theme, ui
 from dashboard.context import current
 from dashboard.i18n import pick, t
 from dashboard.sizes import table_height
@@ -58,7 +58,7 @@ messages = page_params.seed("explorer_metrics", "metrics", metric_ids,
                             [m for m in DEFAULT_METRICS if m in metric_ids] or metric_ids[:1], multi=True, lang=lang)
 messages += page_params.seed("explorer_by", "by", DIMENSIONS, DEFAULT_BY, multi=True, lang=lang)
 for message in messages:
-    st.warning(message, icon="⚠️")
+    st.warning(message, icon=theme.ICON_WARNING)
 
 left, right = st.columns([3, 2])
 metrics = left.multiselect(pick({"zh": "指标", "en": "Metrics"}), metric_ids, key="explorer_metrics",
@@ -85,7 +85,7 @@ except ValueError as err:
 
 st.caption(pick({"zh": f"共 {table.height:,} 行", "en": f"{table.height:,} rows"}))
 if table.height == 0:
-    ui.empty_state("empty_filters", lang)
+    ui.empty_result(metrics)
 else:
     # Every row is formatted for the screen, so a huge grouping shows its head; downloads hold every row.
     ui.value_table(table.head(MAX_SHOWN), metrics, ctx, height=table_height(min(table.height, MAX_SHOWN)))

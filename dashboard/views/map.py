@@ -12,7 +12,7 @@ from dataclasses import replace
 import polars as pl
 import streamlit as st
 
-from dashboard import page_params, ui
+from dashboard import page_params, theme, ui
 from dashboard.charts.china_map import choropleth
 from dashboard.context import current, request_filters
 from dashboard.i18n import pick, t
@@ -31,7 +31,7 @@ if ctx.period is None:
 
 rates = [m for m in PAIRS if ctx.has_metric(m)]
 for message in page_params.seed("map_metric", "metric", rates, rates[0], lang=ctx.lang):
-    st.warning(message)
+    st.warning(message, icon=theme.ICON_WARNING)
 if "map_raw" not in st.session_state:
     st.session_state["map_raw"] = st.query_params.get("raw") == "1"
 left, right = st.columns([3, 1], vertical_alignment="bottom")
@@ -54,13 +54,14 @@ ui.metric_help(metric, ctx)
 frame = ctx.table([metric], by=["province"], filters=replace(ctx.filters, provinces=(), regions=()))
 flag = f"{metric}__low_base"
 if ui.is_empty(frame, [metric]):
-    ui.empty_state("empty_filters")
+    ui.empty_result([metric], replace(ctx.filters, provinces=(), regions=()))
     st.stop()
 provinces = frame.filter(pl.col("province_code") != NATIONAL)
 national = frame.filter(pl.col("province_code") == NATIONAL)
 when = ctx.period if not ctx.is_range else f"{ctx.filters.period_from} – {ctx.filters.period_to}"
 regions = ctx.regions()
-region_names = dict(zip(regions["region_code"], regions["region_name" if ctx.lang == "zh" else "name_en"],
+# The map and its table are the province dimension (cities rolled in): plain province names.
+region_names = dict(zip(regions["region_code"], regions["plain_name" if ctx.lang == "zh" else "plain_name_en"],
                         strict=True))
 
 with ui.slide("map"):
@@ -79,7 +80,10 @@ with ui.slide("map"):
             request_filters(provinces=clicked)  # every other page now shows these provinces
 
 if ctx.filters.provinces or ctx.filters.regions:
-    chosen = [region_names.get(c, c) for c in ctx.filters.provinces + ctx.filters.regions]
+    own_rows = dict(zip(regions["region_code"], regions["region_name" if ctx.lang == "zh" else "name_en"],
+                        strict=True))
+    chosen = [region_names.get(c, c) for c in ctx.filters.provinces] + \
+        [own_rows.get(c, c) for c in ctx.filters.regions]
     note, clear = st.columns([4, 1], vertical_alignment="center")
     note.info(pick({"zh": "其他页面只显示：{}。地图始终显示全部省份，点击省份即可切换。",
                     "en": "Other pages show only: {}. The map always shows every province; click one to switch."})

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from dashboard import ui
+from dashboard import theme, ui
 from dashboard.charts.bars import ranked_bars
 from dashboard.charts.trend import trend
 from dashboard.context import current
@@ -24,7 +24,7 @@ st.info(pick({"zh": "调解成功率 = 调解成功件数 ÷ 调解结案件数�
                     "部分协会以受理件数为分母，两者不可直接比较）。",
               "en": "Mediation success rate = cases settled ÷ cases concluded (结案). Cases still open are not "
                     "failures; some associations divide by cases accepted, so figures are not comparable."}),
-        icon="ℹ️")
+        icon=theme.ICON_INFO)
 
 with ui.slide("headlines"):
     ui.headlines(RATES + VOLUMES, ctx)
@@ -42,7 +42,7 @@ with ui.slide("by"):
             st.subheader(pick({"zh": f"{name}：按{t(by)}", "en": f"{name} by {t(by, 'en').lower()}"}))
             frame = ctx.localise(ctx.table([metric], by=[by]))
             if ui.is_empty(frame, [metric]):
-                ui.empty_state("empty_filters")
+                ui.empty_result([metric])
                 continue
             ui.chart(ranked_bars(frame, label, metric, title=name, unit=unit, lang=ctx.lang,
                                  low_base=flag if flag in frame.columns else None, low_base_label=t("low_base"),
@@ -54,15 +54,15 @@ with ui.slide("table"):
     metrics = [m for m in RATES + VOLUMES if ctx.has_metric(m)]
     frame = ctx.table(metrics, by=["firm"])
     if ui.is_empty(frame, metrics):
-        ui.empty_state("empty_filters")
+        ui.empty_result(metrics)
     else:
         ui.value_table(frame, metrics, ctx)
 
 with ui.slide("trend"):
-    st.subheader(pick({"zh": f"{name}趋势（全协会）", "en": f"{name} over time (association)"}))
+    st.subheader(pick({"zh": f"{name}趋势（{ui.scope_word(ctx)}）", "en": f"{name} over time ({ui.scope_word(ctx)})"}))
     series = ctx.table([metric], by=["period"], filters=ctx.trend())
     if ui.is_empty(series, [metric]):
-        ui.empty_state("empty_filters")
+        ui.empty_result([metric], ctx.trend())
     else:
         ui.chart(trend(series, metric, title=name, unit=unit, lang=ctx.lang,
                        low_base=flag if flag in series.columns else None, low_base_label=t("low_base")),

@@ -31,7 +31,7 @@ def region_bars(metric: str, key: str) -> None:
     flag = f"{metric}__low_base"
     st.markdown(f"**{ctx.metric_name(metric)}**")
     if ui.is_empty(by_region, [metric]):
-        ui.empty_state("empty_filters")
+        ui.empty_result([metric])
     else:
         ui.chart(ranked_bars(by_region, "region_name", metric, title=ctx.metric_name(metric),
                              unit=ctx.metric_unit(metric), lang=ctx.lang,
@@ -45,7 +45,7 @@ def mix(ids: tuple[str, ...], size: str, title: str, key: str) -> None:
     present = [m for m in ids if ctx.has_metric(m)]
     frame = ctx.table([*present, size], by=["firm"]) if present else pl.DataFrame()
     if not present or ui.is_empty(frame, present):
-        ui.empty_state("empty_filters")
+        ui.empty_result(present or [size])
         return
     ui.chart(mix_bars(ui.largest(frame, size, ctx), "firm_name", {m: ctx.metric_name(m) for m in present},
                       title=title, unit=ctx.metric_unit(present[0]), lang=ctx.lang), key=key)
@@ -87,14 +87,14 @@ with ui.slide("coverage"):
     if stats:
         by_region = ctx.table(stats, by=["region"])
         if ui.is_empty(by_region, stats):
-            ui.empty_state("empty_filters")
+            ui.empty_result(stats)
         else:
             ui.value_table(by_region, stats, ctx)
     left, right = ui.pair(ctx)
     for column, metric in ((left, COVERAGE), (right, "age_friendly_outlet_share")):
         with column:
             if ui.is_empty(by_firm, [metric]):
-                ui.empty_state("empty_filters")
+                ui.empty_result([metric])
                 continue
             ui.chart(ranked_bars(by_firm, "firm_name", metric, title=ctx.metric_name(metric),
                                  unit=ctx.metric_unit(metric), lang=ctx.lang, most=ui.FIRM_BARS),

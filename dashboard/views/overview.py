@@ -23,17 +23,17 @@ if ctx.period is None:
     st.stop()
 
 with ui.slide("headlines"):
-    st.subheader(pick({"zh": f"{ctx.period} 主要指标（全协会，按当前筛选）",
-                       "en": f"{ctx.period} headline figures (association, current filters)"}))
+    st.subheader(pick({"zh": f"{ctx.period} 主要指标（{ui.scope_word(ctx)}）",
+                       "en": f"{ctx.period} headline figures ({ui.scope_word(ctx)})"}))
     ui.headlines(HEADLINES, ctx)
 
 with ui.slide("trend"):
-    st.subheader(pick({"zh": "全协会趋势", "en": "Association trend"}))
+    st.subheader(pick({"zh": f"趋势（{ui.scope_word(ctx)}）", "en": f"Trend ({ui.scope_word(ctx)})"}))
     metric = st.selectbox(pick({"zh": "指标", "en": "Metric"}), TREND_METRICS, key="overview_trend_metric",
                           format_func=ctx.metric_name)
     series = ctx.table([metric], by=["period"], filters=ctx.trend())
     if ui.is_empty(series, [metric]):
-        ui.empty_state("empty_filters")
+        ui.empty_result([metric], ctx.trend())
     else:
         ui.chart(trend(series, metric, title=ctx.metric_name(metric), unit=ctx.metric_unit(metric),
                        lang=ctx.lang, low_base=f"{metric}__low_base" if f"{metric}__low_base" in series.columns

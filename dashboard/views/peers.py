@@ -11,7 +11,7 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
-from dashboard import page_params, ui
+from dashboard import page_params, theme, ui
 from dashboard.charts.peers import bullet_benchmark, rank_over_time
 from dashboard.context import current
 from dashboard.i18n import pick, t
@@ -29,13 +29,15 @@ if ctx.period is None:
 
 firms = ctx.firms(ctx.filters)  # the firms of the chosen type, or those chosen: the ones to benchmark
 if firms.height == 0:
-    ui.empty_state("empty_filters", lang)
+    ui.empty_state(pick({"zh": "所选公司类型下没有所选公司：请在侧栏重新选择公司或公司类型。",
+                         "en": "None of the chosen firms is of the chosen firm type: choose again in the sidebar."}),
+                   lang)
     st.stop()
 ids = firms["firm_id"].to_list()
 names = dict(zip(ids, firms["short_name"].to_list(), strict=True))
 types = dict(zip(ids, firms["firm_type"].to_list(), strict=True))
 for message in page_params.seed("peers_focus", "focus_firm", ids, ids[0], lang=lang):
-    st.warning(message, icon="⚠️")
+    st.warning(message, icon=theme.ICON_WARNING)
 focus = st.selectbox(pick({"zh": "对标公司", "en": "Firm to benchmark"}), ids, key="peers_focus",
                      format_func=lambda f: names.get(f) or f)
 page_params.write("focus_firm", focus)
@@ -68,13 +70,14 @@ bench = pl.DataFrame(rows, infer_schema_length=None)
 with ui.slide("benchmark"):
     st.subheader(pick({"zh": f"{firm_name}与同业（{ctx.period}）", "en": f"{firm_name} against peers ({ctx.period})"}))
     if bench["median"].null_count() == bench.height:
-        ui.empty_state("empty_filters", lang)
+        ui.empty_result([m.id for m in metrics], ctx.at())
     else:
         ui.chart(bullet_benchmark(bench, firm_label=firm_name, lang=lang, low_base_label=t("low_base", lang),
                                   median_label=t("peer_median", lang)), key="peers_bullets")
-        st.caption(pick({"zh": "菱形为本公司数值（绿色优于同业中位数，红色劣于）；灰条为同业 P25–P75，竖线为中位数。",
-                         "en": "Diamond: this firm (green better than the peer median, red worse); grey band: "
-                               "peers' P25–P75; tick: median."}))
+        st.caption(pick({"zh": "菱形为本公司数值（蓝色实心优于同业中位数，橙色带×劣于）；"
+                               "灰条为同业 P25–P75，竖线为中位数。",
+                         "en": "Diamond: this firm (solid blue better than the peer median, orange with × worse); "
+                               "grey band: peers' P25–P75; tick: median."}))
     if bench["suppressed"].fill_null(False).any():
         st.caption(pick({"zh": f"同业不足 {MIN_PEERS} 家的指标不显示同业分布（保密规则）。",
                          "en": f"Peer spreads over fewer than {MIN_PEERS} firms are not shown (confidentiality)."}))

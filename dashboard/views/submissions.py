@@ -12,7 +12,7 @@ import streamlit as st
 from core.contract import BASIS_LABELS
 from core.status import FIRM_STATUSES
 from dashboard import submission_status as status
-from dashboard import ui
+from dashboard import theme, ui
 from dashboard.context import current
 from dashboard.i18n import pick, t
 from dashboard.sizes import table_height
@@ -30,6 +30,7 @@ everything = ctx.submissions()
 # With no accepted figures yet the warehouse has no quarter to choose, but rejected files must still show.
 period = ctx.period or everything["period"].drop_nulls().max()
 st.title(f"{t('page_submissions', lang)} · {period}" if period else t("page_submissions", lang))
+st.text(ui.context_line(ctx))
 if everything.height == 0:
     ui.empty_state("empty_no_data")
     st.stop()
@@ -41,7 +42,7 @@ registry = ctx.firms(ctx.filters)
 # The quarter's files of the chosen firms, and files whose quarter or firm could not be read (the query layer
 # keeps those in view whatever the filters: nobody else would see them).
 received = ctx.submissions(ctx.at(period) if period else ctx.filters)
-firms = firm_status.firm_status(registry, received)
+firms = firm_status.firm_status(registry, received, everything=everything)
 counts = firm_status.counts(firms)
 short = dict(zip(registry["firm_id"].to_list(), registry["short_name"].to_list(), strict=True))
 who = pl.col("firm_id").replace_strict(short, default=pl.col("firm_name_raw"), return_dtype=pl.Utf8)
@@ -52,9 +53,10 @@ with ui.slide("summary"):
     for col, key in zip(cols[1:5], FIRM_STATUSES, strict=True):
         col.metric(status.label(key, lang), counts[key], border=True)
     cols[5].metric(pick({"zh": "收到文件", "en": "Files received"}), received.height, border=True)
-    missing = firms.filter(pl.col("status") == "missing")["short_name"].to_list()
+    missing = [r["short_name"] for r in firms.iter_rows(named=True) if r["status"] == "missing"]
     if missing:
-        st.warning(pick({"zh": "未报送：", "en": "Missing: "}) + "、".join(missing), icon="📭")
+        st.warning(pick({"zh": "未报送：", "en": "Missing: "}) + ("、" if lang == "zh" else ", ").join(missing),
+                   icon=theme.ICON_MISSING)
 
 with ui.slide("firms"):
     st.subheader(pick({"zh": f"各公司报送状态（{period}）", "en": f"Status by firm ({period})"}))
@@ -62,13 +64,16 @@ with ui.slide("firms"):
         pl.col("short_name").alias(t("firm", lang)),
         pl.col("firm_type").replace({k: t(k, lang) for k in ("财产险", "人身险")}).alias(t("firm_type", lang)),
         pl.col("status").replace(status.LABELS[lang]).alias(pick({"zh": "状态", "en": "Status"})),
+        pl.Series(pick({"zh": "原因", "en": "Reason"}),
+                  [status.firm_reason(r, lang) for r in firms.iter_rows(named=True)], dtype=pl.Utf8),
         pl.col("version").cast(pl.Utf8).fill_null("").alias(pick({"zh": "入库版本", "en": "Accepted version"})),
         pl.col("files").alias(pick({"zh": "文件数", "en": "Files"})),
         status.received_text("last_received").alias(
             pick({"zh": "最近接收（北京时间）", "en": "Last received (Beijing)"})),
         pl.col("last_file_status").replace(status.FILE_LABELS[lang])
         .alias(pick({"zh": "最近文件状态", "en": "Last file"})),
-    ), hide_index=True, width="stretch", height=table_height(firms.height))
+    ), hide_index=True, width="stretch", height=table_height(firms.height),
+        column_config={pick({"zh": "原因", "en": "Reason"}): st.column_config.TextColumn(width="large")})
 
 with ui.slide("problems"):
     problems = firm_status.problem_files(received).with_columns(who.alias("who"))
@@ -77,12 +82,29 @@ with ui.slide("problems"):
     if problems.height == 0:
         st.success(pick({"zh": "本季没有被退回或暂缓的文件。", "en": "No file was rejected or held this quarter."}))
     for i, row in enumerate(problems.iter_rows(named=True)):
-        title = f"{status.label(row['status'], lang, file=True)} · {row['who'] or '—'} · {row['file_name']}"
+        replaced = status.replaced_note(row, lang)
+        state = status.label(row["status"], lang, file=True) + (
+            f"（{replaced}）" if replaced and lang == "zh" else f" ({replaced})" if replaced else "")
+        # An expander label is markdown: the member's file name is escaped to read as typed.
+        title = f"{state} · {markdown_text(row['who'] or '—')} · {markdown_text(row['file_name'])}"
         with st.expander(title, expanded=i == 0):
-            st.markdown("\n".join(f"- {markdown_text(line)}" for line in status.reason_lines(row, lang)))
+            if replaced:
+                st.caption(pick({"zh": "该公司本季的数据以已入库的版本为准；此文件仅留存备查。",
+                                 "en": "The firm's figures for the quarter are the accepted version's; this file is "
+                                       "kept for the record."}))
+            lines, n_lines = status.first_lines("\n".join(status.reason_lines(row, lang)))
+            if lines:
+                st.text("\n".join(lines))  # the member's cell values, as plain text
             issues = status.issues_frame(row["issues_json"])
             if issues.height:
-                st.dataframe(status.issues_table(issues, lang), hide_index=True, width="stretch")
+                st.dataframe(status.issues_table(issues.head(status.ISSUES_SHOWN), lang), hide_index=True,
+                             width="stretch")
+            total = issues.height or n_lines  # the issue list, else the reasons' lines
+            if total > status.ISSUES_SHOWN:
+                st.caption(pick({"zh": f"共 {total:,} 条，页面显示前 {status.ISSUES_SHOWN} 条；"
+                                       "完整清单请下载错误清单。",
+                                 "en": f"{total:,} in all; the first {status.ISSUES_SHOWN} are shown. Download the "
+                                       "error list for every one."}))
             left, right = st.columns(2)
             ui.download_original(left, pick({"zh": "下载原始文件", "en": "Download the original file"}),
                                  row["submission_id"], row["file_name"], key=f"original_{row['submission_id']}",

@@ -3,9 +3,16 @@
 -- (大连, 青岛, 宁波, 厦门, 深圳 report on their own rows), so its population and county count are the
 -- province's minus the city's; a province-level roll-up adds the city back and gets the whole province.
 -- 总公司/全国 (000000) belongs to no province and has no population or county count.
+--
+-- Names say what they count: the region dimension's name of such a province row is 广东省（不含深圳）
+-- (English: Guangdong (excl. Shenzhen)), since its figures leave the city out; the province dimension's
+-- name (province_name) is the plain 广东省, since its figures include the city. `plain_name` /
+-- `plain_name_en` keep the reference name of every region (a province filter reads "广东省").
 CREATE OR REPLACE VIEW region_dim AS
 WITH cities AS (
-    SELECT parent_code, sum(population_2020) AS population, sum(counties) AS counties
+    SELECT parent_code, sum(population_2020) AS population, sum(counties) AS counties,
+           string_agg(short_name, '、' ORDER BY code) AS names_zh,
+           string_agg(name_en, ', ' ORDER BY code) AS names_en
     FROM regions
     WHERE kind = 'city'
     GROUP BY parent_code
@@ -13,8 +20,12 @@ WITH cities AS (
 own AS (
     SELECT
         r.code AS region_code,
-        r.name AS region_name,
-        r.name_en,
+        CASE WHEN c.parent_code IS NULL THEN r.name ELSE r.name || '（不含' || c.names_zh || '）' END
+            AS region_name,
+        CASE WHEN c.parent_code IS NULL THEN r.name_en ELSE r.name_en || ' (excl. ' || c.names_en || ')' END
+            AS name_en,
+        r.name AS plain_name,
+        r.name_en AS plain_name_en,
         r.kind,
         CASE WHEN r.kind = 'city' THEN r.parent_code ELSE r.code END AS province_code,
         r.population_2020 - coalesce(c.population, 0) AS population,

@@ -97,7 +97,10 @@ def test_an_empty_filter_result_is_explained(app_test, demo_wh, latest):
     region = next(r for r in demo_wh.regions()["region_code"].to_list() if r not in reported)
     at = app_test("complaints.py", params={"period": latest, "firm": firm, "region": region})
     no_traceback(at)
-    assert any("当前筛选条件下没有数据" in i.value for i in at.info)
+    assert any(i.value == "按当前筛选没有数据。" for i in at.info)
+    # … and names what emptied it: that firm in that region (each alone has figures).
+    texts = "\n".join(x.value for x in at.text)
+    assert "去掉筛选条件“公司：" in texts and "”或“地区：" in texts
 
 
 def test_an_unexpected_error_becomes_a_friendly_message(app_test, latest, monkeypatch, caplog):

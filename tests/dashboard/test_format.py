@@ -9,15 +9,15 @@ from dashboard.format import fmt_money_wan, fmt_number, fmt_pct, fmt_value
 
 @pytest.mark.parametrize(("x", "zh", "en"), [
     (0, "0", "0"), (0.0, "0", "0"), (987, "987", "987"), (1234, "1234", "1,234"), (1234.5, "1234.5", "1,234.5"),
-    (12345, "1.23万", "12,345"), (10000, "1万", "10,000"), (456_000_000, "4.56亿", "456M"),
+    (12345, "1.23万", "12.3k"), (10000, "1万", "10k"), (456_000_000, "4.56亿", "456M"),
     (2_500_000_000, "25亿", "2.5bn"), (5.1e12, "5.1万亿", "5,100bn"), (12.345, "12.35", "12.35"), (1.5, "1.5", "1.5"),
     # rounding that carries into the next unit reads in that unit
-    (9999.999, "1万", "10,000"), (9999.4, "9999.4", "9,999.4"), (99_995, "10万", "99,995"),
+    (9999.999, "1万", "10k"), (9999.4, "9999.4", "9,999.4"), (99_995, "10万", "100k"),
     (99_999_999, "1亿", "100M"), (999_999.7, "100万", "1M"), (999_950_000, "10亿", "1bn"),
     # past 万, four significant figures at most
     (1_234_500, "123.5万", "1.2M"), (19_749_300, "1975万", "19.7M"), (99_995_000, "1亿", "100M"),
     # changes are negative; what rounds to nothing carries no minus; a small non-zero rate keeps its size
-    (-12345, "-1.23万", "-12,345"), (-3.456, "-3.46", "-3.46"), (-0.004, "-0.004", "-0.004"),
+    (-12345, "-1.23万", "-12.3k"), (-3.456, "-3.46", "-3.46"), (-0.004, "-0.004", "-0.004"),
     (0.0012, "0.0012", "0.0012"), (0.5, "0.5", "0.5"),
     (None, "—", "—"), (math.nan, "—", "—"), (math.inf, "—", "—"),
 ])
@@ -35,7 +35,7 @@ def test_fmt_number_digits():
 def test_fmt_value():
     assert fmt_value(12.3, "件/亿元") == "12.3 件/亿元"
     assert fmt_value(12345, "人次") == "1.23万 人次"
-    assert fmt_value(12345, "person-times", "en") == "12,345 person-times"
+    assert fmt_value(12345, "person-times", "en") == "12.3k person-times"
     assert fmt_value(7, "") == "7" and fmt_value(7, None) == "7"
     assert fmt_value(0, "件") == "0 件"
     assert fmt_value(None, "件/亿元") == "—" and fmt_value(math.nan, "件") == "—"

@@ -73,6 +73,23 @@ def test_region_and_province_roll_up_keep_national_apart(wh):
         ["complaints_total"].to_list() == [70]
 
 
+def test_a_province_row_that_leaves_its_city_out_says_so_and_the_roll_up_does_not(wh):
+    # Issue 8 item 6: the region dimension's 广东 row counts without 深圳, the province dimension's with it; the
+    # two stood side by side under one name (8.32 on 投诉分析, 8.16 on the map).
+    by_region = wh.table(["complaints_per_100m_premium"], ["region"], Filters(period="2024Q4"))
+    assert one(by_region, "region_name", region_code="440000") == "广东省（不含深圳）"
+    assert one(by_region, "region_name", region_code="440300") == "深圳市"
+    assert one(by_region, "region_name", region_code="000000") == "总公司/全国"
+    by_province = wh.table(["complaints_per_100m_premium"], ["province"], Filters(period="2024Q4"))
+    assert one(by_province, "province_name", province_code="440000") == "广东省"
+    regions = wh.regions()
+    assert one(regions, "name_en", region_code="440000") == "Guangdong (excl. Shenzhen)"
+    assert one(regions, "plain_name", region_code="440000") == "广东省"
+    assert one(regions, "plain_name_en", region_code="440000") == "Guangdong"
+    assert one(regions, "region_name", region_code="110000") == "北京市"  # no city: nothing left out
+    assert wh.anomalies(Filters(period="2024Q4")).schema["region_name"] == pl.Utf8
+
+
 def test_association_total_and_firm_type(wh):
     t = wh.table(["complaints_total", "complaints_per_100m_premium"], [], Filters(period="2024Q4"))
     assert t["complaints_total"][0] == 80  # 70 + 0 + 10
@@ -593,3 +610,49 @@ def test_every_rate_is_the_ratio_of_the_exported_sums(world, grain, single):
             share = c["proxy_surrender_suspected"] / c["complaints_total"] if c["complaints_total"] else None
             assert close(r["proxy_surrender_share"], share), ("anomalies", r, c)
             assert close(r["jump_pct"], r["jump"] / r["expected"] if r["expected"] else None), ("anomalies", r)
+
+
+def _files(rows: list[dict]) -> pl.DataFrame:
+    from datetime import UTC, datetime
+
+    schema = store.load_submissions(None).schema
+    full = [{c: None for c in schema} | {"seq": i, "received_at": datetime(2026, 1, 5, 8, i, tzinfo=UTC),
+                                           "submission_id": f"s{i}", "file_name": f"s{i}.xlsx", "version": 1,
+                                           "n_errors": 0, "n_warnings": 0} | r for i, r in enumerate(rows)]
+    return pl.DataFrame(full, schema=schema)
+
+
+@pytest.fixture(scope="module")
+def wh_with_files(tmp_path_factory) -> Warehouse:
+    files = _files([
+        {"firm_id": "A", "period": "2025Q4", "status": "accepted"},
+        {"firm_id": "B", "period": "2025Q1", "status": "accepted"},
+        {"firm_id": "B", "period": "2025Q4", "status": "held", "basis": "年累计",
+         "status_note": "年累计报送暂缓入库：缺少本年 2025Q2、2025Q3 的报送"},
+        {"firm_id": "D", "period": "2025Q4", "status": "rejected", "n_errors": 3,
+         "status_note": "报送有 3 处错误，整份退回，请更正后重报"},
+    ])
+    return Warehouse(handmade.build(tmp_path_factory.mktemp("files"), submissions=files))
+
+
+def test_why_empty_names_the_held_firm_its_gap_and_the_filter_that_emptied_the_result(wh_with_files):
+    # Issue 8 item 6: a firm whose file is held is told why, not "widen your filters".
+    why = wh_with_files.why_empty(["complaints_total"], Filters(period="2025Q4", firms=("B", "D", "C")))
+    rows = {r["firm_id"]: r for r in why["firms"].iter_rows(named=True)}
+    assert rows["B"]["status"] == "held" and rows["B"]["missing_periods"] == ["2025Q2", "2025Q3"]
+    assert rows["D"]["status"] == "rejected" and rows["D"]["n_errors"] == 3
+    assert rows["C"]["status"] == "missing"
+    assert set(why["culprits"]) == {"period", "firms"}  # other quarters, or other firms, have figures
+    # A region with nothing this quarter: the region filter is named, the firms are not (no firm chosen).
+    why = wh_with_files.why_empty(["complaints_total"], Filters(period="2025Q4", regions=("440300",)))
+    assert why["culprits"] == ("period", "regions") and why["firms"].height == 0
+    # Only the two together empty it (C reports no mediation, nobody does in 2024Q4): no single culprit.
+    assert wh_with_files.why_empty(["mediation_success_rate"], Filters(period="2024Q4", firms=("C",)))[
+        "culprits"] == ()
+
+
+def test_as_of_is_the_snapshot_and_the_latest_receipt(wh_with_files):
+    from datetime import UTC, datetime
+
+    assert wh_with_files.as_of() == {"version": wh_with_files.version,
+                                     "ingested_at": datetime(2026, 1, 5, 8, 3, tzinfo=UTC)}

@@ -18,7 +18,7 @@ def test_ranked_bars_sort_drop_missing_and_colour_against_the_peer_median():
     assert list(bars.y) == ["丙", "丁", "甲"] and list(bars.x) == [30.0, 20.0, 10.0]
     assert list(bars.marker.color) == [theme.WORSE, theme.NEUTRAL, theme.BETTER]
     assert list(bars.marker.pattern.shape) == ["/", "", ""]
-    assert bars.text[0] == fmt.fmt_number(30.0, "zh") + " ⚠ 低基数"            # unit is in the title …
+    assert bars.text[0] == fmt.fmt_number(30.0, "zh")                          # unit is in the title …
     assert bars.hovertext[0] == fmt.fmt_value(30.0, "件/亿元", "zh") + " ⚠ 低基数"  # … and in the hover
     (line,) = fig.layout.shapes
     assert (line.x0, line.x1, line.line.dash) == (20.0, 20.0, "dash")
@@ -43,7 +43,7 @@ def test_ranked_bars_without_reference_are_neutral_and_percent_axis():
     fig = ranked_bars(frame, "region_name", "share", title="重点人群占比", unit="%")
     assert list(fig.data[0].marker.color) == [theme.NEUTRAL, theme.NEUTRAL]
     assert list(fig.data[0].text) == [fmt.fmt_pct(0.5, "zh"), fmt.fmt_pct(0.2, "zh")]
-    assert fig.layout.xaxis.tickformat == ".0%"
+    assert list(fig.layout.xaxis.ticktext) == ["0%", "10%", "20%", "30%", "40%", "50%"]
     assert fig.layout.shapes == ()
 
 
@@ -77,3 +77,34 @@ def test_mix_bars_one_segment_per_part_normalised_to_100():
     fig = mix_bars(frame, "firm_name", {"events_rural": "进农村", "events_campus": "进校园"}, title="五进入")
     assert [(d.name, list(d.x)) for d in fig.data] == [("进农村", [3, 1]), ("进校园", [1, 1])]
     assert fig.layout.barmode == "stack" and fig.layout.barnorm == "percent"
+
+
+def test_the_value_axis_ends_near_the_largest_bar_and_the_low_base_flag_never_crosses_the_median():
+    # Issue 8 item 9: a maximum of 22.44 drew on a 0–35 axis; a low-base bar's "⚠ 低基数" ran across the median.
+    frame = pl.DataFrame({"firm_name": ["甲", "乙", "丙"], "value": [22.44, 3.1, 12.0],
+                          "low_base": [False, True, False]})
+    fig = ranked_bars(frame, "firm_name", "value", title="亿元保费投诉量", unit="件/亿元", direction="lower",
+                      reference=12.0, reference_label="同业中位数", low_base="low_base")
+    (bars,) = fig.data
+    assert 22.44 < fig.layout.xaxis.range[1] <= 22.44 * 1.15
+    assert not any("低基数" in text for text in bars.text)            # bar labels are the numbers alone
+    assert list(fig.layout.yaxis.ticktext) == ["甲", "丙", "乙 ⚠ 低基数"]  # the flag goes with the name
+    assert list(bars.y) == ["甲", "丙", "乙"]
+
+
+def test_better_and_worse_are_told_apart_without_red_against_green():
+    frame = pl.DataFrame({"firm_name": ["甲", "乙"], "value": [30.0, 10.0]})
+    fig = ranked_bars(frame, "firm_name", "value", title="t", unit="件/亿元", direction="lower", reference=20.0,
+                      reference_label="同业中位数")
+    assert list(fig.data[0].marker.color) == [theme.WORSE, theme.BETTER]
+    key = " ".join(a.text for a in fig.layout.annotations)
+    assert "优于同业中位数" in key and "劣于同业中位数" in key   # the colours said in words on the chart
+
+
+def test_english_axis_ticks_follow_the_k_convention_of_the_labels():
+    frame = pl.DataFrame({"firm_name": ["A", "B"], "n": [15_900.0, 4_000.0]})
+    fig = ranked_bars(frame, "firm_name", "n", title="Complaints", unit="", lang="en")
+    assert fig.data[0].text[0] == "15.9k"
+    assert all(t == "0" or t.endswith("k") for t in fig.layout.xaxis.ticktext)
+    zh = ranked_bars(frame, "firm_name", "n", title="投诉", unit="", lang="zh")
+    assert zh.data[0].text[0] == "1.59万" and "1万" in list(zh.layout.xaxis.ticktext)

@@ -10,6 +10,7 @@ import pytest
 from core.settings import REGIONS_CSV
 from dashboard.charts.china_map import (
     INSET_VIEW,
+    NO_DATA_GREY,
     SOURCE_EN,
     SOURCE_ZH,
     STATIC,
@@ -89,7 +90,7 @@ def test_choropleth_values_grey_provinces_and_source():
     annotations = [a.text for a in fig.layout.annotations]
     assert SOURCE_ZH in annotations and "南海诸岛" in annotations
     # The same provinces again in the 南海诸岛 inset (geo2), with the ten-dash line and the island dots.
-    assert [d.geo for d in fig.data] == ["geo", "geo", "geo2", "geo2", "geo2", "geo2"]
+    assert [d.geo for d in fig.data] == ["geo", "geo", "geo2", "geo2", "geo2", "geo", "geo2"]  # + 无数据 key
     assert fig.layout.geo2.domain.x[0] > 0.5 and fig.layout.geo.visible is False
     assert fig.layout.template.layout.font.family.startswith("Noto Sans CJK SC")  # large CJK type
 
@@ -99,7 +100,7 @@ def test_choropleth_without_any_value_still_draws_the_whole_territory():
                          schema_overrides={"rate": pl.Float64})
     fig = choropleth(frame, value_col="rate", unit="%", lang="en",
                      names={"440000": "Guangdong", "110000": "Beijing"})
-    assert [d.type for d in fig.data] == ["choropleth", "choropleth", "scattergeo", "scattergeo"]
+    assert [d.type for d in fig.data] == ["choropleth", "choropleth", "scattergeo", "scattergeo", "scattergeo"]
     labels = dict(zip(fig.data[0].locations, fig.data[0].text, strict=True))
     assert len(labels) == 34
     assert labels["110000"] == "Beijing<br>no data" and labels["710000"] == "Taiwan<br>no data"
@@ -123,7 +124,7 @@ def test_colour_bar_reads_in_chinese_conventions():
     (0.5101, 0.5148, "%", "zh", [0.511, 0.512, 0.513, 0.514], ["51.1%", "51.2%", "51.3%", "51.4%"]),
     (1_000, 900_000, "万元", "zh", [200_000, 400_000, 600_000, 800_000], ["20亿元", "40亿元", "60亿元", "80亿元"]),
     (0, 25_000, "人次", "en", [0, 5_000, 10_000, 15_000, 20_000, 25_000],
-     ["0", "5,000", "10,000", "15,000", "20,000", "25,000"]),
+     ["0", "5k", "10k", "15k", "20k", "25k"]),
     (7.5, 7.5, "件/亿元", "zh", [7.5], ["7.5"]),
 ])
 def test_colourbar_ticks(lo, hi, unit, lang, values, texts):
@@ -138,3 +139,15 @@ def test_south_china_sea_islands_are_marked_inside_the_inset():
     lo_lat, hi_lat = INSET_VIEW["lataxis"]
     assert all(lo_lon < x < hi_lon for x in lons) and all(lo_lat < y < hi_lat for y in lats)
     assert min(lats) < 4.5 and any(20 < y < 21.5 and x > 115.5 for x, y in zip(lons, lats, strict=True))  # Dongsha
+
+
+def test_no_data_has_a_legend_entry_and_the_source_is_legible_on_a_projector():
+    # Issue 8 item 9: grey provinces were explained nowhere; the source caption must read from the back row.
+    frame = pl.DataFrame({"province_code": ["440000"], "province_name": ["广东省"], "rate": [0.2]})
+    for lang, word in (("zh", "无数据"), ("en", "no data")):
+        fig = choropleth(frame, value_col="rate", unit="%", lang=lang)
+        (key,) = [d for d in fig.data if d.showlegend]
+        assert key.name == word and key.marker.color == NO_DATA_GREY and key.marker.symbol == "square"
+        assert fig.layout.showlegend is True
+        source = next(a for a in fig.layout.annotations if a.text in (SOURCE_ZH, SOURCE_EN))
+        assert source.font.size >= 16

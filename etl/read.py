@@ -525,12 +525,17 @@ def _col_number(letters: bytes) -> int:
     return number
 
 
-# Any reference past column IV (256) or row 999 sends a sheet to the exact count of its extent (`_extent`).
-_FAR_REF = re.compile(rb' r="(?:[A-Z]{3}|[J-Z][A-Z]|I[W-Z]|[A-Z]{1,2}\d{4})')
+# The common case, checked with byte counts: every cell's reference (written first, as Excel, WPS, xlsxwriter and
+# openpyxl write it) is one letter and at most three digits, so the sheet is within Z999; anything else is counted
+# exactly (`_extent`). Letters are mapped to A and digits to 0 first, so that three counts cover every such reference.
+_SHAPES = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", b"A" * 26 + b"0" * 10)
+_SMALL_REFS = (b'<c r="A0"', b'<c r="A00"', b'<c r="A000"')
+_SMALL_EXTENT = (999, 26)
 _TAG_XML = re.compile(rb"<(?:\w+:)?(row|c)\b([^>]*?)(/?)>")
-_REF_ATTR = re.compile(rb'\br="([A-Z]*)(\d*)"')
+_REF_ATTR = re.compile(rb'\br="([A-Za-z]*)(\d*)"')
 _ANY_CELL_XML = re.compile(rb"<((?:\w+:)?)c\b([^>]*?)(?<!/)>(.*?)</\1c>", re.DOTALL)
 _FORMULA = re.compile(rb"<(?:\w+:)?f\b")
+_FORMULA_TAGS = (b"<f>", b"<f ", b":f>", b":f ")
 _VALUE = re.compile(rb"<(?:\w+:)?v\b[^>]*?(/?)>([^<]*)")
 _TYPE_ATTR = re.compile(rb'\bt="([^"]*)"')
 _WORKSHEET = re.compile(r"xl/worksheets/[^/]+\.xml")
@@ -569,9 +574,9 @@ def _scan_xlsx(data: bytes, limits: ReadLimits) -> _Scan:
                 xmls[info.filename] = _inflate(zf, info, info.filename, limits)
             elif info.compress_size * _DEFLATE_MAX_RATIO > limits.member_bytes:
                 _inflate(zf, info, info.filename, limits, keep=False)  # could lie about its size: measured
-        exact = limits.sheet_rows < 999 or limits.sheet_cols < 256  # _FAR_REF cannot rule out smaller limits
+        exact = limits.sheet_rows < _SMALL_EXTENT[0] or limits.sheet_cols < _SMALL_EXTENT[1]
         large = {m: e for m, x in xmls.items() if (e := _too_large(x, limits, exact))}
-        formulas = {m for m, x in xmls.items() if _FORMULA.search(x)}
+        formulas = {m for m, x in xmls.items() if any(tag in x for tag in _FORMULA_TAGS)}
         merged = {m for m, x in xmls.items() if b"mergeCell" in x}
         if not (large or formulas or merged):
             return _Scan()
@@ -622,11 +627,12 @@ def _sheet_members(zf: zipfile.ZipFile) -> tuple[list[tuple[str, str, bool]], bo
 
 def _too_large(xml: bytes, limits: ReadLimits, exact: bool) -> str | None:
     """Why the sheet's extent (first to last non-empty cell) is over the limits, or None. The common case costs a
-    few byte counts and one search: every cell has its reference first and none is past IV999."""
-    opened = xml.count(b"<c ") + xml.count(b"<c>") + xml.count(b":c ") + xml.count(b":c>")
-    referenced = xml.count(b'<c r="') + xml.count(b':c r="')
-    if not exact and opened == referenced and not _FAR_REF.search(xml):
-        return None
+    translation and a few byte counts (see _SHAPES)."""
+    if not exact:
+        opened = xml.count(b"<c ") + xml.count(b"<c>") + xml.count(b":c ") + xml.count(b":c>")
+        shapes = xml.translate(_SHAPES)
+        if opened == sum(shapes.count(ref) for ref in _SMALL_REFS):
+            return None
     extent = _extent(xml)
     if extent is None:
         return None
@@ -655,7 +661,7 @@ def _extent(xml: bytes) -> tuple[tuple[int, int], tuple[int, int], str] | None:
             col = 0
             continue
         if ref and ref.group(1):
-            col = _col_number(ref.group(1))
+            col = _col_number(ref.group(1).upper())
             row = int(ref.group(2)) if ref.group(2) else row
         else:
             col += 1

@@ -5,7 +5,6 @@ process today are also ingested in a child process under an address-space limit 
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import zipfile
@@ -102,9 +101,11 @@ import json, sys
 from pathlib import Path
 from etl.ingest import run
 report = run([Path(p) for p in sys.argv[3:]], Path(sys.argv[1]), Path(sys.argv[2]))
-print(json.dumps([(o.file_name, o.status, [i.rule for i in o.issues if i.severity == "error"],
-                   [i.message for i in o.issues if i.severity == "error"]) for o in report.outcomes],
-                 ensure_ascii=False))
+outcomes = [(o.file_name, o.status, [i.rule for i in o.issues if i.severity == "error"],
+             [i.message for i in o.issues if i.severity == "error"]) for o in report.outcomes]
+# VmHWM: this process's own peak RSS (ru_maxrss would include the parent's image, copied at the fork)
+peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(json.dumps({{"outcomes": outcomes, "peak_kib": peak}}, ensure_ascii=False))
 """
 
 
@@ -115,11 +116,10 @@ def ingest_bounded(tmp_path: Path, files: list[Path]) -> tuple[int, list, int]:
     with out.open("wb") as stdout, err.open("wb") as stderr:
         child = subprocess.Popen([sys.executable, "-c", _INGEST.format(limit=ADDRESS_SPACE), str(tmp_path / "wh"),
                                   str(registry), *map(str, files)], cwd=ROOT, stdout=stdout, stderr=stderr)
-        _, status, usage = os.wait4(child.pid, 0)
-        child.returncode = os.waitstatus_to_exitcode(status)
-    text = out.read_text(encoding="utf-8")
+        child.wait()
     assert child.returncode == 0, err.read_bytes()[-2000:].decode("utf-8", "replace")
-    return child.returncode, json.loads(text), usage.ru_maxrss * 1024
+    result = json.loads(out.read_text(encoding="utf-8"))
+    return child.returncode, result["outcomes"], result["peak_kib"] * 1024
 
 
 @pytest.fixture(scope="module")

@@ -384,23 +384,25 @@ def _check_sizes(members: list[tuple[zipfile.ZipInfo, str]], limits: ReadLimits,
 
 def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limits: ReadLimits, *, keep: bool = True
              ) -> bytes:
-    """One part inflated a chunk at a time, never past its declared size nor the limit per part (the declared size
-    was checked; the actual one is checked as it comes, and zipfile checks the CRC at the end)."""
-    limit = min(info.file_size, limits.member_bytes)
-    chunks = []
-    size = 0
+    """One part inflated, never past its declared size (checked against the limits by `_check_sizes`): zipfile
+    stops there and checks the CRC, so a header that lies about the size is an error, not a bomb. Only Deflate and
+    stored parts get here, whose inflation zipfile bounds per chunk. `keep=False` measures a part a chunk at a time
+    without keeping it."""
     try:
-        with zf.open(info) as part:
-            while chunk := part.read(MIB):
-                size += len(chunk)
-                if size > limit:
-                    raise UnreadableFile(f"“{name}”解压后超过声明的大小或单个文件{_limit_note('member_bytes', limits)}",
-                                         rule="zip_limit")
-                if keep:
-                    chunks.append(chunk)
+        if keep:
+            data = zf.read(info)
+        else:
+            with zf.open(info) as part:
+                size = 0
+                while chunk := part.read(MIB):
+                    size += len(chunk)
+            data = b""
     except (zipfile.BadZipFile, OSError, RuntimeError, EOFError, ValueError) as exc:  # RuntimeError: encrypted
         raise UnreadableFile(f"“{name}”无法解压（已损坏或加密）") from exc
-    return b"".join(chunks)
+    if (len(data) if keep else size) > min(info.file_size, limits.member_bytes):  # never, as zipfile stops
+        raise UnreadableFile(f"“{name}”解压后超过声明的大小或单个文件{_limit_note('member_bytes', limits)}",
+                             rule="zip_limit")
+    return data
 
 
 def _check_duplicates(names: list[str], suffix: str = "") -> None:
@@ -527,15 +529,15 @@ def _col_number(letters: bytes) -> int:
 
 # The common case, checked with byte counts: every cell's reference (written first, as Excel, WPS, xlsxwriter and
 # openpyxl write it) is one letter and at most three digits, so the sheet is within Z999; anything else is counted
-# exactly (`_extent`). Letters are mapped to A and digits to 0 first, so that three counts cover every such reference.
+# exactly (`_extent`). Letters are mapped to A and digits to 0 first, so that a count finds every such reference.
 _SHAPES = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", b"A" * 26 + b"0" * 10)
-_SMALL_REFS = (b'<c r="A0"', b'<c r="A00"', b'<c r="A000"')
 _SMALL_EXTENT = (999, 26)
 _TAG_XML = re.compile(rb"<(?:\w+:)?(row|c)\b([^>]*?)(/?)>")
 _REF_ATTR = re.compile(rb'\br="([A-Za-z]*)(\d*)"')
 _ANY_CELL_XML = re.compile(rb"<((?:\w+:)?)c\b([^>]*?)(?<!/)>(.*?)</\1c>", re.DOTALL)
 _FORMULA = re.compile(rb"<(?:\w+:)?f\b")
-_FORMULA_TAGS = (b"<f>", b"<f ", b":f>", b":f ")
+# Every sheet with formulas has a formula element ending `f>` (<f>, </f>, </x:f>): one search finds the candidates.
+_FORMULA_HINT = b"f>"
 _VALUE = re.compile(rb"<(?:\w+:)?v\b[^>]*?(/?)>([^<]*)")
 _TYPE_ATTR = re.compile(rb'\bt="([^"]*)"')
 _WORKSHEET = re.compile(r"xl/worksheets/[^/]+\.xml")
@@ -576,7 +578,7 @@ def _scan_xlsx(data: bytes, limits: ReadLimits) -> _Scan:
                 _inflate(zf, info, info.filename, limits, keep=False)  # could lie about its size: measured
         exact = limits.sheet_rows < _SMALL_EXTENT[0] or limits.sheet_cols < _SMALL_EXTENT[1]
         large = {m: e for m, x in xmls.items() if (e := _too_large(x, limits, exact))}
-        formulas = {m for m, x in xmls.items() if any(tag in x for tag in _FORMULA_TAGS)}
+        formulas = {m for m, x in xmls.items() if _FORMULA_HINT in x}
         merged = {m for m, x in xmls.items() if b"mergeCell" in x}
         if not (large or formulas or merged):
             return _Scan()
@@ -629,9 +631,10 @@ def _too_large(xml: bytes, limits: ReadLimits, exact: bool) -> str | None:
     """Why the sheet's extent (first to last non-empty cell) is over the limits, or None. The common case costs a
     translation and a few byte counts (see _SHAPES)."""
     if not exact:
-        opened = xml.count(b"<c ") + xml.count(b"<c>") + xml.count(b":c ") + xml.count(b":c>")
         shapes = xml.translate(_SHAPES)
-        if opened == sum(shapes.count(ref) for ref in _SMALL_REFS):
+        cells = shapes.count(b"<c ") + shapes.count(b"<c>")
+        small = shapes.count(b'<c r="A0') - shapes.count(b'<c r="A0000')
+        if cells == small and b"<sheetData" in xml:  # (no <sheetData: prefixed tags, left to the exact count)
             return None
     extent = _extent(xml)
     if extent is None:

@@ -357,6 +357,19 @@ def sheet_name(sheet: str | None, lang: str = "zh") -> str | None:
 def product_line_name(line: str | None, lang: str = "zh") -> str | None:
     return PRODUCT_LINES_EN.get(line, line) if lang == "en" and line is not None else line
 
+# Rules on a file as a whole, found while reading it (etl/read.py): fixed limits, hidden and duplicate sheets,
+# formulas without a stored result, unsafe bundle members. A file breaking one is rejected before its figures are read.
+FILE_RULES = {
+    "file_too_large": "文件超出大小上限",
+    "zip_limit": "压缩包或工作簿解压后超出上限（可能是压缩炸弹）",
+    "sheet_too_large": "工作表的行数或列数远超地区、险种所能填满的范围",
+    "hidden_sheet": "隐藏的工作表不予读取：请取消隐藏或删除后重新报送",
+    "duplicate_sheet": "两个工作表对应同一张报送表：请只保留一个",
+    "formula_no_value": "公式没有保存计算结果：请在 Excel 或 WPS 中打开并保存后重新报送",
+    "unsafe_member": "压缩包中的文件路径不安全（绝对路径或含 ..），不予读取",
+    "symlink": "符号链接不予读取：请报送文件本身",
+}
+
 
 # ── the spellings members use (matched after core.text.clean: Simplified, half-width, no spaces, lower case) ──
 COVER_ID = "cover"

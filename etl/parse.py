@@ -40,6 +40,9 @@ def parse_files(paths: list[Path], registry: pl.DataFrame, regions: pl.DataFrame
     for i, path in enumerate(paths):
         try:
             data, ext = source_bytes(path)
+        except UnreadableFile as exc:  # refused before reading: a link, too large
+            subs.append(_refused(ParsedSubmission(path=path, sha256=""), files[i], exc))
+            continue
         except OSError as exc:
             subs.append(_unreadable(ParsedSubmission(path=path, sha256=""), files[i],
                                     f"无法打开：{exc.strerror or exc}"))
@@ -50,7 +53,7 @@ def parse_files(paths: list[Path], registry: pl.DataFrame, regions: pl.DataFrame
     units: list[tuple[ParsedSubmission, list[RawSheet], str]] = []
     for i, sheets in zip(sources, read, strict=True):
         if isinstance(sheets, UnreadableFile):
-            _unreadable(subs[i], files[i], str(sheets))
+            _refused(subs[i], files[i], sheets)
         elif isinstance(sheets, Exception):  # whatever the reader trips on rejects this file only
             _unreadable(subs[i], files[i], f"读取出错：{type(sheets).__name__}")
         else:
@@ -92,6 +95,11 @@ def _parse_isolated(units: list[tuple[ParsedSubmission, list[RawSheet], str]], r
 
 def _unreadable(sub: ParsedSubmission, file: str, reason: str) -> ParsedSubmission:
     sub.issues = [make_issue("error", "unreadable_file", file, note=reason)]
+    return sub
+
+
+def _refused(sub: ParsedSubmission, file: str, exc: UnreadableFile) -> ParsedSubmission:
+    sub.issues = [make_issue("error", exc.rule, file, sheet=exc.sheet, row=exc.row, column=exc.column, note=str(exc))]
     return sub
 
 

@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
+import stat
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 import fastexcel
 import polars as pl
 
 from core.contract import sheet_id
+from core.settings import LIMIT_ENV, MIB, RATIO_FLOOR_BYTES, ReadLimits, read_limits
 
 WORKBOOK_EXTS = {".xlsx", ".xlsm", ".xls"}
 BUNDLE_EXT = ".zip"
@@ -61,7 +64,32 @@ class RawSheet:
 
 
 class UnreadableFile(Exception):
-    """The unit is not a workbook or CSV bundle we can open; the message is Chinese and names the cause."""
+    """The unit is not a workbook or CSV bundle we can read; the message is Chinese and names the cause.
+
+    `rule` is the rule id it breaks (`unreadable_file`, or one of core.contract.FILE_RULES), `sheet`, `row` and
+    `column` where in the file, when one place is to blame."""
+
+    def __init__(self, message: str, *, rule: str = "unreadable_file", sheet: str | None = None,
+                 row: int | None = None, column: str | None = None) -> None:
+        super().__init__(message)
+        self.rule, self.sheet, self.row, self.column = rule, sheet, row, column
+
+
+class Refused(UnreadableFile, OSError):
+    """`source_bytes` will not read the unit at all (a symbolic link, over the size limit, not a regular file): it
+    has no bytes to hash or archive. An OSError, so that every caller of `source_bytes` already handles it."""
+
+
+def _limit_note(limit: str, limits: ReadLimits) -> str:
+    """上限 16 MiB（XIAOBAO_MAX_MEMBER_MIB）: a limit as a member and the secretariat read it."""
+    env, _ = LIMIT_ENV[limit]
+    value = getattr(limits, limit)
+    shown = f"{value // MIB} MiB" if limit.endswith("_bytes") else f"{value}"
+    return f"上限 {shown}（可由环境变量 {env} 调整）"
+
+
+def _mib(size: int) -> str:
+    return f"{size / MIB:.1f} MiB"
 
 
 # ── finding submission units ──────────────────────────────────────────────────────────────────────────────────
@@ -82,11 +110,17 @@ def find_submissions(paths: list[Path]) -> list[Path]:
     A unit is a workbook, a .zip, a folder that is a CSV bundle, or any other file (which `parse_file` rejects as
     unreadable, so that nothing a member sent goes unreported). Hidden files and folders and Excel lock files
     (~$…) are skipped.
+
+    Symbolic links found inside a folder are never followed: each is a unit that is rejected as a link. A path the
+    user names is taken as named.
     """
     found: list[Path] = []
 
     def visit(path: Path) -> None:
         if _hidden(path.name):
+            return
+        if path.is_symlink():  # never followed: reported (source_bytes refuses it), whatever it points at
+            found.append(path)
             return
         if path.is_dir():
             if is_csv_bundle(path):
@@ -98,6 +132,8 @@ def find_submissions(paths: list[Path]) -> list[Path]:
             found.append(path)
 
     for p in map(Path, paths):
+        if p.is_symlink():  # the user chose this path: taken as what it names
+            p = Path(os.path.realpath(p))
         if p.is_dir() and not is_csv_bundle(p):
             for child in sorted(p.iterdir()):  # a folder named by the user is searched even if hidden
                 visit(child)
@@ -110,18 +146,58 @@ def source_bytes(path: Path) -> tuple[bytes, str]:
     """The bytes archived for a unit and their extension (sha256 is taken over them).
 
     A folder bundle becomes a zip of its visible files in name order with fixed timestamps, so the same folder
-    always gives the same bytes. Raises OSError when the path cannot be read.
+    always gives the same bytes; a symbolic link in it is stored as a link (its target's text, never its target's
+    contents), which `read_bytes` then rejects by name. Raises OSError when the path cannot be read, and `Refused`
+    (an OSError) for a symbolic link, anything but a regular file or folder, or more bytes than the limits allow.
     """
     path = Path(path)
+    limits = read_limits()
+    if path.is_symlink():
+        raise Refused(f"“{path.name}”是符号链接，未读取其指向的文件", rule="symlink")
     if not path.is_dir():
-        return path.read_bytes(), path.suffix.lower() or ".bin"
+        return _read_regular(path, limits.file_bytes, "file_bytes", limits), path.suffix.lower() or ".bin"
     buffer = io.BytesIO()
+    total = 0
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-        for child in sorted(p for p in path.iterdir() if p.is_file() and not _hidden(p.name)):
+        for child in sorted(path.iterdir()):
+            if _hidden(child.name):
+                continue
+            mode = child.lstat().st_mode
             info = zipfile.ZipInfo(child.name, date_time=_EPOCH_ZIP)
             info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, child.read_bytes())
+            if stat.S_ISLNK(mode):
+                info.create_system = 3  # unix: the mode bits below mark the member as a link
+                info.external_attr = (stat.S_IFLNK | 0o777) << 16
+                zf.writestr(info, os.readlink(child))
+            elif stat.S_ISREG(mode):
+                data = _read_regular(child, limits.member_bytes, "member_bytes", limits)
+                total += len(data)
+                if total > limits.file_bytes:
+                    raise Refused(f"文件夹中的文件合计超过 {_mib(limits.file_bytes)}，合计"
+                                  f"{_limit_note('file_bytes', limits)}", rule="file_too_large")
+                zf.writestr(info, data)
     return buffer.getvalue(), BUNDLE_EXT
+
+
+def _read_regular(path: Path, limit: int, which: str, limits: ReadLimits) -> bytes:
+    """A regular file's bytes, never through a symbolic link, and never more than `limit` of them."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise Refused(f"“{path.name}”不是普通文件，未读取")
+        if info.st_size > limit:
+            raise Refused(f"“{path.name}”大小 {_mib(info.st_size)}，{_limit_note(which, limits)}",
+                          rule="file_too_large")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(info.st_size + 1)  # read(n) allocates n bytes at once: never the limit itself
+            if len(data) > info.st_size:
+                data += handle.read(limit + 1 - len(data))
+    finally:
+        os.close(fd)
+    if len(data) > limit:  # it grew while being read
+        raise Refused(f"“{path.name}”大小超过 {_mib(limit)}，{_limit_note(which, limits)}", rule="file_too_large")
+    return data
 
 
 # ── reading a unit ────────────────────────────────────────────────────────────────────────────────────────────
@@ -254,24 +330,91 @@ def _tidy_all(sheets: list[_Loaded]) -> tuple[list[pl.DataFrame], list[pl.Series
 
 # ── CSV bundles ───────────────────────────────────────────────────────────────────────────────────────────────
 def _read_zip(data: bytes) -> list[_Loaded]:
+    limits = read_limits()
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError) as exc:
         raise UnreadableFile("压缩包已损坏或不是 zip 文件") from exc
     sheets = []
     with zf:
+        members = []
         for info in sorted(zf.infolist(), key=_zip_name):
-            name = PurePosixPath(_zip_name(info))
+            raw_name = _zip_name(info)
+            if _unsafe_name(raw_name):
+                raise UnreadableFile(f"“{raw_name}”", rule="unsafe_member")
+            if stat.S_ISLNK(info.external_attr >> 16):
+                raise UnreadableFile(f"压缩包中的“{raw_name}”", rule="symlink")
+            name = PurePosixPath(raw_name)
             if info.is_dir() or _hidden(name.name) or "__MACOSX" in name.parts or name.suffix.lower() != ".csv":
                 continue
-            try:
-                payload = zf.read(info)
-            except (zipfile.BadZipFile, OSError, RuntimeError, EOFError) as exc:  # RuntimeError: encrypted member
-                raise UnreadableFile(f"压缩包中的“{name.name}”无法解压（已损坏或加密）") from exc
-            sheets.append(_load_csv(name.stem, payload))
+            members.append((info, name))
+        _check_sizes([(info, str(name)) for info, name in members], limits, "压缩包")
+        for info, name in members:
+            sheets.append(_load_csv(name.stem, _inflate(zf, info, str(name), limits), limits))
     if not sheets:
         raise UnreadableFile("压缩包中没有 CSV 文件（CSV 报送须为每个工作表一个 CSV，文件名即工作表名）")
+    _check_duplicates([s.name for s in sheets], suffix=".csv")
     return sheets
+
+
+def _unsafe_name(name: str) -> bool:
+    """An absolute path (/x, \\x, C:x) or one that climbs out (..): never a member of a bundle."""
+    return name.startswith(("/", "\\")) or re.match(r"[A-Za-z]:", name) is not None \
+        or ".." in re.split(r"[\\/]", name)
+
+
+def _check_sizes(members: list[tuple[zipfile.ZipInfo, str]], limits: ReadLimits, kind: str) -> None:
+    """The declared sizes of the parts to be inflated, against the limits, before any is inflated."""
+    total = 0
+    for info, name in members:
+        if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+            raise UnreadableFile(f"{kind}中的“{name}”使用了不支持的压缩方式（只接受 Deflate 或不压缩）")
+        if info.file_size > limits.member_bytes:
+            raise UnreadableFile(f"{kind}中的“{name}”解压后 {_mib(info.file_size)}，单个文件"
+                                 f"{_limit_note('member_bytes', limits)}", rule="zip_limit")
+        if info.file_size > RATIO_FLOOR_BYTES and info.file_size > limits.ratio * max(info.compress_size, 1):
+            ratio = info.file_size // max(info.compress_size, 1)
+            raise UnreadableFile(f"{kind}中的“{name}”压缩比 {ratio}:1，压缩比{_limit_note('ratio', limits)}",
+                                 rule="zip_limit")
+        total += info.file_size
+        if total > limits.bundle_bytes:
+            raise UnreadableFile(f"{kind}解压后合计超过 {_mib(limits.bundle_bytes)}，合计"
+                                 f"{_limit_note('bundle_bytes', limits)}", rule="zip_limit")
+
+
+def _inflate(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limits: ReadLimits, *, keep: bool = True
+             ) -> bytes:
+    """One part inflated, never past its declared size (checked against the limits by `_check_sizes`): zipfile
+    stops there and checks the CRC, so a header that lies about the size is an error, not a bomb. Only Deflate and
+    stored parts get here, whose inflation zipfile bounds per chunk. `keep=False` measures a part a chunk at a time
+    without keeping it."""
+    try:
+        if keep:
+            data = zf.read(info)
+        else:
+            with zf.open(info) as part:
+                size = 0
+                while chunk := part.read(MIB):
+                    size += len(chunk)
+            data = b""
+    except (zipfile.BadZipFile, OSError, RuntimeError, EOFError, ValueError) as exc:  # RuntimeError: encrypted
+        raise UnreadableFile(f"“{name}”无法解压（已损坏或加密）") from exc
+    if (len(data) if keep else size) > min(info.file_size, limits.member_bytes):  # never, as zipfile stops
+        raise UnreadableFile(f"“{name}”解压后超过声明的大小或单个文件{_limit_note('member_bytes', limits)}",
+                             rule="zip_limit")
+    return data
+
+
+def _check_duplicates(names: list[str], suffix: str = "") -> None:
+    """Two sheets (CSV files) that are the same contract sheet: an error naming both, never one chosen silently."""
+    seen: dict[str, str] = {}
+    for name in names:
+        sid = sheet_id(name)
+        if sid is None:
+            continue
+        if sid in seen:
+            raise UnreadableFile(f"“{seen[sid]}{suffix}”与“{name}{suffix}”", rule="duplicate_sheet", sheet=name)
+        seen[sid] = name
 
 
 def _zip_name(info: zipfile.ZipInfo) -> str:
@@ -300,12 +443,21 @@ def read_csv(name: str, data: bytes) -> RawSheet:
     return RawSheet(name, grids[0], firsts[0])
 
 
-def _load_csv(name: str, data: bytes) -> _Loaded:
+def _load_csv(name: str, data: bytes, limits: ReadLimits | None = None) -> _Loaded:
+    limits = limits or read_limits()
     reader = csv.reader(io.StringIO(decode_text(data), newline=""))
     rows: list[tuple[int, list[str | None]]] = []
     start = 1
     try:
         for cells in reader:
+            if len(rows) == limits.sheet_rows:  # one more than allowed: counted, not kept
+                total = len(rows) + 1 + sum(1 for _ in reader)
+                raise UnreadableFile(f"“{name}.csv”有 {total} 行，行数{_limit_note('sheet_rows', limits)}",
+                                     rule="sheet_too_large", sheet=name)
+            if len(cells) > limits.sheet_cols:
+                raise UnreadableFile(f"“{name}.csv”第 {start} 行有 {len(cells)} 列，列数"
+                                     f"{_limit_note('sheet_cols', limits)}", rule="sheet_too_large", sheet=name,
+                                     row=start)
             rows.append((start, [c or None for c in cells]))
             start = reader.line_num + 1
     except csv.Error as exc:
@@ -315,22 +467,46 @@ def _load_csv(name: str, data: bytes) -> _Loaded:
 
 # ── workbooks ─────────────────────────────────────────────────────────────────────────────────────────────────
 def _read_workbook(data: bytes, ext: str) -> list[_Loaded]:
+    """Every visible sheet. An .xlsx is first checked (`_scan_xlsx`) so that calamine is never handed a sheet it
+    would need unbounded memory for; a hidden sheet is never read, and a contract sheet that is only there hidden,
+    or there twice, rejects the file."""
+    scan = _scan_xlsx(data, read_limits()) if ext != ".xls" else _Scan()
     try:
         reader = fastexcel.read_excel(data)
         names = reader.sheet_names
     except Exception as exc:  # calamine raises several error types for corrupt files
         raise UnreadableFile("工作簿已损坏、不完整或不是 Excel 文件") from exc
-    merges = _xlsx_merges(data) if ext != ".xls" else {}
     sheets = []
+    hidden = []
     for name in names:
+        if name in scan.skip:
+            continue
         try:
             # skip_rows=0: the leading empty rows are kept, so the grid's first row is the sheet's row 1.
-            frame = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string").to_polars()
+            sheet = reader.load_sheet(name, header_row=None, skip_rows=0, dtypes="string")
+            if sheet.visible != "visible":
+                hidden.append(name)
+                continue
+            frame = sheet.to_polars()
         except Exception as exc:
             raise UnreadableFile(f"工作表“{name}”无法读取") from exc
         frame.columns = [f"c{i}" for i in range(frame.width)]
-        sheets.append(_Loaded(name, frame, merges=merges.get(name)))
+        sheets.append(_Loaded(name, frame, merges=scan.merges.get(name)))
+    _check_duplicates([s.name for s in sheets])
+    shown = {sheet_id(s.name) for s in sheets}
+    for name in hidden:
+        if sheet_id(name) and sheet_id(name) not in shown:
+            raise UnreadableFile(f"工作表“{name}”是隐藏的", rule="hidden_sheet", sheet=name)
     return sheets
+
+
+@dataclass(frozen=True)
+class _Scan:
+    """What `_scan_xlsx` found: the merged ranges of the sheets that have them, and the sheets not to load at all
+    (too large, but hidden or not a contract sheet, so not needed)."""
+
+    merges: dict[str, _Geometry] = field(default_factory=dict)
+    skip: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -351,40 +527,182 @@ def _col_number(letters: bytes) -> int:
     return number
 
 
-def _xlsx_merges(data: bytes) -> dict[str, _Geometry]:
-    """Sheet name → its merged ranges and where calamine's grid starts, for the sheets that have merged cells
-    (best effort). calamine does not report merges; the sheet XML is only searched for them, and the workbook's
-    sheet names resolved, when some sheet has them."""
+# The common case, checked with byte counts: every cell's reference (written first, as Excel, WPS, xlsxwriter and
+# openpyxl write it) is one letter and at most three digits, so the sheet is within Z999; anything else is counted
+# exactly (`_extent`). Letters are mapped to A and digits to 0 first, so that a count finds every such reference.
+_SHAPES = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", b"A" * 26 + b"0" * 10)
+_SMALL_EXTENT = (999, 26)
+_TAG_XML = re.compile(rb"<(?:\w+:)?(row|c)\b([^>]*?)(/?)>")
+_REF_ATTR = re.compile(rb'\br="([A-Za-z]*)(\d*)"')
+_ANY_CELL_XML = re.compile(rb"<((?:\w+:)?)c\b([^>]*?)(?<!/)>(.*?)</\1c>", re.DOTALL)
+_FORMULA = re.compile(rb"<(?:\w+:)?f\b")
+# Every sheet with formulas has a formula element ending `f>` (<f>, </f>, </x:f>): one search finds the candidates.
+_FORMULA_HINT = b"f>"
+_VALUE = re.compile(rb"<(?:\w+:)?v\b[^>]*?(/?)>([^<]*)")
+_TYPE_ATTR = re.compile(rb'\bt="([^"]*)"')
+_WORKSHEET = re.compile(r"xl/worksheets/[^/]+\.xml")
+# A deflate stream inflates at most about 1032 to 1: a part packed smaller than limit/1032 cannot exceed the limit.
+_DEFLATE_MAX_RATIO = 1032
+_CELLS_LISTED = 5
+
+
+def _col_letters(number: int) -> str:
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _scan_xlsx(data: bytes, limits: ReadLimits) -> _Scan:
+    """An .xlsx checked before calamine reads it, from the parts of its zip:
+    - every part's declared size, and the actual size of every part that could exceed it (a zip bomb);
+    - each sheet's extent (calamine allocates every cell from the first to the last non-empty one: a stray cell at
+      XFD1048576 would need hundreds of GB), against the limits in rows and columns;
+    - formulas without a stored result (a workbook written by a program and never opened in Excel or WPS);
+    - merged ranges, which calamine does not report.
+    A sheet too large that is hidden or no contract sheet is not loaded; a visible contract sheet too large, or
+    with formulas without results, rejects the file. A part that is not a zip is left to calamine to report."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            merged = {}
-            for info in zf.infolist():
-                if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
-                    xml = zf.read(info)
-                    if b"mergeCell" in xml:
-                        merged[info.filename] = xml
-            if not merged:
-                return {}
-            workbook = zf.read("xl/workbook.xml").decode("utf-8")
-            rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8")
-            targets: dict[str, str] = {}
-            for tag in re.findall(r"<Relationship\b[^>]*>", rels):
-                rid, found = re.search(r'\bId="([^"]+)"', tag), re.search(r'\bTarget="([^"]+)"', tag)
-                if rid and found:
-                    targets[rid.group(1)] = found.group(1)
-            result = {}
-            for tag in re.findall(r"<(?:\w+:)?sheet\b[^>]*>", workbook):
-                name, rid = re.search(r'\bname="([^"]*)"', tag), re.search(r'\br:id="([^"]+)"', tag)
-                if not (name and rid and rid.group(1) in targets):
-                    continue
-                target = targets[rid.group(1)]
-                member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-                geometry = _sheet_merges(merged[member]) if member in merged else None
-                if geometry:
-                    result[_unescape(name.group(1))] = geometry
-            return result
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError):
+        return _Scan()
+    with zf:
+        infos = [i for i in zf.infolist() if not i.is_dir()]
+        _check_sizes([(i, i.filename) for i in infos], limits, "工作簿")
+        xmls: dict[str, bytes] = {}
+        for info in infos:
+            if _WORKSHEET.fullmatch(info.filename):
+                xmls[info.filename] = _inflate(zf, info, info.filename, limits)
+            elif info.compress_size * _DEFLATE_MAX_RATIO > limits.member_bytes:
+                _inflate(zf, info, info.filename, limits, keep=False)  # could lie about its size: measured
+        exact = limits.sheet_rows < _SMALL_EXTENT[0] or limits.sheet_cols < _SMALL_EXTENT[1]
+        large = {m: e for m, x in xmls.items() if (e := _too_large(x, limits, exact))}
+        formulas = {m for m, x in xmls.items() if _FORMULA_HINT in x}
+        merged = {m for m, x in xmls.items() if b"mergeCell" in x}
+        if not (large or formulas or merged):
+            return _Scan()
+        sheets, recalc = _sheet_members(zf)
+    merges: dict[str, _Geometry] = {}
+    skip = set()
+    for name, member, visible in sheets:
+        if member not in xmls:
+            continue
+        needed = visible and sheet_id(name) is not None
+        if member in large:
+            if not needed:
+                skip.add(name)
+                continue
+            raise UnreadableFile(large[member], rule="sheet_too_large", sheet=name)
+        if needed and member in formulas:
+            _check_formulas(xmls[member], name, recalc)
+        if member in merged and (geometry := _sheet_merges(xmls[member])):
+            merges[name] = geometry
+    return _Scan(merges, frozenset(skip))
+
+
+def _sheet_members(zf: zipfile.ZipFile) -> tuple[list[tuple[str, str, bool]], bool]:
+    """(sheet name, its part, visible) in workbook order, and whether the workbook asks to be recalculated when
+    opened (`fullCalcOnLoad`: what xlsxwriter and openpyxl write, whose stored results are placeholders)."""
+    try:
+        workbook = zf.read("xl/workbook.xml").decode("utf-8")
+        rels = zf.read("xl/_rels/workbook.xml.rels").decode("utf-8")
     except (KeyError, zipfile.BadZipFile, UnicodeDecodeError, OSError):
-        return {}
+        return [], False
+    targets: dict[str, str] = {}
+    for tag in re.findall(r"<Relationship\b[^>]*>", rels):
+        rid, found = re.search(r'\bId="([^"]+)"', tag), re.search(r'\bTarget="([^"]+)"', tag)
+        if rid and found:
+            targets[rid.group(1)] = found.group(1)
+    sheets = []
+    for tag in re.findall(r"<(?:\w+:)?sheet\b[^>]*>", workbook):
+        name, rid = re.search(r'\bname="([^"]*)"', tag), re.search(r'\br:id="([^"]+)"', tag)
+        if not (name and rid and rid.group(1) in targets):
+            continue
+        target = targets[rid.group(1)]
+        member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+        state = re.search(r'\bstate="([^"]*)"', tag)
+        sheets.append((_unescape(name.group(1)), member, not state or state.group(1) == "visible"))
+    recalc = re.search(r'\bfullCalcOnLoad="(?:1|true)"', workbook) is not None
+    return sheets, recalc
+
+
+def _too_large(xml: bytes, limits: ReadLimits, exact: bool) -> str | None:
+    """Why the sheet's extent (first to last non-empty cell) is over the limits, or None. The common case costs a
+    translation and a few byte counts (see _SHAPES)."""
+    if not exact:
+        shapes = xml.translate(_SHAPES)
+        cells = shapes.count(b"<c ") + shapes.count(b"<c>")
+        small = shapes.count(b'<c r="A0') - shapes.count(b'<c r="A0000')
+        if cells == small and b"<sheetData" in xml:  # (no <sheetData: prefixed tags, left to the exact count)
+            return None
+    extent = _extent(xml)
+    if extent is None:
+        return None
+    (top, left), (bottom, right), far = extent
+    rows, cols = bottom - top + 1, right - left + 1
+    if rows <= limits.sheet_rows and cols <= limits.sheet_cols:
+        return None
+    span = (f"有内容的单元格从 {_col_letters(left)}{top} 到 {_col_letters(right)}{bottom}，"
+            f"共 {rows} 行 × {cols} 列，最远的是 {far}")
+    over = (f"行数{_limit_note('sheet_rows', limits)}" if rows > limits.sheet_rows
+            else f"列数{_limit_note('sheet_cols', limits)}")
+    return f"{span}；{over}；请删除表格以外的内容后重新报送"
+
+
+def _extent(xml: bytes) -> tuple[tuple[int, int], tuple[int, int], str] | None:
+    """((first row, first column), (last row, last column), the farthest cell) over the cells with content, placed as
+    calamine places them (a cell or row without a reference follows the one before)."""
+    row, col = 0, 0
+    top = left = 1 << 62
+    bottom = right = 0
+    far, far_key = "", (0, 0)
+    for kind, attrs, empty in _TAG_XML.findall(xml):
+        ref = _REF_ATTR.search(attrs)
+        if kind == b"row":
+            row = int(ref.group(2)) if ref and ref.group(2) else row + 1
+            col = 0
+            continue
+        if ref and ref.group(1):
+            col = _col_number(ref.group(1).upper())
+            row = int(ref.group(2)) if ref.group(2) else row
+        else:
+            col += 1
+        if empty:  # <c r="…" s="…"/>: formatted, no content (calamine leaves it out)
+            continue
+        top, left, bottom, right = min(top, row), min(left, col), max(bottom, row), max(right, col)
+        if (row * col, row) > far_key:
+            far_key, far = (row * col, row), f"{_col_letters(col)}{row}"
+    if not bottom:
+        return None
+    return (top, left), (bottom, right), far
+
+
+def _check_formulas(xml: bytes, sheet: str, recalc: bool) -> None:
+    """Formula cells without a stored result: no value, or an empty one that is not a text result; and, when the
+    workbook asks to be recalculated on opening, a stored 0 (the placeholder programs write). Raises naming the first
+    cells; a member fixes them all by opening and saving the file in Excel or WPS."""
+    missing = []
+    for _, attrs, content in _ANY_CELL_XML.findall(xml):
+        if not _FORMULA.search(content):
+            continue
+        value = _VALUE.search(content)
+        kind = _TYPE_ATTR.search(attrs)
+        text_result = kind is not None and kind.group(1) in (b"str", b"inlineStr")
+        if value is None or (not value.group(2).strip() and not text_result) or (recalc and value.group(2) == b"0"):
+            ref = _REF_ATTR.search(attrs)
+            missing.append(ref.group(1).decode() + ref.group(2).decode() if ref else "?")
+    if not missing:
+        return
+    first = missing[0]
+    match = re.fullmatch(r"([A-Z]+)(\d+)", first)
+    cells = "、".join(missing[:_CELLS_LISTED])
+    if len(missing) > _CELLS_LISTED:
+        cells += f" 等 {len(missing)} 个单元格"
+    cause = "文件要求打开时重新计算，保存的结果只是占位的 0" if recalc else "单元格只有公式、没有值"
+    raise UnreadableFile(f"单元格 {cells}；{cause}，多见于由程序生成、从未在 Excel 或 WPS 中打开保存的文件",
+                         rule="formula_no_value", sheet=sheet, row=int(match.group(2)) if match else None,
+                         column=match.group(1) if match else None)
 
 
 def _sheet_merges(xml: bytes) -> _Geometry | None:

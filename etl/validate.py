@@ -11,7 +11,7 @@ from functools import lru_cache
 
 import polars as pl
 
-from core.contract import CELL_RULES, COVER, COVER_SHEET, SHEETS, WARNING_RULES, Rule
+from core.contract import CELL_RULES, COVER, COVER_SHEET, FILE_RULES, SHEETS, WARNING_RULES, Rule
 from core.text import clean
 from etl.model import Issue, Severity
 from etl.normalise import (
@@ -37,7 +37,7 @@ ROWS_LISTED = 10  # a blank_not_reported warning names this many rows, then says
 
 @lru_cache(maxsize=1)
 def _rule_texts() -> dict[str, str]:
-    return {**CELL_RULES, **WARNING_RULES, **{r.id: r.zh for s in SHEETS for r in s.rules}}
+    return {**CELL_RULES, **FILE_RULES, **WARNING_RULES, **{r.id: r.zh for s in SHEETS for r in s.rules}}
 
 
 def rule_text(rule: str) -> str:

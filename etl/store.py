@@ -3,7 +3,8 @@
 Order of events in `apply` (under an exclusive lock on `<warehouse>/.lock`, so two ingests never interleave):
 1. the batch is put in period, 版本, 填报日期, file-name order, whatever the order of its files;
 2. a byte-identical file already received (same sha256) is `duplicate` and changes nothing;
-3. every new file's original bytes go to `files/<sha256><ext>` (write-once) before any snapshot refers to them;
+3. every new file's original bytes are staged for `files/<sha256><ext>` (write-once), to be put in place in
+   step 7 before any snapshot refers to them;
 4. a submission with any error is `rejected` whole; the others join the ledger (figures as submitted);
 5. for every year the batch touches (and every year holding a held file), the current quarterly figures are
    re-derived from the ledger, quarter by quarter: per firm and quarter the best candidate (highest 版本, then
@@ -12,7 +13,8 @@ Order of events in `apply` (under an exclusive lock on `<warehouse>/.lock`, so t
    the other candidates are `superseded`. Statuses are re-derived every time, which is what releases a held
    file once its gap is filled and makes a resubmitted Q1 correct a 年累计 Q2 derived from it;
 6. newly accepted figures are compared with last quarter (`tenfold_jump` warnings, never blocking);
-7. a complete snapshot is written under `snapshots/.tmp-<random>`, fsynced, renamed to the next number, and
+7. a complete snapshot is written under `snapshots/.tmp-<random>`; its files and the staged originals are fsynced
+   together, the originals renamed into place, the folders fsynced, the snapshot renamed to the next number, and
    `current` is swapped with os.replace. Untouched years' partitions and ledger files are hard-linked from the
    previous snapshot. Nothing changed (all duplicates) → no snapshot.
 A crash or kill at any point leaves `current` on the previous, complete snapshot; the next ingest removes the
@@ -107,22 +109,14 @@ def locked(warehouse: Path, on_wait: Callable[[], None] | None = None) -> Iterat
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _fsync_tree(root: Path) -> None:
-    """Every directory entry under root made durable (files are fsynced as they are written)."""
-    for folder, _, _ in os.walk(root, topdown=False):
-        _fsync_dir(Path(folder))
+    """Every directory entry under root made durable (the files' contents are made durable before)."""
+    atomic.fsync_all(Path(folder) for folder, _, _ in os.walk(root))
 
 
-def store_original(warehouse: Path, path: Path, sha256: str) -> str:
-    """Original bytes under files/<sha256><ext>, written once (temp + rename); the path relative to the warehouse."""
+def store_original(warehouse: Path, path: Path, sha256: str, staged: atomic.Staged) -> str:
+    """Original bytes under files/<sha256><ext>, written once: staged under a temporary name now, made durable and
+    renamed into place by `staged.commit()` before any snapshot refers to them. The path relative to the warehouse."""
     data, ext = source_bytes(path)
     if hashlib.sha256(data).hexdigest() != sha256:
         raise RuntimeError(f"文件在读取之后被改动：{path}。请等文件写完后重新导入。")
@@ -130,16 +124,15 @@ def store_original(warehouse: Path, path: Path, sha256: str) -> str:
     target = warehouse / rel
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
-        atomic.write_bytes(target, data)
+        staged.write_bytes(target, data)
     return rel
 
 
 def write_parquet(frame: pl.DataFrame, path: Path) -> None:
-    """Every Parquet file of a snapshot goes through here (one place to make durable, one place to fail in tests)."""
+    """Every Parquet file of a snapshot goes through here (one place to fail in tests); `write_snapshot` makes
+    them durable together before the snapshot is renamed into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.write_parquet(path)
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())
 
 
 # ── reading the previous snapshot ─────────────────────────────────────────────────────────────────────────────
@@ -196,39 +189,50 @@ def apply(warehouse: Path, parsed: list[ParsedSubmission], registry: pl.DataFram
         if previous is None and (warehouse / layout.CURRENT).is_symlink():  # never start over silently
             raise RuntimeError(f"数据仓库 {warehouse} 已损坏：current 指向的快照不存在，请从备份恢复后再导入")
         old = load_submissions(previous)
-        outcomes, fresh = _receive(warehouse, parsed, old, received_at, dry_run)
-        if not fresh:
-            return outcomes
-        subs = [_Sub(r, issues_from_json(r["issues_json"])) for r in old.iter_rows(named=True)] + fresh
-        before = {s.row["submission_id"]: s.row["status"] for s in subs}
-        years = sorted({s.row["period"][:4] for s in fresh if s.row["status"] == "pending"}
-                       | {s.row["period"][:4] for s in subs if s.row["status"] == "held"})
-        facts, ledgers, current = _materialise(previous, subs, fresh, years)
-        fresh_ids = {s.row["submission_id"] for s in fresh}
-        newly_accepted = [s for s in subs if s.row["status"] == "accepted"
-                          and (s.row["submission_id"] in fresh_ids or before[s.row["submission_id"]] != "accepted")]
-        _tenfold_warnings(previous, facts, current, newly_accepted)
-        for sub in subs:
-            sub.row.update(_summary(sub))
-        by_id = {s.row["submission_id"]: s for s in subs}
-        for out in outcomes:
-            sub = by_id[out.submission_id]
-            if out.status == "duplicate":
-                out.message = _duplicate_note(sub.row)
-            else:
-                out.status, out.issues, out.message = sub.row["status"], sub.issues, sub.row["status_note"]
-        outcomes += _changed_earlier(warehouse, subs, before, fresh_ids)
-        undecided = [s.row["file_name"] for s in subs if s.row["status"] == "pending"]
-        if undecided:
-            raise RuntimeError(f"内部错误：未能确定状态的报送 {undecided}，未写入任何内容")
-        if not dry_run:
-            _write_snapshot(warehouse, previous, subs, facts, ledgers, registry, regions, years)
+        staged = atomic.Staged()
+        try:
+            return _apply(warehouse, previous, old, parsed, registry, regions, received_at, dry_run, staged)
+        finally:
+            staged.discard()  # committed with the snapshot, unless something failed before
+
+
+def _apply(warehouse: Path, previous: Path | None, old: pl.DataFrame, parsed: list[ParsedSubmission],
+           registry: pl.DataFrame, regions: pl.DataFrame, received_at: datetime, dry_run: bool,
+           staged: atomic.Staged) -> list[Outcome]:
+    """`apply` under the lock; the originals of new files are staged and committed with the snapshot."""
+    outcomes, fresh = _receive(warehouse, parsed, old, received_at, dry_run, staged)
+    if not fresh:
         return outcomes
+    subs = [_Sub(r, issues_from_json(r["issues_json"])) for r in old.iter_rows(named=True)] + fresh
+    before = {s.row["submission_id"]: s.row["status"] for s in subs}
+    years = sorted({s.row["period"][:4] for s in fresh if s.row["status"] == "pending"}
+                   | {s.row["period"][:4] for s in subs if s.row["status"] == "held"})
+    facts, ledgers, current = _materialise(previous, subs, fresh, years)
+    fresh_ids = {s.row["submission_id"] for s in fresh}
+    newly_accepted = [s for s in subs if s.row["status"] == "accepted"
+                      and (s.row["submission_id"] in fresh_ids or before[s.row["submission_id"]] != "accepted")]
+    _tenfold_warnings(previous, facts, current, newly_accepted)
+    for sub in subs:
+        sub.row.update(_summary(sub))
+    by_id = {s.row["submission_id"]: s for s in subs}
+    for out in outcomes:
+        sub = by_id[out.submission_id]
+        if out.status == "duplicate":
+            out.message = _duplicate_note(sub.row)
+        else:
+            out.status, out.issues, out.message = sub.row["status"], sub.issues, sub.row["status_note"]
+    outcomes += _changed_earlier(warehouse, subs, before, fresh_ids)
+    undecided = [s.row["file_name"] for s in subs if s.row["status"] == "pending"]
+    if undecided:
+        raise RuntimeError(f"内部错误：未能确定状态的报送 {undecided}，未写入任何内容")
+    if not dry_run:
+        _write_snapshot(warehouse, previous, subs, facts, ledgers, registry, regions, years, staged)
+    return outcomes
 
 
 def _receive(warehouse: Path, parsed: list[ParsedSubmission], old: pl.DataFrame, received_at: datetime,
-             dry_run: bool) -> tuple[list[Outcome], list[_Sub]]:
-    """Number the new files in batch order and archive their originals; byte-identical ones are duplicates."""
+             dry_run: bool, staged: atomic.Staged) -> tuple[list[Outcome], list[_Sub]]:
+    """Number the new files in batch order and stage their originals; byte-identical ones are duplicates."""
     known = {r["sha256"]: r for r in old.iter_rows(named=True) if r["sha256"]}
     seq = int(cast("int | None", old["seq"].max()) or 0) if old.height else 0
     outcomes: dict[int, Outcome] = {}
@@ -241,15 +245,13 @@ def _receive(warehouse: Path, parsed: list[ParsedSubmission], old: pl.DataFrame,
                                       message=_duplicate_note(earlier))
             continue
         seq += 1
-        stored = store_original(warehouse, sub.path, sub.sha256) if sub.sha256 and not dry_run else None
+        stored = store_original(warehouse, sub.path, sub.sha256, staged) if sub.sha256 and not dry_run else None
         row = _new_row(sub, seq, received_at, stored)
         fresh.append(_Sub(row, row.pop("_issues"), None if row["status"] == "rejected" else dict(sub.frames)))
         if sub.sha256:
             known[sub.sha256] = row
         outcomes[index] = Outcome(str(sub.path), sub.path.name, row["submission_id"], row["status"],
                                   sub.firm_id, sub.period, sub.version, message=row["status_note"])
-    if fresh and not dry_run and (warehouse / layout.FILES).exists():
-        _fsync_dir(warehouse / layout.FILES)
     return [outcomes[i] for i in range(len(parsed))], fresh
 
 
@@ -504,65 +506,75 @@ def _clean_stale(warehouse: Path) -> None:
         stale.unlink(missing_ok=True)
 
 
-def _link_or_copy(src: Path, dst: Path) -> None:
+def _link_or_copy(src: Path, dst: Path, written: list[Path]) -> None:
     dst.parent.mkdir(parents=True, exist_ok=True)
     try:
         os.link(src, dst)  # snapshot files are never modified in place, so sharing the inode is safe
     except OSError:
         shutil.copy2(src, dst)
+        written.append(dst)  # a copy is a new file: made durable with the others
 
 
 def _write_snapshot(warehouse: Path, previous: Path | None, subs: list[_Sub], facts, ledgers,
-                    registry: pl.DataFrame, regions: pl.DataFrame, years: list[str]) -> Path:
+                    registry: pl.DataFrame, regions: pl.DataFrame, years: list[str], staged: atomic.Staged) -> Path:
     rows = sorted((s.row for s in subs), key=lambda r: r["seq"])
     return write_snapshot(warehouse, facts, pl.DataFrame(rows, schema=SUBMISSION_SCHEMA), registry, regions,
-                          ledgers=ledgers, previous=previous, years=years)
+                          ledgers=ledgers, previous=previous, years=years, originals=staged)
 
 
 def write_snapshot(warehouse: Path, facts: dict[str, dict[str, pl.DataFrame]], submissions: pl.DataFrame,
                    registry: pl.DataFrame, regions: pl.DataFrame, *,
                    ledgers: dict[str, dict[str, pl.DataFrame]] | None = None, previous: Path | None = None,
-                   years: list[str] | tuple[str, ...] = ()) -> Path:
+                   years: list[str] | tuple[str, ...] = (), originals: atomic.Staged | None = None) -> Path:
     """The one snapshot writer (the ingest and the fixtures' synthetic warehouses alike): facts and ledgers
     {dataset: {period: frame}} in the contract's columns and dtypes, the submissions table, the registry and the
     regions, written under a temporary name, fsynced, renamed to the next number, then `current` swapped.
 
-    With `previous`, the quarters of years not in `years` are hard-linked from it (they did not change)."""
+    With `previous`, the quarters of years not in `years` are hard-linked from it (they did not change).
+    `originals` (the batch's original files, staged) are made durable together with the snapshot's files and
+    renamed into place before the snapshot is."""
     snapshots = warehouse / layout.SNAPSHOTS
     snapshots.mkdir(parents=True, exist_ok=True)
     numbers = [int(p.name) for p in snapshots.iterdir() if p.name.isdigit()]
     name = f"{(max(numbers) if numbers else 0) + 1:06d}"
     tmp = snapshots / f".tmp-{uuid.uuid4().hex}"
     tmp.mkdir()
+    written: list[Path] = []  # files of the snapshot written (not linked): made durable together
     touched = {p for y in years for p in quarters.of_year(y)}
     if previous is not None:  # untouched quarters: hard links to the previous snapshot's immutable files
         for dataset in layout.FACT_DATASETS:
             for path in layout.dataset_files(previous, dataset):
                 if path.parent.parent.name.removeprefix("year=") not in years:
-                    _link_or_copy(path, tmp / path.relative_to(previous))
+                    _link_or_copy(path, tmp / path.relative_to(previous), written)
             for path in sorted((previous / layout.LEDGER / dataset).glob("*.parquet")):
                 if path.stem not in touched:
-                    _link_or_copy(path, tmp / path.relative_to(previous))
+                    _link_or_copy(path, tmp / path.relative_to(previous), written)
+
+    def write(frame: pl.DataFrame, path: Path) -> None:
+        write_parquet(frame, path)
+        written.append(path)
+
     for dataset, by_period in facts.items():
         schema = _fact_schema(dataset)
         for period, frame in by_period.items():
             if frame.height:
-                write_parquet(frame.select(list(schema)).cast(schema), tmp / layout.partition(dataset, period))
+                write(frame.select(list(schema)).cast(schema), tmp / layout.partition(dataset, period))
     for dataset, by_period in (ledgers or {}).items():
         for period, frame in by_period.items():
             if frame.height:
-                write_parquet(frame, layout.ledger(tmp, dataset, period))
-    write_parquet(submissions.select(list(SUBMISSION_SCHEMA)).cast(SUBMISSION_SCHEMA), tmp / layout.SUBMISSIONS)
-    write_parquet(registry, tmp / layout.FIRMS)
-    write_parquet(regions, tmp / layout.REGIONS)
+                write(frame, layout.ledger(tmp, dataset, period))
+    write(submissions.select(list(SUBMISSION_SCHEMA)).cast(SUBMISSION_SCHEMA), tmp / layout.SUBMISSIONS)
+    write(registry, tmp / layout.FIRMS)
+    write(regions, tmp / layout.REGIONS)
+    (originals or atomic.Staged()).commit(also=written)  # every file's bytes durable, originals in place
     _fsync_tree(tmp)
     final = snapshots / name
     os.rename(tmp, final)
-    _fsync_dir(snapshots)
+    atomic.fsync_path(snapshots)
     link = warehouse / f".current-{uuid.uuid4().hex}"
     os.symlink(Path(layout.SNAPSHOTS) / name, link)
     os.replace(link, warehouse / layout.CURRENT)  # the one atomic step readers can observe
-    _fsync_dir(warehouse)
+    atomic.fsync_path(warehouse)
     _prune(snapshots)
     return final
 

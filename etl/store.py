@@ -41,6 +41,7 @@ import polars as pl
 from core import atomic, clock, layout, quarters
 from core.contract import SHEETS, SHEETS_BY_ID, Sheet
 from etl.model import Issue, ParsedSubmission, Status
+from etl.parse import Source
 from etl.read import source_bytes
 from etl.validate import make_issue
 
@@ -114,12 +115,19 @@ def _fsync_tree(root: Path) -> None:
     atomic.fsync_all(Path(folder) for folder, _, _ in os.walk(root))
 
 
-def store_original(warehouse: Path, path: Path, sha256: str, staged: atomic.Staged) -> str:
+def store_original(warehouse: Path, path: Path, sha256: str, staged: atomic.Staged,
+                   source: Source | None = None) -> str:
     """Original bytes under files/<sha256><ext>, written once: staged under a temporary name now, made durable and
-    renamed into place by `staged.commit()` before any snapshot refers to them. The path relative to the warehouse."""
-    data, ext = source_bytes(path)
-    if hashlib.sha256(data).hexdigest() != sha256:
-        raise RuntimeError(f"文件在读取之后被改动：{path}。请等文件写完后重新导入。")
+    renamed into place by `staged.commit()` before any snapshot refers to them. The path relative to the warehouse.
+
+    `source`: the bytes the parser read (with their extension and sha256); without it the file is read again and
+    must still have the hash it was parsed with."""
+    if source is not None and source[2] == sha256:
+        data, ext = source[0], source[1]
+    else:
+        data, ext = source_bytes(path)
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise RuntimeError(f"文件在读取之后被改动：{path}。请等文件写完后重新导入。")
     rel = f"{layout.FILES}/{sha256}{ext}"
     target = warehouse / rel
     if not target.exists():
@@ -175,10 +183,11 @@ def _priority(row: dict) -> tuple:
 
 def apply(warehouse: Path, parsed: list[ParsedSubmission], registry: pl.DataFrame, regions: pl.DataFrame, *,
           received_at: datetime | None = None, dry_run: bool = False,
-          on_wait: Callable[[], None] | None = None) -> list[Outcome]:
+          on_wait: Callable[[], None] | None = None, sources: dict[Path, Source] | None = None) -> list[Outcome]:
     """Apply a batch: one Outcome per file in the order given, then one per earlier submission whose status changed.
 
     dry_run: the same checks (against the warehouse as it is, for 年累计 and last quarter) writing nothing.
+    sources: {path: (bytes, extension, sha256)} as the parser read them, archived without reading the files again.
     """
     warehouse = Path(warehouse)
     received_at = received_at or clock.now()
@@ -191,16 +200,17 @@ def apply(warehouse: Path, parsed: list[ParsedSubmission], registry: pl.DataFram
         old = load_submissions(previous)
         staged = atomic.Staged()
         try:
-            return _apply(warehouse, previous, old, parsed, registry, regions, received_at, dry_run, staged)
+            return _apply(warehouse, previous, old, parsed, registry, regions, received_at, dry_run, staged,
+                          sources or {})
         finally:
             staged.discard()  # committed with the snapshot, unless something failed before
 
 
 def _apply(warehouse: Path, previous: Path | None, old: pl.DataFrame, parsed: list[ParsedSubmission],
            registry: pl.DataFrame, regions: pl.DataFrame, received_at: datetime, dry_run: bool,
-           staged: atomic.Staged) -> list[Outcome]:
+           staged: atomic.Staged, sources: dict[Path, Source]) -> list[Outcome]:
     """`apply` under the lock; the originals of new files are staged and committed with the snapshot."""
-    outcomes, fresh = _receive(warehouse, parsed, old, received_at, dry_run, staged)
+    outcomes, fresh = _receive(warehouse, parsed, old, received_at, dry_run, staged, sources)
     if not fresh:
         return outcomes
     subs = [_Sub(r, issues_from_json(r["issues_json"])) for r in old.iter_rows(named=True)] + fresh
@@ -231,7 +241,7 @@ def _apply(warehouse: Path, previous: Path | None, old: pl.DataFrame, parsed: li
 
 
 def _receive(warehouse: Path, parsed: list[ParsedSubmission], old: pl.DataFrame, received_at: datetime,
-             dry_run: bool, staged: atomic.Staged) -> tuple[list[Outcome], list[_Sub]]:
+             dry_run: bool, staged: atomic.Staged, sources: dict[Path, Source]) -> tuple[list[Outcome], list[_Sub]]:
     """Number the new files in batch order and stage their originals; byte-identical ones are duplicates."""
     known = {r["sha256"]: r for r in old.iter_rows(named=True) if r["sha256"]}
     seq = int(cast("int | None", old["seq"].max()) or 0) if old.height else 0
@@ -245,7 +255,8 @@ def _receive(warehouse: Path, parsed: list[ParsedSubmission], old: pl.DataFrame,
                                       message=_duplicate_note(earlier))
             continue
         seq += 1
-        stored = store_original(warehouse, sub.path, sub.sha256, staged) if sub.sha256 and not dry_run else None
+        stored = (store_original(warehouse, sub.path, sub.sha256, staged, sources.get(sub.path))
+                  if sub.sha256 and not dry_run else None)
         row = _new_row(sub, seq, received_at, stored)
         fresh.append(_Sub(row, row.pop("_issues"), None if row["status"] == "rejected" else dict(sub.frames)))
         if sub.sha256:

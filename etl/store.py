@@ -325,7 +325,10 @@ def _changed_earlier(warehouse: Path, subs: list[_Sub], before: dict[str, str], 
 def _materialise(previous: Path | None, subs: list[_Sub], fresh: list[_Sub], years: list[str]):
     """Ledgers {dataset: {period: frame}} and current figures for the touched years.
 
-    Returns (facts {dataset: {period: frame}}, ledgers, current {(firm, period): Figures}).
+    Returns (facts {dataset: {period: frame}}, ledgers, current {dataset: {period: frame}}: the facts with their
+    submission_id and source_row). A quarter's current rows are its ledger's rows of the submissions chosen, in
+    firm order, with 年累计 ones replaced by their differenced figures; only 年累计 needs a submission's figures on
+    their own (its own and the earlier quarters'), so only then is a ledger split by submission.
     """
     new_frames = {s.row["submission_id"]: (s.row["period"], s.frames) for s in fresh if s.frames is not None}
     ledgers: dict[str, dict[str, pl.DataFrame]] = {s.id: {} for s in SHEETS}
@@ -345,21 +348,34 @@ def _materialise(previous: Path | None, subs: list[_Sub], fresh: list[_Sub], yea
         row = sub.row
         if row["status"] != "rejected" and row["period"] and row["period"][:4] in years:
             candidates.setdefault((row["firm_id"], row["period"]), []).append(sub)
-    current: dict[tuple[str, str], Figures] = {}
-    for period in (p for y in years for p in quarters.of_year(y)):  # quarter by quarter: 年累计 needs the earlier ones
-        by_submission = {d: _split(ledgers[d][period], "submission_id") for d in ledgers}
+    splits: dict[tuple[str, str], dict[str, pl.DataFrame]] = {}
+
+    def figures_of(submission_id: str, period: str) -> Figures:
+        """A submission's rows of a quarter's ledgers, dataset by dataset (the ledgers split once, when needed)."""
+        for dataset in ledgers:
+            if (dataset, period) not in splits:
+                splits[(dataset, period)] = _split(ledgers[dataset][period], "submission_id")
+        return {d: splits[(d, period)][submission_id] for d in ledgers if submission_id in splits[(d, period)]}
+
+    chosen: dict[tuple[str, str], Chosen] = {}
+    periods = [p for y in years for p in quarters.of_year(y)]
+    for period in periods:  # quarter by quarter: 年累计 needs the earlier ones
         for (firm, p), cands in sorted(candidates.items(), key=lambda kv: kv[0]):
             if p == period:
-                _choose(firm, period, cands, by_submission, current)
-    by_period: dict[str, list[Figures]] = {}
-    for (_, period), figures in sorted(current.items()):  # firm order within each quarter
-        by_period.setdefault(period, []).append(figures)
+                _choose(firm, period, cands, figures_of, chosen)
+    current: dict[str, dict[str, pl.DataFrame]] = {s.id: {} for s in SHEETS}
     facts: dict[str, dict[str, pl.DataFrame]] = {s.id: {} for s in SHEETS}
     for sheet in SHEETS:
         schema = _fact_schema(sheet.id)
-        for period in (p for y in years for p in quarters.of_year(y)):
-            parts = [f[sheet.id] for f in by_period.get(period, []) if sheet.id in f]
-            facts[sheet.id][period] = pl.concat(parts).select(list(schema)) if parts else pl.DataFrame(schema=schema)
+        for period in periods:
+            of_period = [c for (_, p), c in chosen.items() if p == period]
+            plain = [c.submission_id for c in of_period if c.derived is None]
+            derived = [c.derived[sheet.id] for c in of_period if c.derived is not None and sheet.id in c.derived]
+            ledger = ledgers[sheet.id][period]
+            rows = pl.concat([ledger.filter(pl.col("submission_id").is_in(plain)), *derived]).sort(
+                "firm_id", maintain_order=True)  # firm order; a firm's rows are one submission's, in its order
+            current[sheet.id][period] = rows
+            facts[sheet.id][period] = rows.select(list(schema))
     return facts, ledgers, current
 
 
@@ -368,12 +384,26 @@ def _split(frame: pl.DataFrame, column: str) -> dict[str, pl.DataFrame]:
     return {key[0]: part for key, part in frame.partition_by(column, as_dict=True).items()}
 
 
-def _choose(firm: str, period: str, cands: list[_Sub], by_submission: dict[str, dict[str, pl.DataFrame]],
-            current: dict[tuple[str, str], Figures]) -> None:
+@dataclass
+class Chosen:
+    """The current submission of a firm and quarter; `derived`: its figures turned into the quarter (年累计 only),
+    None when they are its ledger rows as they are."""
+
+    submission_id: str
+    derived: Figures | None = None
+
+
+def _choose(firm: str, period: str, cands: list[_Sub], figures_of: Callable[[str, str], Figures],
+            chosen_of: dict[tuple[str, str], Chosen]) -> None:
     """The best candidate that can be materialised becomes current; better ones wait (held) or fail (rejected).
 
     When the best version is held, the version accepted before it stays current until it is released.
     """
+
+    def current(p: str) -> Figures:
+        c = chosen_of[(firm, p)]
+        return c.derived if c.derived is not None else figures_of(c.submission_id, p)
+
     chosen: _Sub | None = None
     for sub in sorted(cands, key=lambda s: _priority(s.row), reverse=True):
         row = sub.row
@@ -381,17 +411,17 @@ def _choose(firm: str, period: str, cands: list[_Sub], by_submission: dict[str, 
             row.update(status="superseded", superseded_by=chosen.row["submission_id"],
                        status_note=_superseded_note(row, chosen.row))
             continue
-        figures = {d: parts[row["submission_id"]] for d, parts in by_submission.items()
-                   if row["submission_id"] in parts}
+        derived = None
         if row["basis"] == "年累计":
             earlier = quarters.earlier_in_year(period)
-            missing = [p for p in earlier if (firm, p) not in current]
+            missing = [p for p in earlier if (firm, p) not in chosen_of]
             if missing:
                 row.update(status="held", superseded_by=None,
                            status_note=f"年累计报送暂缓入库：缺少本年 {'、'.join(missing)} 的报送（或其尚未入库），"
                                        "无法换算为当季数；补齐后下次导入时自动入库")
                 continue
-            figures, problems = _difference(figures, [current[(firm, p)] for p in earlier], row["file_name"])
+            derived, problems = _difference(figures_of(row["submission_id"], period), [current(p) for p in earlier],
+                                            row["file_name"])
             sub.issues = [i for i in sub.issues if i.rule != "ytd_negative"] + problems
             if problems:
                 row.update(status="rejected", superseded_by=None,
@@ -399,7 +429,7 @@ def _choose(firm: str, period: str, cands: list[_Sub], by_submission: dict[str, 
                                        "整份退回，请核对后重报")
                 continue
         row.update(status="accepted", superseded_by=None, status_note=None)
-        current[(firm, period)] = figures
+        chosen_of[(firm, period)] = Chosen(row["submission_id"], derived)
         chosen = sub
 
 
@@ -462,7 +492,7 @@ def _negative_issues(sheet: Sheet, diffed: pl.DataFrame, flows, file_name: str) 
 
 
 # ── warnings ──────────────────────────────────────────────────────────────────────────────────────────────────
-def _tenfold_warnings(previous: Path | None, facts, current: dict[tuple[str, str], Figures],
+def _tenfold_warnings(previous: Path | None, facts, current: dict[str, dict[str, pl.DataFrame]],
                       subs: list[_Sub]) -> None:
     """Warn (never block) when a count moves more than tenfold against the same firm, region (and product line)
     and column last quarter; both figures below TENFOLD_MIN_BASE, or either blank, is not compared.
@@ -471,15 +501,17 @@ def _tenfold_warnings(previous: Path | None, facts, current: dict[tuple[str, str
     by_id = {s.row["submission_id"]: s for s in subs}
     for sub in subs:
         sub.issues = [i for i in sub.issues if i.rule != "tenfold_jump"]  # re-derived, never listed twice
-    prev_of = {sid: quarters.previous(s.row["period"]) for sid, s in by_id.items()}
+    if not subs:
+        return
+    prev_of = {p: quarters.previous(p) for p in sorted({s.row["period"] for s in subs})}
+    ids = list(by_id)
     for sheet in SHEETS:
-        parts = [f[sheet.id] for f in (current[(s.row["firm_id"], s.row["period"])] for s in subs) if sheet.id in f]
-        if not parts:
+        now = pl.concat([current[sheet.id][p].filter(pl.col("submission_id").is_in(ids)) for p in prev_of])
+        if not now.height:
             continue
         counts = [c for c in sheet.measures if c.kind == "count"]
         key = ["prev_period", "firm_id", *sheet.key]
-        now = pl.concat(parts).with_columns(
-            pl.col("submission_id").replace_strict(prev_of, return_dtype=pl.Utf8).alias("prev_period"))
+        now = now.with_columns(pl.col("period").replace_strict(prev_of, return_dtype=pl.Utf8).alias("prev_period"))
         prev = pl.concat([_facts(previous, facts, sheet.id, p) for p in sorted(set(prev_of.values()))]).select(
             pl.col("period").alias("prev_period"), "firm_id", *sheet.key, *(c.id for c in counts))
         joined = now.join(prev, on=key, how="inner", suffix="__prev", nulls_equal=True)

@@ -1,16 +1,16 @@
 """One way to write a file so that a reader never sees half of it: a temporary file beside the target, flushed
 and fsynced, then renamed over it (os.replace is atomic on one file system).
 
-Many files at once (the originals of an ingest batch): `Staged` writes them under temporary names without waiting
-for the disk, and `commit` makes them durable together (`fsync_all`: the fsyncs issued concurrently, which the
-file system commits in a few journal transactions instead of one per file) before renaming each into place."""
+Many files at once (the originals of an ingest batch): `Staged` writes and fsyncs them under temporary names in the
+background, concurrently (the file system commits concurrent fsyncs in a few journal transactions instead of one
+per file), and `commit` waits for them, then renames each into place."""
 
 from __future__ import annotations
 
 import os
 import uuid
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
@@ -68,29 +68,51 @@ def fsync_all(paths: Iterable[Path]) -> None:
         future.result()
 
 
-class Staged:
-    """Files written beside their targets under temporary names, not yet durable nor visible under their names.
+def _write_durably(tmp: Path, data: bytes) -> None:
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
-    `commit(also)` makes them (and the files `also`) durable together, renames each over its target and fsyncs
-    the targets' folders; `discard` removes whatever is still temporary. A crash in between leaves only
-    `.*.tmp` temporaries, never a target with half its bytes."""
+
+class Staged:
+    """Files written beside their targets under temporary names, not yet visible under their names.
+
+    Each is written and fsynced in the background (FSYNC_THREADS at a time: the file system commits concurrent
+    fsyncs together, and the caller goes on with its own work meanwhile). `commit(also)` waits for them, makes the
+    files `also` durable too, renames each over its target and fsyncs the targets' folders; `discard` removes
+    whatever is still temporary. A crash in between leaves only `.*.tmp` temporaries, never a target with half its
+    bytes, and nothing is renamed into place before it is durable."""
 
     def __init__(self) -> None:
         self.pending: list[tuple[Path, Path]] = []  # (temporary, target)
+        self._pool: ThreadPoolExecutor | None = None
+        self._jobs: list[Future[None]] = []
 
     def write_bytes(self, path: Path, data: bytes) -> None:
         path = Path(path)
         tmp = _tmp(path)
-        try:
-            with open(tmp, "wb") as handle:
-                handle.write(data)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(FSYNC_THREADS)
         self.pending.append((tmp, path))
+        self._jobs.append(self._pool.submit(_write_durably, tmp, data))
+
+    def _wait(self) -> None:
+        """Every background write finished; raises the first one's error."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+        jobs, self._jobs = self._jobs, []
+        for job in jobs:
+            job.result()
 
     def commit(self, also: Iterable[Path] = ()) -> None:
-        fsync_all([tmp for tmp, _ in self.pending] + list(also))
+        self._wait()
+        fsync_all(also)
         for tmp, target in self.pending:
             os.replace(tmp, target)
         folders = sorted({target.parent for _, target in self.pending})
@@ -98,6 +120,11 @@ class Staged:
         fsync_all(folders)
 
     def discard(self) -> None:
-        for tmp, _ in self.pending:
-            tmp.unlink(missing_ok=True)
-        self.pending = []
+        try:
+            self._wait()
+        except Exception:  # noqa: BLE001,S110 — discarding after a failure: the temporaries go either way
+            pass
+        finally:
+            for tmp, _ in self.pending:
+                tmp.unlink(missing_ok=True)
+            self.pending = []

@@ -90,12 +90,13 @@ class Staged:
 
     def __init__(self) -> None:
         self.pending: list[tuple[Path, Path]] = []  # (temporary, target)
+        self._token = f"{os.getpid()}.{uuid.uuid4().hex[:8]}"  # one random part for all (a uuid4 each is slow)
         self._pool: ThreadPoolExecutor | None = None
         self._jobs: list[Future[None]] = []
 
     def write_bytes(self, path: Path, data: bytes) -> None:
         path = Path(path)
-        tmp = _tmp(path)
+        tmp = path.with_name(f".{path.name}.{self._token}-{len(self.pending)}.tmp")  # the shape _tmp gives
         if self._pool is None:
             self._pool = ThreadPoolExecutor(FSYNC_THREADS)
         self.pending.append((tmp, path))

@@ -116,12 +116,13 @@ def _fsync_tree(root: Path) -> None:
 
 
 def store_original(warehouse: Path, path: Path, sha256: str, staged: atomic.Staged,
-                   source: Source | None = None) -> str:
+                   source: Source | None = None, archived: set[str] | None = None) -> str:
     """Original bytes under files/<sha256><ext>, written once: staged under a temporary name now, made durable and
     renamed into place by `staged.commit()` before any snapshot refers to them. The path relative to the warehouse.
 
     `source`: the bytes the parser read (with their extension and sha256); without it the file is read again and
-    must still have the hash it was parsed with."""
+    must still have the hash it was parsed with. `archived`: the names under files/ (listed once for the batch,
+    kept up to date here), instead of asking the file system file by file."""
     if source is not None and source[2] == sha256:
         data, ext = source[0], source[1]
     else:
@@ -130,9 +131,14 @@ def store_original(warehouse: Path, path: Path, sha256: str, staged: atomic.Stag
             raise RuntimeError(f"文件在读取之后被改动：{path}。请等文件写完后重新导入。")
     rel = f"{layout.FILES}/{sha256}{ext}"
     target = warehouse / rel
-    if not target.exists():
+    there = target.exists() if archived is None else target.name in archived
+    if there:
+        return rel
+    if not archived:  # the folder may not exist yet
         target.parent.mkdir(parents=True, exist_ok=True)
-        staged.write_bytes(target, data)
+    staged.write_bytes(target, data)
+    if archived is not None:
+        archived.add(target.name)
     return rel
 
 
@@ -247,6 +253,7 @@ def _receive(warehouse: Path, parsed: list[ParsedSubmission], old: pl.DataFrame,
     seq = int(cast("int | None", old["seq"].max()) or 0) if old.height else 0
     outcomes: dict[int, Outcome] = {}
     fresh: list[_Sub] = []
+    archived: set[str] | None = None  # the names under files/, listed when the first original is stored
     for index, sub in sorted(enumerate(parsed), key=lambda item: _batch_order(item[1])):
         earlier = known.get(sub.sha256) if sub.sha256 else None
         if earlier is not None:
@@ -255,8 +262,11 @@ def _receive(warehouse: Path, parsed: list[ParsedSubmission], old: pl.DataFrame,
                                       message=_duplicate_note(earlier))
             continue
         seq += 1
-        stored = (store_original(warehouse, sub.path, sub.sha256, staged, sources.get(sub.path))
-                  if sub.sha256 and not dry_run else None)
+        stored = None
+        if sub.sha256 and not dry_run:
+            if archived is None:
+                archived = set(os.listdir(warehouse / layout.FILES)) if (warehouse / layout.FILES).is_dir() else set()
+            stored = store_original(warehouse, sub.path, sub.sha256, staged, sources.get(sub.path), archived)
         row = _new_row(sub, seq, received_at, stored)
         fresh.append(_Sub(row, row.pop("_issues"), None if row["status"] == "rejected" else dict(sub.frames)))
         if sub.sha256:

@@ -275,7 +275,7 @@ def main() -> None:
         st.button(t("present_exit", lang), on_click=exit_present, type="tertiary", icon=":material/close:")
     missing = unknown_page(requested_page(), known_paths())
     if missing is not None:
-        st.warning(plain(t("page_not_found", lang).format(value=shown(missing))), icon="⚠️")
+        st.warning(plain(t("page_not_found", lang).format(value=shown(missing))), icon=theme.ICON_WARNING)
     for message in ss[MESSAGES]:
         st.warning(plain(message), icon=theme.ICON_WARNING)   # values from the link, shown as written
     f = view.filters

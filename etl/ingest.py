@@ -11,8 +11,8 @@ import polars as pl
 
 from core.reference import load_regions, load_registry
 from etl.model import ParsedSubmission
-from etl.parse import parse_file, parse_files
-from etl.read import find_submissions, source_bytes
+from etl.parse import Source, Unread, parse_file, parse_files, read_source
+from etl.read import UnreadableFile, find_submissions, source_bytes
 from etl.report import Report
 from etl.store import apply, issues_from_json, received
 from etl.validate import make_issue, rule_text
@@ -22,6 +22,9 @@ Progress = Callable[[int, int, Path], None]  # (files parsed, files found, the f
 # new files are parsed one by one, where batching gains nothing.
 CHUNK = 256
 BATCH_MIN = 8
+# Each file is read and hashed once: the bytes of new files are handed to the parser and then to the store (which
+# archives them), up to KEEP_BYTES in all; beyond that they are read again where needed (the store checks the hash).
+KEEP_BYTES = 256 * 2**20
 
 
 class UsageError(ValueError):
@@ -46,7 +49,7 @@ def parse_safely(unit: Path, firms: pl.DataFrame, regions: pl.DataFrame) -> Pars
     except Exception as exc:  # noqa: BLE001 — one bad file must never stop the batch
         try:
             sha256 = hashlib.sha256(source_bytes(unit)[0]).hexdigest()
-        except OSError:
+        except (OSError, UnreadableFile):
             sha256 = ""
         sub = ParsedSubmission(path=unit, sha256=sha256)
         sub.issues.append(make_issue("error", "unreadable_file", unit.name,
@@ -54,14 +57,19 @@ def parse_safely(unit: Path, firms: pl.DataFrame, regions: pl.DataFrame) -> Pars
         return sub
 
 
-def already_received(unit: Path, known: dict[str, dict]) -> ParsedSubmission | None:
+def already_received(unit: Path, known: dict[str, dict], source: Source | Unread | None = None
+                     ) -> ParsedSubmission | None:
     """A file byte-identical to one the warehouse holds, described from its submissions row instead of parsed
-    again: re-running an ingest over a whole inbox folder then costs a hash per old file, not a parse."""
-    try:
-        data, _ = source_bytes(unit)
-    except OSError:
+    again: re-running an ingest over a whole inbox folder then costs a hash per old file, not a parse.
+    `source`: what read_source(unit) gave (or raised) already."""
+    if source is None:
+        try:
+            source = read_source(unit)
+        except (OSError, UnreadableFile):
+            return None
+    if isinstance(source, (OSError, UnreadableFile)):
         return None
-    row = known.get(hashlib.sha256(data).hexdigest())
+    row = known.get(source[2])
     if row is None:
         return None
     return ParsedSubmission(path=unit, sha256=row["sha256"], firm_name_raw=row["firm_name_raw"],
@@ -73,7 +81,35 @@ def already_received(unit: Path, known: dict[str, dict]) -> ParsedSubmission | N
 def parse_all(units: list[Path], known: dict[str, dict], firms: pl.DataFrame, regions: pl.DataFrame,
               progress: Progress | None = None) -> list[ParsedSubmission]:
     """Every unit parsed (or, already received, described from the warehouse), in the order given."""
-    parsed: list[ParsedSubmission | None] = [already_received(unit, known) for unit in units]
+    return parse_units(units, known, firms, regions, progress)[0]
+
+
+def _read(unit: Path) -> Source | Unread:
+    try:
+        return read_source(unit)
+    except (OSError, UnreadableFile) as exc:
+        return exc
+
+
+def parse_units(units: list[Path], known: dict[str, dict], firms: pl.DataFrame, regions: pl.DataFrame,
+                progress: Progress | None = None) -> tuple[list[ParsedSubmission], dict[Path, Source]]:
+    """parse_all, and the sources of the new units as read (up to KEEP_BYTES in all), for the store to archive."""
+    parsed: list[ParsedSubmission | None] = []
+    given: list[Source | Unread | None] = []  # for the parser: new units' sources (or the error reading them)
+    kept: dict[Path, Source] = {}
+    size = 0
+    for unit in units:
+        source = _read(unit)
+        parsed.append(already_received(unit, known, source))
+        if parsed[-1] is not None:
+            given.append(None)  # already received: not parsed
+        elif isinstance(source, (OSError, UnreadableFile)) or size + len(source[0]) <= KEEP_BYTES:
+            given.append(source)
+            if not isinstance(source, (OSError, UnreadableFile)):
+                size += len(source[0])
+                kept[unit] = source
+        else:
+            given.append(None)  # over the budget: read again when parsed, and by the store
     done = 0
 
     def report(i: int) -> None:
@@ -88,18 +124,20 @@ def parse_all(units: list[Path], known: dict[str, dict], firms: pl.DataFrame, re
     todo = [i for i, sub in enumerate(parsed) if sub is None]
     chunks = [todo[k:k + CHUNK] for k in range(0, len(todo), CHUNK)] if len(todo) >= BATCH_MIN else [[i] for i in todo]
     for chunk in chunks:
-        subs = (parse_chunk([units[i] for i in chunk], firms, regions) if len(chunk) > 1
+        subs = (parse_chunk([units[i] for i in chunk], firms, regions, [given[i] for i in chunk]) if len(chunk) > 1
                 else [parse_safely(units[chunk[0]], firms, regions)])
         for i, sub in zip(chunk, subs, strict=True):
             parsed[i] = sub
+            given[i] = None
             report(i)
-    return [sub for sub in parsed if sub is not None]
+    return [sub for sub in parsed if sub is not None], kept
 
 
-def parse_chunk(units: list[Path], firms: pl.DataFrame, regions: pl.DataFrame) -> list[ParsedSubmission]:
+def parse_chunk(units: list[Path], firms: pl.DataFrame, regions: pl.DataFrame,
+                given: list[Source | Unread | None] | None = None) -> list[ParsedSubmission]:
     """parse_files, except that a crash outside its own guards falls back to parsing each unit alone."""
     try:
-        return parse_files(units, firms, regions)
+        return parse_files(units, firms, regions, given=given)
     except Exception:  # noqa: BLE001 — one bad file must never stop the batch
         return [parse_safely(unit, firms, regions) for unit in units]
 
@@ -121,8 +159,8 @@ def run(paths: list[Path], warehouse: Path, registry_path: Path, *, dry_run: boo
         raise UsageError(f"没有找到报送文件：{'、'.join(map(str, paths))}（应为 .xlsx 工作簿、CSV 文件夹或 .zip）")
     started = time.perf_counter()
     known = received(Path(warehouse))
-    parsed = parse_all(units, known, firms, regions, progress)
+    parsed, sources = parse_units(units, known, firms, regions, progress)
     parsed_at = time.perf_counter()
-    outcomes = apply(Path(warehouse), parsed, firms, regions, dry_run=dry_run, on_wait=on_wait)
+    outcomes = apply(Path(warehouse), parsed, firms, regions, dry_run=dry_run, on_wait=on_wait, sources=sources)
     seconds = {"parse": round(parsed_at - started, 3), "store": round(time.perf_counter() - parsed_at, 3)}
     return Report(outcomes, dry_run=dry_run, seconds=seconds)

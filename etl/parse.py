@@ -17,6 +17,16 @@ from etl.normalise import DATA, TABLE, Table, Tables, firm_lookup, read_cover, r
 from etl.read import RawSheet, UnreadableFile, read_many, source_bytes
 from etl.validate import check_cover, check_tables, make_issue, missing_sheet
 
+Source = tuple[bytes, str, str]  # a unit's `source_bytes` (bytes, extension) and the sha256 of those bytes
+Unread = OSError | UnreadableFile  # why a unit could not be read: the system refused it, or we did
+
+
+def read_source(path: Path) -> Source:
+    """A unit's bytes as archived, read once, with their sha256; raises OSError when the path cannot be read and
+    UnreadableFile when it is refused before reading (a link, over the size limit)."""
+    data, ext = source_bytes(path)
+    return data, ext, hashlib.sha256(data).hexdigest()
+
 
 def parse_file(path: Path, registry: pl.DataFrame, regions: pl.DataFrame, *, name: str | None = None
                ) -> ParsedSubmission:
@@ -30,24 +40,31 @@ def parse_file(path: Path, registry: pl.DataFrame, regions: pl.DataFrame, *, nam
 
 
 def parse_files(paths: list[Path], registry: pl.DataFrame, regions: pl.DataFrame, *,
-                names: list[str] | None = None) -> list[ParsedSubmission]:
+                names: list[str] | None = None, given: list[Source | Unread | None] | None = None
+                ) -> list[ParsedSubmission]:
     """`parse_file` for each of `paths` (names[i]: the file name used in messages for paths[i]), all at once.
-    A unit that trips the reader or the parser is rejected alone, exactly as `parse_file` would reject it."""
+    A unit that trips the reader or the parser is rejected alone, exactly as `parse_file` would reject it.
+    given[i], when not None, is what `read_source(paths[i])` gave (or raised) already: the unit is not read again."""
     paths = [Path(p) for p in paths]
     files = names or [p.name for p in paths]
     subs: list[ParsedSubmission] = []
     sources: dict[int, tuple[bytes, str]] = {}
     for i, path in enumerate(paths):
-        try:
-            data, ext = source_bytes(path)
-        except UnreadableFile as exc:  # refused before reading: a link, too large
-            subs.append(_refused(ParsedSubmission(path=path, sha256=""), files[i], exc))
+        source = given[i] if given is not None else None
+        if source is None:
+            try:
+                source = read_source(path)
+            except (OSError, UnreadableFile) as exc:
+                source = exc
+        if isinstance(source, UnreadableFile):  # refused before reading: a link, too large
+            subs.append(_refused(ParsedSubmission(path=path, sha256=""), files[i], source))
             continue
-        except OSError as exc:
+        if isinstance(source, OSError):
             subs.append(_unreadable(ParsedSubmission(path=path, sha256=""), files[i],
-                                    f"无法打开：{exc.strerror or exc}"))
+                                    f"无法打开：{source.strerror or source}"))
             continue
-        subs.append(ParsedSubmission(path=path, sha256=hashlib.sha256(data).hexdigest()))
+        data, ext, sha256 = source
+        subs.append(ParsedSubmission(path=path, sha256=sha256))
         sources[i] = (data, ext)
     read = _read_isolated(list(sources.values()))
     units: list[tuple[ParsedSubmission, list[RawSheet], str]] = []

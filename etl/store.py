@@ -3,7 +3,8 @@
 Order of events in `apply` (under an exclusive lock on `<warehouse>/.lock`, so two ingests never interleave):
 1. the batch is put in period, 版本, 填报日期, file-name order, whatever the order of its files;
 2. a byte-identical file already received (same sha256) is `duplicate` and changes nothing;
-3. every new file's original bytes go to `files/<sha256><ext>` (write-once) before any snapshot refers to them;
+3. every new file's original bytes are staged for `files/<sha256><ext>` (write-once), to be put in place in
+   step 7 before any snapshot refers to them;
 4. a submission with any error is `rejected` whole; the others join the ledger (figures as submitted);
 5. for every year the batch touches (and every year holding a held file), the current quarterly figures are
    re-derived from the ledger, quarter by quarter: per firm and quarter the best candidate (highest 版本, then
@@ -12,7 +13,8 @@ Order of events in `apply` (under an exclusive lock on `<warehouse>/.lock`, so t
    the other candidates are `superseded`. Statuses are re-derived every time, which is what releases a held
    file once its gap is filled and makes a resubmitted Q1 correct a 年累计 Q2 derived from it;
 6. newly accepted figures are compared with last quarter (`tenfold_jump` warnings, never blocking);
-7. a complete snapshot is written under `snapshots/.tmp-<random>`, fsynced, renamed to the next number, and
+7. a complete snapshot is written under `snapshots/.tmp-<random>`; its files and the staged originals are fsynced
+   together, the originals renamed into place, the folders fsynced, the snapshot renamed to the next number, and
    `current` is swapped with os.replace. Untouched years' partitions and ledger files are hard-linked from the
    previous snapshot. Nothing changed (all duplicates) → no snapshot.
 A crash or kill at any point leaves `current` on the previous, complete snapshot; the next ingest removes the
@@ -39,6 +41,7 @@ import polars as pl
 from core import atomic, clock, layout, quarters
 from core.contract import SHEETS, SHEETS_BY_ID, Sheet
 from etl.model import Issue, ParsedSubmission, Status
+from etl.parse import Source
 from etl.read import source_bytes
 from etl.validate import make_issue
 
@@ -107,39 +110,43 @@ def locked(warehouse: Path, on_wait: Callable[[], None] | None = None) -> Iterat
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _fsync_tree(root: Path) -> None:
-    """Every directory entry under root made durable (files are fsynced as they are written)."""
-    for folder, _, _ in os.walk(root, topdown=False):
-        _fsync_dir(Path(folder))
+    """Every directory entry under root made durable (the files' contents are made durable before)."""
+    atomic.fsync_all(Path(folder) for folder, _, _ in os.walk(root))
 
 
-def store_original(warehouse: Path, path: Path, sha256: str) -> str:
-    """Original bytes under files/<sha256><ext>, written once (temp + rename); the path relative to the warehouse."""
-    data, ext = source_bytes(path)
-    if hashlib.sha256(data).hexdigest() != sha256:
-        raise RuntimeError(f"文件在读取之后被改动：{path}。请等文件写完后重新导入。")
+def store_original(warehouse: Path, path: Path, sha256: str, staged: atomic.Staged,
+                   source: Source | None = None, archived: set[str] | None = None) -> str:
+    """Original bytes under files/<sha256><ext>, written once: staged under a temporary name now, made durable and
+    renamed into place by `staged.commit()` before any snapshot refers to them. The path relative to the warehouse.
+
+    `source`: the bytes the parser read (with their extension and sha256); without it the file is read again and
+    must still have the hash it was parsed with. `archived`: the names under files/ (listed once for the batch,
+    kept up to date here), instead of asking the file system file by file."""
+    if source is not None and source[2] == sha256:
+        data, ext = source[0], source[1]
+    else:
+        data, ext = source_bytes(path)
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise RuntimeError(f"文件在读取之后被改动：{path}。请等文件写完后重新导入。")
     rel = f"{layout.FILES}/{sha256}{ext}"
     target = warehouse / rel
-    if not target.exists():
+    there = target.exists() if archived is None else target.name in archived
+    if there:
+        return rel
+    if not archived:  # the folder may not exist yet
         target.parent.mkdir(parents=True, exist_ok=True)
-        atomic.write_bytes(target, data)
+    staged.write_bytes(target, data)
+    if archived is not None:
+        archived.add(target.name)
     return rel
 
 
 def write_parquet(frame: pl.DataFrame, path: Path) -> None:
-    """Every Parquet file of a snapshot goes through here (one place to make durable, one place to fail in tests)."""
+    """Every Parquet file of a snapshot goes through here (one place to fail in tests); `write_snapshot` makes
+    them durable together before the snapshot is renamed into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     frame.write_parquet(path)
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())
 
 
 # ── reading the previous snapshot ─────────────────────────────────────────────────────────────────────────────
@@ -182,10 +189,11 @@ def _priority(row: dict) -> tuple:
 
 def apply(warehouse: Path, parsed: list[ParsedSubmission], registry: pl.DataFrame, regions: pl.DataFrame, *,
           received_at: datetime | None = None, dry_run: bool = False,
-          on_wait: Callable[[], None] | None = None) -> list[Outcome]:
+          on_wait: Callable[[], None] | None = None, sources: dict[Path, Source] | None = None) -> list[Outcome]:
     """Apply a batch: one Outcome per file in the order given, then one per earlier submission whose status changed.
 
     dry_run: the same checks (against the warehouse as it is, for 年累计 and last quarter) writing nothing.
+    sources: {path: (bytes, extension, sha256)} as the parser read them, archived without reading the files again.
     """
     warehouse = Path(warehouse)
     received_at = received_at or clock.now()
@@ -196,43 +204,56 @@ def apply(warehouse: Path, parsed: list[ParsedSubmission], registry: pl.DataFram
         if previous is None and (warehouse / layout.CURRENT).is_symlink():  # never start over silently
             raise RuntimeError(f"数据仓库 {warehouse} 已损坏：current 指向的快照不存在，请从备份恢复后再导入")
         old = load_submissions(previous)
-        outcomes, fresh = _receive(warehouse, parsed, old, received_at, dry_run)
-        if not fresh:
-            return outcomes
-        subs = [_Sub(r, issues_from_json(r["issues_json"])) for r in old.iter_rows(named=True)] + fresh
-        before = {s.row["submission_id"]: s.row["status"] for s in subs}
-        years = sorted({s.row["period"][:4] for s in fresh if s.row["status"] == "pending"}
-                       | {s.row["period"][:4] for s in subs if s.row["status"] == "held"})
-        facts, ledgers, current = _materialise(previous, subs, fresh, years)
-        fresh_ids = {s.row["submission_id"] for s in fresh}
-        newly_accepted = [s for s in subs if s.row["status"] == "accepted"
-                          and (s.row["submission_id"] in fresh_ids or before[s.row["submission_id"]] != "accepted")]
-        _tenfold_warnings(previous, facts, current, newly_accepted)
-        for sub in subs:
-            sub.row.update(_summary(sub))
-        by_id = {s.row["submission_id"]: s for s in subs}
-        for out in outcomes:
-            sub = by_id[out.submission_id]
-            if out.status == "duplicate":
-                out.message = _duplicate_note(sub.row)
-            else:
-                out.status, out.issues, out.message = sub.row["status"], sub.issues, sub.row["status_note"]
-        outcomes += _changed_earlier(warehouse, subs, before, fresh_ids)
-        undecided = [s.row["file_name"] for s in subs if s.row["status"] == "pending"]
-        if undecided:
-            raise RuntimeError(f"内部错误：未能确定状态的报送 {undecided}，未写入任何内容")
-        if not dry_run:
-            _write_snapshot(warehouse, previous, subs, facts, ledgers, registry, regions, years)
+        staged = atomic.Staged()
+        try:
+            return _apply(warehouse, previous, old, parsed, registry, regions, received_at, dry_run, staged,
+                          sources or {})
+        finally:
+            staged.discard()  # committed with the snapshot, unless something failed before
+
+
+def _apply(warehouse: Path, previous: Path | None, old: pl.DataFrame, parsed: list[ParsedSubmission],
+           registry: pl.DataFrame, regions: pl.DataFrame, received_at: datetime, dry_run: bool,
+           staged: atomic.Staged, sources: dict[Path, Source]) -> list[Outcome]:
+    """`apply` under the lock; the originals of new files are staged and committed with the snapshot."""
+    outcomes, fresh = _receive(warehouse, parsed, old, received_at, dry_run, staged, sources)
+    if not fresh:
         return outcomes
+    subs = [_Sub(r, issues_from_json(r["issues_json"])) for r in old.iter_rows(named=True)] + fresh
+    before = {s.row["submission_id"]: s.row["status"] for s in subs}
+    years = sorted({s.row["period"][:4] for s in fresh if s.row["status"] == "pending"}
+                   | {s.row["period"][:4] for s in subs if s.row["status"] == "held"})
+    facts, ledgers, current = _materialise(previous, subs, fresh, years)
+    fresh_ids = {s.row["submission_id"] for s in fresh}
+    newly_accepted = [s for s in subs if s.row["status"] == "accepted"
+                      and (s.row["submission_id"] in fresh_ids or before[s.row["submission_id"]] != "accepted")]
+    _tenfold_warnings(previous, facts, current, newly_accepted)
+    for sub in subs:
+        sub.row.update(_summary(sub))
+    by_id = {s.row["submission_id"]: s for s in subs}
+    for out in outcomes:
+        sub = by_id[out.submission_id]
+        if out.status == "duplicate":
+            out.message = _duplicate_note(sub.row)
+        else:
+            out.status, out.issues, out.message = sub.row["status"], sub.issues, sub.row["status_note"]
+    outcomes += _changed_earlier(warehouse, subs, before, fresh_ids)
+    undecided = [s.row["file_name"] for s in subs if s.row["status"] == "pending"]
+    if undecided:
+        raise RuntimeError(f"内部错误：未能确定状态的报送 {undecided}，未写入任何内容")
+    if not dry_run:
+        _write_snapshot(warehouse, previous, subs, facts, ledgers, registry, regions, years, staged)
+    return outcomes
 
 
 def _receive(warehouse: Path, parsed: list[ParsedSubmission], old: pl.DataFrame, received_at: datetime,
-             dry_run: bool) -> tuple[list[Outcome], list[_Sub]]:
-    """Number the new files in batch order and archive their originals; byte-identical ones are duplicates."""
+             dry_run: bool, staged: atomic.Staged, sources: dict[Path, Source]) -> tuple[list[Outcome], list[_Sub]]:
+    """Number the new files in batch order and stage their originals; byte-identical ones are duplicates."""
     known = {r["sha256"]: r for r in old.iter_rows(named=True) if r["sha256"]}
     seq = int(cast("int | None", old["seq"].max()) or 0) if old.height else 0
     outcomes: dict[int, Outcome] = {}
     fresh: list[_Sub] = []
+    archived: set[str] | None = None  # the names under files/, listed when the first original is stored
     for index, sub in sorted(enumerate(parsed), key=lambda item: _batch_order(item[1])):
         earlier = known.get(sub.sha256) if sub.sha256 else None
         if earlier is not None:
@@ -241,15 +262,17 @@ def _receive(warehouse: Path, parsed: list[ParsedSubmission], old: pl.DataFrame,
                                       message=_duplicate_note(earlier))
             continue
         seq += 1
-        stored = store_original(warehouse, sub.path, sub.sha256) if sub.sha256 and not dry_run else None
+        stored = None
+        if sub.sha256 and not dry_run:
+            if archived is None:
+                archived = set(os.listdir(warehouse / layout.FILES)) if (warehouse / layout.FILES).is_dir() else set()
+            stored = store_original(warehouse, sub.path, sub.sha256, staged, sources.get(sub.path), archived)
         row = _new_row(sub, seq, received_at, stored)
         fresh.append(_Sub(row, row.pop("_issues"), None if row["status"] == "rejected" else dict(sub.frames)))
         if sub.sha256:
             known[sub.sha256] = row
         outcomes[index] = Outcome(str(sub.path), sub.path.name, row["submission_id"], row["status"],
                                   sub.firm_id, sub.period, sub.version, message=row["status_note"])
-    if fresh and not dry_run and (warehouse / layout.FILES).exists():
-        _fsync_dir(warehouse / layout.FILES)
     return [outcomes[i] for i in range(len(parsed))], fresh
 
 
@@ -312,7 +335,10 @@ def _changed_earlier(warehouse: Path, subs: list[_Sub], before: dict[str, str], 
 def _materialise(previous: Path | None, subs: list[_Sub], fresh: list[_Sub], years: list[str]):
     """Ledgers {dataset: {period: frame}} and current figures for the touched years.
 
-    Returns (facts {dataset: {period: frame}}, ledgers, current {(firm, period): Figures}).
+    Returns (facts {dataset: {period: frame}}, ledgers, current {dataset: {period: frame}}: the facts with their
+    submission_id and source_row). A quarter's current rows are its ledger's rows of the submissions chosen, in
+    firm order, with 年累计 ones replaced by their differenced figures; only 年累计 needs a submission's figures on
+    their own (its own and the earlier quarters'), so only then is a ledger split by submission.
     """
     new_frames = {s.row["submission_id"]: (s.row["period"], s.frames) for s in fresh if s.frames is not None}
     ledgers: dict[str, dict[str, pl.DataFrame]] = {s.id: {} for s in SHEETS}
@@ -332,21 +358,34 @@ def _materialise(previous: Path | None, subs: list[_Sub], fresh: list[_Sub], yea
         row = sub.row
         if row["status"] != "rejected" and row["period"] and row["period"][:4] in years:
             candidates.setdefault((row["firm_id"], row["period"]), []).append(sub)
-    current: dict[tuple[str, str], Figures] = {}
-    for period in (p for y in years for p in quarters.of_year(y)):  # quarter by quarter: 年累计 needs the earlier ones
-        by_submission = {d: _split(ledgers[d][period], "submission_id") for d in ledgers}
+    splits: dict[tuple[str, str], dict[str, pl.DataFrame]] = {}
+
+    def figures_of(submission_id: str, period: str) -> Figures:
+        """A submission's rows of a quarter's ledgers, dataset by dataset (the ledgers split once, when needed)."""
+        for dataset in ledgers:
+            if (dataset, period) not in splits:
+                splits[(dataset, period)] = _split(ledgers[dataset][period], "submission_id")
+        return {d: splits[(d, period)][submission_id] for d in ledgers if submission_id in splits[(d, period)]}
+
+    chosen: dict[tuple[str, str], Chosen] = {}
+    periods = [p for y in years for p in quarters.of_year(y)]
+    for period in periods:  # quarter by quarter: 年累计 needs the earlier ones
         for (firm, p), cands in sorted(candidates.items(), key=lambda kv: kv[0]):
             if p == period:
-                _choose(firm, period, cands, by_submission, current)
-    by_period: dict[str, list[Figures]] = {}
-    for (_, period), figures in sorted(current.items()):  # firm order within each quarter
-        by_period.setdefault(period, []).append(figures)
+                _choose(firm, period, cands, figures_of, chosen)
+    current: dict[str, dict[str, pl.DataFrame]] = {s.id: {} for s in SHEETS}
     facts: dict[str, dict[str, pl.DataFrame]] = {s.id: {} for s in SHEETS}
     for sheet in SHEETS:
         schema = _fact_schema(sheet.id)
-        for period in (p for y in years for p in quarters.of_year(y)):
-            parts = [f[sheet.id] for f in by_period.get(period, []) if sheet.id in f]
-            facts[sheet.id][period] = pl.concat(parts).select(list(schema)) if parts else pl.DataFrame(schema=schema)
+        for period in periods:
+            of_period = [c for (_, p), c in chosen.items() if p == period]
+            plain = [c.submission_id for c in of_period if c.derived is None]
+            derived = [c.derived[sheet.id] for c in of_period if c.derived is not None and sheet.id in c.derived]
+            ledger = ledgers[sheet.id][period]
+            rows = pl.concat([ledger.filter(pl.col("submission_id").is_in(plain)), *derived]).sort(
+                "firm_id", maintain_order=True)  # firm order; a firm's rows are one submission's, in its order
+            current[sheet.id][period] = rows
+            facts[sheet.id][period] = rows.select(list(schema))
     return facts, ledgers, current
 
 
@@ -355,12 +394,26 @@ def _split(frame: pl.DataFrame, column: str) -> dict[str, pl.DataFrame]:
     return {key[0]: part for key, part in frame.partition_by(column, as_dict=True).items()}
 
 
-def _choose(firm: str, period: str, cands: list[_Sub], by_submission: dict[str, dict[str, pl.DataFrame]],
-            current: dict[tuple[str, str], Figures]) -> None:
+@dataclass
+class Chosen:
+    """The current submission of a firm and quarter; `derived`: its figures turned into the quarter (年累计 only),
+    None when they are its ledger rows as they are."""
+
+    submission_id: str
+    derived: Figures | None = None
+
+
+def _choose(firm: str, period: str, cands: list[_Sub], figures_of: Callable[[str, str], Figures],
+            chosen_of: dict[tuple[str, str], Chosen]) -> None:
     """The best candidate that can be materialised becomes current; better ones wait (held) or fail (rejected).
 
     When the best version is held, the version accepted before it stays current until it is released.
     """
+
+    def current(p: str) -> Figures:
+        c = chosen_of[(firm, p)]
+        return c.derived if c.derived is not None else figures_of(c.submission_id, p)
+
     chosen: _Sub | None = None
     for sub in sorted(cands, key=lambda s: _priority(s.row), reverse=True):
         row = sub.row
@@ -368,17 +421,17 @@ def _choose(firm: str, period: str, cands: list[_Sub], by_submission: dict[str, 
             row.update(status="superseded", superseded_by=chosen.row["submission_id"],
                        status_note=_superseded_note(row, chosen.row))
             continue
-        figures = {d: parts[row["submission_id"]] for d, parts in by_submission.items()
-                   if row["submission_id"] in parts}
+        derived = None
         if row["basis"] == "年累计":
             earlier = quarters.earlier_in_year(period)
-            missing = [p for p in earlier if (firm, p) not in current]
+            missing = [p for p in earlier if (firm, p) not in chosen_of]
             if missing:
                 row.update(status="held", superseded_by=None,
                            status_note=f"年累计报送暂缓入库：缺少本年 {'、'.join(missing)} 的报送（或其尚未入库），"
                                        "无法换算为当季数；补齐后下次导入时自动入库")
                 continue
-            figures, problems = _difference(figures, [current[(firm, p)] for p in earlier], row["file_name"])
+            derived, problems = _difference(figures_of(row["submission_id"], period), [current(p) for p in earlier],
+                                            row["file_name"])
             sub.issues = [i for i in sub.issues if i.rule != "ytd_negative"] + problems
             if problems:
                 row.update(status="rejected", superseded_by=None,
@@ -386,7 +439,7 @@ def _choose(firm: str, period: str, cands: list[_Sub], by_submission: dict[str, 
                                        "整份退回，请核对后重报")
                 continue
         row.update(status="accepted", superseded_by=None, status_note=None)
-        current[(firm, period)] = figures
+        chosen_of[(firm, period)] = Chosen(row["submission_id"], derived)
         chosen = sub
 
 
@@ -449,7 +502,7 @@ def _negative_issues(sheet: Sheet, diffed: pl.DataFrame, flows, file_name: str) 
 
 
 # ── warnings ──────────────────────────────────────────────────────────────────────────────────────────────────
-def _tenfold_warnings(previous: Path | None, facts, current: dict[tuple[str, str], Figures],
+def _tenfold_warnings(previous: Path | None, facts, current: dict[str, dict[str, pl.DataFrame]],
                       subs: list[_Sub]) -> None:
     """Warn (never block) when a count moves more than tenfold against the same firm, region (and product line)
     and column last quarter; both figures below TENFOLD_MIN_BASE, or either blank, is not compared.
@@ -458,15 +511,17 @@ def _tenfold_warnings(previous: Path | None, facts, current: dict[tuple[str, str
     by_id = {s.row["submission_id"]: s for s in subs}
     for sub in subs:
         sub.issues = [i for i in sub.issues if i.rule != "tenfold_jump"]  # re-derived, never listed twice
-    prev_of = {sid: quarters.previous(s.row["period"]) for sid, s in by_id.items()}
+    if not subs:
+        return
+    prev_of = {p: quarters.previous(p) for p in sorted({s.row["period"] for s in subs})}
+    ids = list(by_id)
     for sheet in SHEETS:
-        parts = [f[sheet.id] for f in (current[(s.row["firm_id"], s.row["period"])] for s in subs) if sheet.id in f]
-        if not parts:
+        now = pl.concat([current[sheet.id][p].filter(pl.col("submission_id").is_in(ids)) for p in prev_of])
+        if not now.height:
             continue
         counts = [c for c in sheet.measures if c.kind == "count"]
         key = ["prev_period", "firm_id", *sheet.key]
-        now = pl.concat(parts).with_columns(
-            pl.col("submission_id").replace_strict(prev_of, return_dtype=pl.Utf8).alias("prev_period"))
+        now = now.with_columns(pl.col("period").replace_strict(prev_of, return_dtype=pl.Utf8).alias("prev_period"))
         prev = pl.concat([_facts(previous, facts, sheet.id, p) for p in sorted(set(prev_of.values()))]).select(
             pl.col("period").alias("prev_period"), "firm_id", *sheet.key, *(c.id for c in counts))
         joined = now.join(prev, on=key, how="inner", suffix="__prev", nulls_equal=True)
@@ -504,65 +559,75 @@ def _clean_stale(warehouse: Path) -> None:
         stale.unlink(missing_ok=True)
 
 
-def _link_or_copy(src: Path, dst: Path) -> None:
+def _link_or_copy(src: Path, dst: Path, written: list[Path]) -> None:
     dst.parent.mkdir(parents=True, exist_ok=True)
     try:
         os.link(src, dst)  # snapshot files are never modified in place, so sharing the inode is safe
     except OSError:
         shutil.copy2(src, dst)
+        written.append(dst)  # a copy is a new file: made durable with the others
 
 
 def _write_snapshot(warehouse: Path, previous: Path | None, subs: list[_Sub], facts, ledgers,
-                    registry: pl.DataFrame, regions: pl.DataFrame, years: list[str]) -> Path:
+                    registry: pl.DataFrame, regions: pl.DataFrame, years: list[str], staged: atomic.Staged) -> Path:
     rows = sorted((s.row for s in subs), key=lambda r: r["seq"])
     return write_snapshot(warehouse, facts, pl.DataFrame(rows, schema=SUBMISSION_SCHEMA), registry, regions,
-                          ledgers=ledgers, previous=previous, years=years)
+                          ledgers=ledgers, previous=previous, years=years, originals=staged)
 
 
 def write_snapshot(warehouse: Path, facts: dict[str, dict[str, pl.DataFrame]], submissions: pl.DataFrame,
                    registry: pl.DataFrame, regions: pl.DataFrame, *,
                    ledgers: dict[str, dict[str, pl.DataFrame]] | None = None, previous: Path | None = None,
-                   years: list[str] | tuple[str, ...] = ()) -> Path:
+                   years: list[str] | tuple[str, ...] = (), originals: atomic.Staged | None = None) -> Path:
     """The one snapshot writer (the ingest and the fixtures' synthetic warehouses alike): facts and ledgers
     {dataset: {period: frame}} in the contract's columns and dtypes, the submissions table, the registry and the
     regions, written under a temporary name, fsynced, renamed to the next number, then `current` swapped.
 
-    With `previous`, the quarters of years not in `years` are hard-linked from it (they did not change)."""
+    With `previous`, the quarters of years not in `years` are hard-linked from it (they did not change).
+    `originals` (the batch's original files, staged) are made durable together with the snapshot's files and
+    renamed into place before the snapshot is."""
     snapshots = warehouse / layout.SNAPSHOTS
     snapshots.mkdir(parents=True, exist_ok=True)
     numbers = [int(p.name) for p in snapshots.iterdir() if p.name.isdigit()]
     name = f"{(max(numbers) if numbers else 0) + 1:06d}"
     tmp = snapshots / f".tmp-{uuid.uuid4().hex}"
     tmp.mkdir()
+    written: list[Path] = []  # files of the snapshot written (not linked): made durable together
     touched = {p for y in years for p in quarters.of_year(y)}
     if previous is not None:  # untouched quarters: hard links to the previous snapshot's immutable files
         for dataset in layout.FACT_DATASETS:
             for path in layout.dataset_files(previous, dataset):
                 if path.parent.parent.name.removeprefix("year=") not in years:
-                    _link_or_copy(path, tmp / path.relative_to(previous))
+                    _link_or_copy(path, tmp / path.relative_to(previous), written)
             for path in sorted((previous / layout.LEDGER / dataset).glob("*.parquet")):
                 if path.stem not in touched:
-                    _link_or_copy(path, tmp / path.relative_to(previous))
+                    _link_or_copy(path, tmp / path.relative_to(previous), written)
+
+    def write(frame: pl.DataFrame, path: Path) -> None:
+        write_parquet(frame, path)
+        written.append(path)
+
     for dataset, by_period in facts.items():
         schema = _fact_schema(dataset)
         for period, frame in by_period.items():
             if frame.height:
-                write_parquet(frame.select(list(schema)).cast(schema), tmp / layout.partition(dataset, period))
+                write(frame.select(list(schema)).cast(schema), tmp / layout.partition(dataset, period))
     for dataset, by_period in (ledgers or {}).items():
         for period, frame in by_period.items():
             if frame.height:
-                write_parquet(frame, layout.ledger(tmp, dataset, period))
-    write_parquet(submissions.select(list(SUBMISSION_SCHEMA)).cast(SUBMISSION_SCHEMA), tmp / layout.SUBMISSIONS)
-    write_parquet(registry, tmp / layout.FIRMS)
-    write_parquet(regions, tmp / layout.REGIONS)
+                write(frame, layout.ledger(tmp, dataset, period))
+    write(submissions.select(list(SUBMISSION_SCHEMA)).cast(SUBMISSION_SCHEMA), tmp / layout.SUBMISSIONS)
+    write(registry, tmp / layout.FIRMS)
+    write(regions, tmp / layout.REGIONS)
+    (originals or atomic.Staged()).commit(also=written)  # every file's bytes durable, originals in place
     _fsync_tree(tmp)
     final = snapshots / name
     os.rename(tmp, final)
-    _fsync_dir(snapshots)
+    atomic.fsync_path(snapshots)
     link = warehouse / f".current-{uuid.uuid4().hex}"
     os.symlink(Path(layout.SNAPSHOTS) / name, link)
     os.replace(link, warehouse / layout.CURRENT)  # the one atomic step readers can observe
-    _fsync_dir(warehouse)
+    atomic.fsync_path(warehouse)
     _prune(snapshots)
     return final
 

@@ -69,6 +69,11 @@ def _sql(name: str) -> str:
     return (catalog.SQL / f"{name}.sql").read_text(encoding="utf-8")
 
 
+def _without(filters: Filters, name: str) -> Filters:
+    """The filters with one of the tuple filters (firms, provinces, regions) dropped."""
+    return Filters(**{**vars(filters), name: ()})
+
+
 def _letters(n: int) -> str:
     """0 → A, 25 → Z, 26 → AA: stable pseudonym suffixes."""
     out = ""
@@ -597,7 +602,7 @@ SELECT * FROM final"""
             else:
                 if not getattr(f, name):
                     continue
-                loosened = replace(f, **{name: None if name == "firm_type" else ()})
+                loosened = replace(f, firm_type=None) if name == "firm_type" else _without(f, name)
             if has_value(loosened):
                 culprits.append(name)
         firms = pl.DataFrame()

@@ -25,3 +25,43 @@ def test_a_failing_write_leaves_the_old_file_and_no_debris(tmp_path):
         atomic.write_with(target, half_then_fail)
     assert target.read_bytes() == b"old"
     assert os.listdir(tmp_path) == ["out.csv"]
+
+
+def test_staged_files_appear_only_on_commit_whole_and_durable(tmp_path, monkeypatch):
+    synced = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (synced.append(os.readlink(f"/proc/self/fd/{fd}")), real_fsync(fd)))
+    (tmp_path / "files").mkdir()
+    staged = atomic.Staged()
+    for n in range(40):
+        staged.write_bytes(tmp_path / "files" / f"{n}.xlsx", str(n).encode() * 1000)
+    assert not list((tmp_path / "files").glob("*.xlsx"))  # nothing under its own name before the commit
+    staged.commit(also=[])
+    assert sorted(p.name for p in (tmp_path / "files").iterdir()) == sorted(f"{n}.xlsx" for n in range(40))
+    assert all((tmp_path / "files" / f"{n}.xlsx").read_bytes() == str(n).encode() * 1000 for n in range(40))
+    assert sum(1 for p in synced if p.endswith(".tmp")) == 40  # each file's bytes fsynced before its rename
+    assert str(tmp_path / "files") in synced  # …and the folder after the renames
+
+
+def test_a_staged_write_that_fails_raises_on_commit_and_nothing_is_renamed(tmp_path):
+    (tmp_path / "files").mkdir()
+    staged = atomic.Staged()
+    staged.write_bytes(tmp_path / "files" / "a.xlsx", b"a")
+    staged.write_bytes(tmp_path / "gone" / "b.xlsx", b"b")  # its folder does not exist
+    with pytest.raises(OSError):
+        staged.commit()
+    staged.discard()
+    assert os.listdir(tmp_path / "files") == []  # a.xlsx neither renamed nor left as a temporary
+
+
+def test_discarded_staged_files_leave_no_debris(tmp_path):
+    staged = atomic.Staged()
+    staged.write_bytes(tmp_path / "a.xlsx", b"a")
+    staged.discard()
+    assert os.listdir(tmp_path) == []
+
+
+def test_fsync_all_reports_a_failure(tmp_path):
+    (tmp_path / "a").write_bytes(b"a")
+    with pytest.raises(FileNotFoundError):
+        atomic.fsync_all([tmp_path / "a", tmp_path / "missing", tmp_path])

@@ -3,6 +3,7 @@ the generator planted (resubmissions, 年累计, a held file, genuine errors, ev
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 
 import polars as pl
@@ -19,6 +20,7 @@ from tests.etl.workbooks import (
     good_sheets,
     regions_frame,
     registry_frame,
+    write_registry,
     write_xlsx,
 )
 
@@ -93,3 +95,45 @@ def test_progress_counts_every_file_once(tmp_path):
     ingest.parse_all(units, {}, REGISTRY, REGIONS, lambda done, total, unit: seen.append((done, total, unit)))
     assert [d for d, _, _ in seen] == list(range(1, len(units) + 1))
     assert sorted(u for _, _, u in seen) == sorted(units) and {t for _, t, _ in seen} == {len(units)}
+
+
+def _workbooks(folder):
+    """More than BATCH_MIN workbooks (parsed as a batch), each with different bytes."""
+    folder.mkdir()
+    return [write_xlsx(folder / f"{n}.xlsx", good_sheets(k=n + 1)) for n in range(ingest.BATCH_MIN + 1)]
+
+
+def _counting(monkeypatch, module) -> list:
+    calls: list = []
+    real = module.source_bytes
+    monkeypatch.setattr(module, "source_bytes", lambda path: (calls.append(path), real(path))[1])
+    return calls
+
+
+def test_each_file_is_read_and_hashed_once_and_its_bytes_archived(tmp_path, monkeypatch):
+    from etl import parse, store
+    units = _workbooks(tmp_path / "in")
+    write_registry(tmp_path / "firms.csv")
+    parse_reads, store_reads = _counting(monkeypatch, parse), _counting(monkeypatch, store)
+    report = run([tmp_path / "in"], tmp_path / "wh", tmp_path / "firms.csv")
+    assert sorted(parse_reads) == sorted(units) and store_reads == []
+    assert sorted(o.status for o in report.outcomes) == ["accepted"] + ["superseded"] * ingest.BATCH_MIN
+    assert len(list((tmp_path / "wh" / "files").iterdir())) == len(units)  # no temporaries left
+    for unit in units:
+        stored = tmp_path / "wh" / "files" / f"{hashlib.sha256(unit.read_bytes()).hexdigest()}.xlsx"
+        assert stored.read_bytes() == unit.read_bytes()
+
+
+def test_beyond_the_byte_budget_files_are_read_again_with_the_same_result(tmp_path, monkeypatch):
+    from etl import store
+    units = _workbooks(tmp_path / "in")
+    write_registry(tmp_path / "firms.csv")
+    kept = run([tmp_path / "in"], tmp_path / "kept", tmp_path / "firms.csv")
+    monkeypatch.setattr(ingest, "KEEP_BYTES", 0)
+    store_reads = _counting(monkeypatch, store)
+    again = run([tmp_path / "in"], tmp_path / "read", tmp_path / "firms.csv")
+    assert sorted(store_reads) == sorted(units)  # the store read them itself (and checked their hash)
+    assert [(o.file_name, o.status, o.issues) for o in again.outcomes] == [
+        (o.file_name, o.status, o.issues) for o in kept.outcomes]
+    assert sorted(p.name for p in (tmp_path / "read" / "files").iterdir()) == sorted(
+        p.name for p in (tmp_path / "kept" / "files").iterdir())

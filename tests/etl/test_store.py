@@ -394,6 +394,44 @@ def test_a_failure_mid_write_leaves_the_old_warehouse_whole(tmp_path, registry, 
     assert not list((tmp_path / "wh" / "snapshots").glob(".tmp-*"))  # the half-written snapshot was cleaned
 
 
+def test_a_failed_snapshot_puts_no_original_in_place_and_leaves_no_temporaries(tmp_path, registry, monkeypatch):
+    xlsx(tmp_path / "b1", "q2.xlsx", period="2025Q2")
+    run([tmp_path / "b1"], tmp_path / "wh", registry)
+    originals = sorted(os.listdir(tmp_path / "wh" / "files"))
+    real = store.write_parquet
+
+    def failing(frame, path):
+        if path.name == layout.SUBMISSIONS:  # the originals are staged by now, not yet in place
+            raise OSError("disk full (injected)")
+        real(frame, path)
+
+    monkeypatch.setattr(store, "write_parquet", failing)
+    q3 = xlsx(tmp_path / "b2", "q3.xlsx", period="2025Q3", k=2)
+    with pytest.raises(OSError, match="injected"):
+        run([tmp_path / "b2"], tmp_path / "wh", registry)
+    assert sorted(os.listdir(tmp_path / "wh" / "files")) == originals  # neither the file nor a temporary
+    monkeypatch.setattr(store, "write_parquet", real)
+    run([tmp_path / "b2"], tmp_path / "wh", registry)
+    row = submissions(tmp_path / "wh").filter(pl.col("file_name") == "q3.xlsx").row(0, named=True)
+    assert (tmp_path / "wh" / row["stored_file"]).read_bytes() == q3.read_bytes()
+    assert len(os.listdir(tmp_path / "wh" / "files")) == len(originals) + 1
+
+
+def test_the_original_archived_is_the_bytes_parsed(tmp_path, registry):
+    q3 = xlsx(tmp_path / "in", "q3.xlsx", period="2025Q3")
+    firms, regions = registry_frame(), load_regions()
+    parsed, sources = ingest.parse_units([q3], {}, firms, regions)
+    sent = q3.read_bytes()
+    xlsx(tmp_path / "in", "q3.xlsx", period="2025Q3", k=3)  # the file changes after it was parsed
+    store.apply(tmp_path / "wh", parsed, firms, regions, sources=sources)
+    row = submissions(tmp_path / "wh").row(0, named=True)
+    assert (tmp_path / "wh" / row["stored_file"]).read_bytes() == sent
+    assert row["sha256"] == hashlib.sha256(sent).hexdigest()
+    with pytest.raises(RuntimeError, match="被改动"):  # read again (no bytes handed over): the change is noticed
+        store.apply(tmp_path / "wh2", parsed, firms, regions)
+    assert layout.version(tmp_path / "wh2") is None and not (tmp_path / "wh2" / "files").exists()
+
+
 KILLED_INGEST = """
 import sys, time
 from pathlib import Path

@@ -17,7 +17,7 @@ import pytest
 
 from dashboard import format as fmt
 from dashboard import submission_status as status
-from fixtures.browser import XIAOBAO, new_page, open_page, screenshot, wait_settled
+from fixtures.browser import VIEWPORT, XIAOBAO, new_page, open_page, screenshot, wait_settled
 from query import Filters, Warehouse, firm_status
 
 pytestmark = pytest.mark.browser
@@ -26,6 +26,7 @@ expect = playwright_api.expect
 
 PAGES = ("overview", "complaints", "mediation", "outreach", "map", "peers", "explorer", "submissions")
 ENGLISH = PAGES
+SCREENS = ((1280, 720), (1920, 1080))  # the projector sizes every page is photographed at, in both languages
 TRACEBACK = re.compile(r"Traceback|Error:|抱歉，本页面暂时无法显示")
 
 
@@ -73,6 +74,11 @@ def test_every_page_renders_offline_and_is_photographed(app_url, page, blocked_r
         assert not TRACEBACK.search(text), f"{name}: {text[:500]}"
         assert page.locator('[data-testid="stMain"] h1').count() >= 1, name
         screenshot(page, name if lang == "zh" else f"{name}_en")
+        for width, height in SCREENS:  # what a projector shows of the page's top
+            page.set_viewport_size({"width": width, "height": height})
+            wait_settled(page)
+            screenshot(page, f"{name}_{lang}_{width}x{height}")
+        page.set_viewport_size(VIEWPORT)
     assert blocked_requests == []
 
 

@@ -9,6 +9,7 @@ from dashboard import ui
 from dashboard.charts.bars import change_bars
 from dashboard.charts.trend import trend
 from dashboard.context import current
+from dashboard.filters import plain
 from dashboard.i18n import pick, t
 from query import catalog
 
@@ -55,7 +56,7 @@ with ui.slide("movers"):
             ranked = group.filter(pl.col("mover_rank").is_not_null())
             with st.container():
                 if ranked.height == 0:
-                    st.markdown(f"**{t(firm_type)}**")
+                    st.markdown(f"**{plain(t(firm_type))}**")
                     ui.empty_state(pick({"zh": "没有非低基数的公司可比较。",
                                          "en": "No firm above the low-base thresholds to compare."}))
                 else:

@@ -4,8 +4,6 @@ each firm's resubmission history."""
 
 from __future__ import annotations
 
-import re
-
 import polars as pl
 import streamlit as st
 
@@ -14,15 +12,10 @@ from core.status import FIRM_STATUSES
 from dashboard import submission_status as status
 from dashboard import theme, ui
 from dashboard.context import current
+from dashboard.filters import plain
 from dashboard.i18n import pick, t
 from dashboard.sizes import table_height
 from query import firm_status
-
-
-def markdown_text(text: str) -> str:
-    """A reason line shown literally: cell values such as `*`, `$5` or `<1>` must not turn into markup."""
-    return re.sub(r"([\\`*_~$\[\]<>#|])", r"\\\1", text)
-
 
 ctx = current()
 lang = ctx.lang
@@ -86,7 +79,7 @@ with ui.slide("problems"):
         state = status.label(row["status"], lang, file=True) + (
             f"（{replaced}）" if replaced and lang == "zh" else f" ({replaced})" if replaced else "")
         # An expander label is markdown: the member's file name is escaped to read as typed.
-        title = f"{state} · {markdown_text(row['who'] or '—')} · {markdown_text(row['file_name'])}"
+        title = f"{state} · {plain(row['who'] or '—')} · {plain(row['file_name'])}"
         with st.expander(title, expanded=i == 0):
             if replaced:
                 st.caption(pick({"zh": "该公司本季的数据以已入库的版本为准；此文件仅留存备查。",

@@ -20,6 +20,7 @@ from tests.etl.workbooks import (
     regions_frame,
     registry_frame,
     write_csv_bundle,
+    write_rows,
     write_xlsx,
 )
 
@@ -343,10 +344,7 @@ def write_shifted(path, sheets, rows=2, cols=1, merge="投诉险种"):
     workbook = xlsxwriter.Workbook(str(path))
     for name, lines in sheets.items():
         ws = workbook.add_worksheet(name)
-        for r, line in enumerate(lines):
-            for c, value in enumerate(line):
-                if value is not None:
-                    ws.write(rows + r, cols + c, value)
+        write_rows(ws, lines, rows, cols)
         if name == merge:
             ws.merge_range(rows + 1, cols, rows + 3, cols, lines[1][0])  # the first region over three rows
     workbook.close()

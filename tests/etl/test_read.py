@@ -25,6 +25,7 @@ from tests.etl.workbooks import (
     rewrite_zip,
     write_csv_bundle,
     write_registry,
+    write_rows,
     write_xlsx,
     write_xlsx_with,
 )
@@ -161,9 +162,7 @@ def test_formatted_blank_cells_far_away_do_not_count(tmp_path):
     bold = workbook.add_format({"bold": True})
     for name, rows in good_sheets().items():
         sheet = workbook.add_worksheet(name)
-        for r, row in enumerate(rows):
-            for c, value in enumerate(row):
-                sheet.write(r, c, value)
+        write_rows(sheet, rows)
         sheet.write_blank(1048575, 16383, None, bold)
     workbook.close()
     assert rejected_for(path) == []
@@ -265,9 +264,7 @@ def test_a_formula_with_a_placeholder_result_is_an_error(tmp_path):
     workbook = xlsxwriter.Workbook(str(path))  # stores 0 as every formula's result and asks for a recalculation
     for name, rows in good_sheets().items():
         sheet = workbook.add_worksheet(name)
-        for r, row in enumerate(rows):
-            for c, value in enumerate(row):
-                sheet.write(r, c, value)
+        write_rows(sheet, rows)
         if name == "投诉":
             sheet.write_formula("E2", "=H2+I2+J2+K2+L2")
     workbook.close()
@@ -282,9 +279,7 @@ def test_formulas_with_stored_results_are_read_by_their_results(tmp_path):
     workbook = xlsxwriter.Workbook(str(path))
     for name, rows in good_sheets().items():
         sheet = workbook.add_worksheet(name)
-        for r, row in enumerate(rows):
-            for c, value in enumerate(row):
-                sheet.write(r, c, value)
+        write_rows(sheet, rows)
         if name == "投诉":
             sheet.write_formula("E2", "=H2+I2+J2+K2+L2", None, 50)
             sheet.write_formula("P2", '=IF(E2>0,"","x")', None, "")  # an empty text result is a result

@@ -73,14 +73,18 @@ def good_sheets(firm: str = "示例安泰财险", period: str = "2025Q3", *, bas
     }
 
 
+def write_rows(sheet, rows: list[list[object]], top: int = 0, left: int = 0) -> None:
+    """`rows` into an xlsxwriter worksheet from (top, left), blanks (None) left unwritten."""
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if value is not None:
+                sheet.write(top + r, left + c, value)
+
+
 def write_xlsx(path: Path, sheets: Sheets) -> Path:
     workbook = xlsxwriter.Workbook(str(path))
     for name, rows in sheets.items():
-        sheet = workbook.add_worksheet(name)
-        for r, row in enumerate(rows):
-            for c, value in enumerate(row):
-                if value is not None:
-                    sheet.write(r, c, value)
+        write_rows(workbook.add_worksheet(name), rows)
     workbook.close()
     return path
 
@@ -158,10 +162,7 @@ def write_xlsx_with(path: Path, sheets: Sheets, *, hidden: tuple[str, ...] = (),
     workbook = xlsxwriter.Workbook(str(path))
     for name, rows in sheets.items():
         sheet = workbook.add_worksheet(name)
-        for r, row in enumerate(rows):
-            for c, value in enumerate(row):
-                if value is not None:
-                    sheet.write(r, c, value)
+        write_rows(sheet, rows)
         for (where, r, c), value in (cells or {}).items():
             if where == name:
                 sheet.write(r, c, value)

@@ -1,0 +1,1 @@
+"""Who may use xiaobao: users, their roles and the firm a member is bound to (issue 10)."""

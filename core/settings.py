@@ -56,3 +56,11 @@ def read_limits() -> ReadLimits:
         value = int(raw) if raw.isdigit() and int(raw) > 0 else default
         values[field_name] = value * MIB if field_name.endswith("_bytes") else value
     return ReadLimits(**values)
+
+
+# ── the province map's files (shipped with the dashboard, read as files by the meeting deck too) ──────────────
+MAP_STATIC = ROOT / "dashboard" / "static"
+MAP_GEOJSON = MAP_STATIC / "china_provinces.geojson"
+MAP_TEN_DASH = MAP_STATIC / "china_ten_dash_line.geojson"
+MAP_TOPOJSON = MAP_STATIC / "topojson"   # stub world topologies: plotly fetches one even with no base map
+MAP_SOURCE = MAP_STATIC / "MAP_SOURCE.md"

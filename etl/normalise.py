@@ -43,6 +43,8 @@ COUNT_SCALES = {"万": 1e4, "亿": 1e8}
 _BRACKETED = re.compile(r"^(?P<name>.+?)[(\[【](?:单位[:：]?)?(?P<unit>[^)\]】]*)[)\]】]$")
 _UNIT_SUFFIX = re.compile(r"^(?P<name>.+?)(?:[-_/:：]|单位[:：]?)?(?P<unit>人民币元|百万元|亿元|万元|千元|元)$")
 _MARKS = "*※＊:："  # required-field marks and colons around a label: *投诉总量, 公司名称：
+# 其中：销售纠纷 (a part of the column before it, often under a grouped header): the column it names.
+_PART_OF = re.compile(r"^其中[:,、]?(?=.)")
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ def header(sheet: Sheet, text: str | None) -> HeaderMatch | None:
     if not text:
         return None
     lookup = _header_lookup(sheet.id)
-    key = header_key(text)
+    key = _PART_OF.sub("", header_key(text))
     if key in lookup:
         return HeaderMatch(lookup[key], 1.0)
     for pattern in (_BRACKETED, _UNIT_SUFFIX):

@@ -8,8 +8,9 @@ Order of events in `apply` (under an exclusive lock on `<warehouse>/.lock`, so t
 4. a submission with any error is `rejected` whole; the others join the ledger (figures as submitted);
 5. for every year the batch touches (and every year holding a held file), the current quarterly figures are
    re-derived from the ledger, quarter by quarter: per firm and quarter the best candidate (highest 版本, then
-   latest 填报日期, then latest received) becomes current; 年累计 is differenced against the current figures of
-   the earlier quarters of that year (a gap → `held`, a negative difference → `rejected` with `ytd_negative`);
+   received last: a later ingest, or within one batch the later 填报日期, then file name) becomes current;
+   年累计 is differenced against the current figures of the earlier quarters of that year (a gap → `held`,
+   a negative difference → `rejected` with `ytd_negative`);
    the other candidates are `superseded`. Statuses are re-derived every time, which is what releases a held
    file once its gap is filled and makes a resubmitted Q1 correct a 年累计 Q2 derived from it;
 6. newly accepted figures are compared with last quarter (`tenfold_jump` warnings, never blocking);
@@ -39,7 +40,7 @@ from typing import cast
 import polars as pl
 
 from core import atomic, clock, layout, quarters
-from core.contract import SHEETS, SHEETS_BY_ID, Sheet
+from core.contract import BLANK_DATE, RESUBMISSION_RULES, SHEETS, SHEETS_BY_ID, Sheet
 from etl.model import Issue, ParsedSubmission, Status
 from etl.parse import Source
 from etl.read import source_bytes
@@ -183,8 +184,32 @@ def _batch_order(sub: ParsedSubmission) -> tuple:
 
 
 def _priority(row: dict) -> tuple:
-    """Which of a firm-quarter's submissions is current: highest 版本, then latest 填报日期, then received last."""
-    return (row["version"] or 1, row["filled_on"] or date.min, row["seq"])
+    """Which of a firm-quarter's submissions is current: the highest 版本, then the one received last. `seq` numbers
+    files in the order received, and within one batch in 填报日期 then file-name order (`_batch_order`), so with
+    the same 版本 a file of a later ingest wins whatever its 填报日期, and within a batch the later 填报日期, then
+    the file name sorting last (DOMAIN.md, resubmissions)."""
+    return (row["version"] or 1, row["seq"])
+
+
+def _deciding_rule(winner: dict, loser: dict) -> str:
+    """Which RESUBMISSION_RULES id put `winner` before `loser` (as `_priority` orders them)."""
+    if (winner["version"] or 1) != (loser["version"] or 1):
+        return "higher_version"
+    if winner["received_at"] != loser["received_at"]:  # one batch shares one receipt time
+        return "later_ingest"
+    if winner["filled_on"] != loser["filled_on"]:
+        return "later_date"
+    return "later_name"
+
+
+def _date(value: date | None) -> str:
+    return value.isoformat() if value else BLANK_DATE
+
+
+def _dates(rule: str, mine: dict, theirs: dict, other: str) -> str:
+    if rule == "higher_version":
+        return ""
+    return f"（填报日期：本文件 {_date(mine['filled_on'])}，{other} {_date(theirs['filled_on'])}）"
 
 
 def apply(warehouse: Path, parsed: list[ParsedSubmission], registry: pl.DataFrame, regions: pl.DataFrame, *,
@@ -415,11 +440,15 @@ def _choose(firm: str, period: str, cands: list[_Sub], figures_of: Callable[[str
         return c.derived if c.derived is not None else figures_of(c.submission_id, p)
 
     chosen: _Sub | None = None
+    replaced: _Sub | None = None  # the next best after the chosen one: what it replaced
+    for sub in cands:  # re-derived with the statuses
+        sub.issues = [i for i in sub.issues if i.rule != "same_version_resubmission"]
     for sub in sorted(cands, key=lambda s: _priority(s.row), reverse=True):
         row = sub.row
         if chosen is not None:
             row.update(status="superseded", superseded_by=chosen.row["submission_id"],
                        status_note=_superseded_note(row, chosen.row))
+            replaced = replaced or sub
             continue
         derived = None
         if row["basis"] == "年累计":
@@ -441,14 +470,43 @@ def _choose(firm: str, period: str, cands: list[_Sub], figures_of: Callable[[str
         row.update(status="accepted", superseded_by=None, status_note=None)
         chosen_of[(firm, period)] = Chosen(row["submission_id"], derived)
         chosen = sub
+    if chosen is not None and replaced is not None:
+        chosen.row["status_note"] = _replaced_note(chosen.row, replaced.row)
+        warning = _late_date_warning(chosen.row, replaced.row)
+        if warning is not None:
+            chosen.issues.append(warning)
 
 
 def _superseded_note(row: dict, by: dict) -> str:
+    """Why `row` is not current: replaced by `by`, and which rule decided."""
     which = f"版本 {by['version']}（{by['file_name']}）"
-    if by["seq"] < row["seq"]:  # the better version was already there when this file arrived
-        why = "更高版本" if (by["version"] or 1) > (row["version"] or 1) else "同版本中填报日期更晚或后收到的文件"
-        return f"收到时已有{why}：{which}；本文件不入库，仅留存备查"
-    return f"已被{which}替换；本文件的数据保留在历史记录中"
+    if by["seq"] < row["seq"]:  # already there when this file arrived: only a higher version can be
+        return f"收到时已有更高版本：{which}；本文件不入库，仅留存备查"
+    rule = _deciding_rule(by, row)
+    return (f"已被{which}替换；本文件的数据保留在历史记录中。依据：{RESUBMISSION_RULES[rule]}"
+            f"{_dates(rule, row, by, '替换文件')}")
+
+
+def _replaced_note(row: dict, replaced: dict) -> str:
+    """What the current file replaced (the next best of its firm and quarter), and which rule decided."""
+    rule = _deciding_rule(row, replaced)
+    return (f"替换了版本 {replaced['version']}（{replaced['file_name']}）。依据：{RESUBMISSION_RULES[rule]}"
+            f"{_dates(rule, row, replaced, '原文件')}")
+
+
+def _late_date_warning(row: dict, replaced: dict) -> Issue | None:
+    """A file of a later ingest replacing one of the same 版本 while its 填报日期 is blank or not later: it wins
+    (it was sent last), but the member may have sent an old copy again, so say so with both dates."""
+    if _deciding_rule(row, replaced) != "later_ingest":
+        return None
+    mine, theirs = row["filled_on"], replaced["filled_on"]
+    if mine is not None and (theirs is None or mine > theirs):
+        return None
+    return make_issue(
+        "warning", "same_version_resubmission", row["file_name"],
+        detail=f"同一版本（版本 {row['version'] or 1}）再次报送：本文件在后一次导入中收到，替换此前收到的"
+               f"「{replaced['file_name']}」，但本文件的填报日期（{_date(mine)}）不晚于原文件的（{_date(theirs)}），"
+               "请核实本文件确为最新（不影响入库）")
 
 
 def _fmt(value: float) -> str:

@@ -26,7 +26,8 @@ MAX_REASONS = 10  # per file on the terminal; the JSON report and the 报送情�
 INGEST_HELP = (
     "校验并导入会员公司的季度报送（.xlsx 工作簿、CSV 文件夹或 .zip；文件夹递归查找），写入数据仓库。"
     "\n\n有错误的报送整份退回并列出全部错误；年累计报送换算为当季数，缺少本年早前季度时暂缓，补齐后自动入库；"
-    "高版本（或同版本中填报日期更晚的）替换旧版本，旧版本保留在历史中；与已收文件完全相同的文件不重复入库。"
+    "高版本替换旧版本；同一版本时后一次导入收到的文件替换先收到的（其填报日期为空或更早时给出提示），同一批内"
+    "按填报日期、再按文件名；旧版本保留在历史中，说明中写明依据哪条规则。与已收文件完全相同的文件不重复入库。"
     "每个收到的文件（含退回与暂缓的）原样保存在数据仓库 files/ 下。"
     "\n\n退出码：0 全部入库（重复文件、同批被替换的旧版本不算问题）；1 有退回或暂缓；2 用法错误（路径不存在、"
     "会员名录无法读取、数据仓库无法写入）。"
@@ -120,6 +121,16 @@ def _summary(result: Report, warehouse: Path, console: Console) -> None:
         for o in result.earlier:
             table.add_row(escape(o.file_name), o.firm_id or "—", o.period or "—", STATUS_ZH[o.previous_status],
                           STATUS_ZH[o.status], escape(_reasons(o)))
+        console.print(table)
+    replacing = [o for o in result.files if o.status == "superseded" or (o.status == "accepted" and o.message)]
+    if replacing:  # which file of a firm and quarter counts, and by which rule (DOMAIN.md, resubmissions)
+        table = Table(title="重报：以哪份文件为准及依据", show_lines=True)
+        for header in ("文件", "公司", "期间", "版本", "状态", "说明"):
+            table.add_column(header, overflow="fold")
+        for o in replacing:
+            notes = [o.message or ""] + [i.message for i in o.issues if i.rule == "same_version_resubmission"]
+            table.add_row(escape(o.file_name), o.firm_id or "—", o.period or "—", str(o.version or "—"),
+                          STATUS_ZH[o.status], escape("\n".join(notes)))
         console.print(table)
     warned = sum(1 for o in result.files if o.status != "duplicate" and any(i.severity == "warning" for i in o.issues))
     totals = Table(title="校验结果（未写入数据仓库）" if result.dry_run else "导入结果")

@@ -70,6 +70,24 @@ def test_exit_0_when_all_accepted_and_again_for_duplicates(batch):
     assert layout.version(wh) == "000001"
 
 
+def test_a_same_version_resubmission_says_which_file_counts_and_why(batch, tmp_path):
+    inbox, registry, wh = batch
+    (inbox / "bad.xlsx").unlink()
+    assert invoke("ingest", inbox, "--warehouse", wh, "--registry", registry).exit_code == 0
+    (tmp_path / "again").mkdir()
+    write_xlsx(tmp_path / "again" / "corrected.xlsx", good_sheets(k=2, filled_on=None))
+    result = invoke("ingest", tmp_path / "again", "--warehouse", wh, "--registry", registry,
+                    "--report", tmp_path / "r.json")
+    assert result.exit_code == 0, result.output
+    assert "重报：以哪份文件为准及依据" in result.output
+    note = ("替换了版本 1（good.xlsx）。依据：同一版本，后一次导入收到的文件优先"
+            "（填报日期：本文件 未填，原文件 2025-10-15）")
+    assert note in result.output and "不晚于原文件的（2025-10-15）" in result.output
+    entry = read_report(tmp_path / "r.json")["corrected.xlsx"]
+    assert entry["status"] == "accepted" and entry["message"] == note
+    assert [w["rule"] for w in entry["warnings"]] == ["same_version_resubmission"]
+
+
 def test_exit_2_on_usage_errors(batch, tmp_path):
     inbox, registry, wh = batch
     missing = invoke("ingest", tmp_path / "nowhere", "--warehouse", wh, "--registry", registry)

@@ -1,4 +1,4 @@
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import polars as pl
 
@@ -18,6 +18,4 @@ def test_the_polars_form_agrees():
 
 
 def test_a_day_ends_at_midnight_beijing_time_which_is_16_00_utc():
-    from datetime import UTC, date, datetime
-
     assert clock.end_of_day(date(2026, 1, 20)) == datetime(2026, 1, 20, 16, 0, tzinfo=UTC)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -15,10 +16,10 @@ from rich.table import Table
 from core import clock, layout
 from core.settings import registry_path, warehouse_dir
 from core.status import FILE_LABELS, FIRM_LABELS
-from etl.ingest import UsageError, run
+from etl.ingest import IngestFailed, UsageError, run
 from etl.normalise import parse_period
 from etl.report import Report
-from etl.store import Outcome, load_submissions
+from etl.store import Outcome, load_submissions, refusal
 from query import firm_status
 
 MAX_REASONS = 10  # per file on the terminal; the JSON report and the 报送情况 page list every one
@@ -63,10 +64,34 @@ def _consoles() -> tuple[Console, Console]:
     return Console(soft_wrap=True), Console(stderr=True, soft_wrap=True)
 
 
+def _writable_report(report: Path, err: Console) -> None:
+    """Before anything is ingested: the report's folder can take a file (else exit 2, the warehouse untouched)."""
+    try:
+        report.parent.mkdir(parents=True, exist_ok=True)
+        probe = report.with_name(f".{report.name}.{os.getpid()}.probe.tmp")
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as exc:
+        err.print(f"[red]错误：报告 {escape(str(report))} 无法写入：{escape(refusal(exc))}；未导入任何文件[/red]")
+        raise typer.Exit(2) from exc
+
+
+def _write_report(result: Report, report: Path, console: Console, err: Console) -> bool:
+    try:
+        result.write(report)
+    except OSError as exc:
+        err.print(f"[red]错误：报告 {escape(str(report))} 无法写入：{escape(refusal(exc))}[/red]")
+        return False
+    console.print(f"逐个文件的结果已写入 {escape(str(report))}")
+    return True
+
+
 def _run(paths: list[Path], warehouse: Path | None, registry: Path | None, report: Path | None,
          dry_run: bool) -> None:
     console, err = _consoles()
     target = warehouse_dir(warehouse)
+    if report:
+        _writable_report(report, err)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True) as bar:
         task = bar.add_task("查找报送文件", total=None)
@@ -82,16 +107,26 @@ def _run(paths: list[Path], warehouse: Path | None, registry: Path | None, repor
         except UsageError as exc:
             err.print(f"[red]错误：{escape(str(exc))}[/red]")
             raise typer.Exit(2) from exc
-        except OSError as exc:
-            err.print(f"[red]错误：数据仓库 {escape(str(target))} 无法写入：{escape(str(exc))}[/red]")
+        except IngestFailed as exc:  # disk full, read-only, permissions: nothing changed, the report still written
+            failed = exc
+        except OSError as exc:  # anything the steps above do not name
+            err.print(f"[red]错误：数据仓库 {escape(str(target))} 无法读写：{escape(refusal(exc))}[/red]")
             raise typer.Exit(2) from exc
         except RuntimeError as exc:  # a damaged warehouse, a file changed while being read: no snapshot written
             err.print(f"[red]错误：{escape(str(exc))}[/red]")
             raise typer.Exit(2) from exc
+        else:
+            failed = None
+    if failed is not None:
+        err.print(f"[red]错误：{escape(str(failed))}[/red]")
+        if report:
+            _write_report(failed.report, report, console, err)
+        raise typer.Exit(2)
     _summary(result, target, console)
-    if report:
-        result.write(report)
-        console.print(f"逐个文件的结果已写入 {escape(str(report))}")
+    if report and not _write_report(result, report, console, err):
+        if not dry_run:
+            err.print("导入本身已完成（见上方结果）；报告可用 xiaobao status 查看，或腾出空间后以 validate 重新生成")
+        raise typer.Exit(2)
     raise typer.Exit(0 if result.ok else 1)
 
 

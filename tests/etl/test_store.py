@@ -445,9 +445,12 @@ def test_a_failure_mid_write_leaves_the_old_warehouse_whole(tmp_path, registry, 
 
     monkeypatch.setattr(store, "write_parquet", failing)
     xlsx(tmp_path / "b2", "q3.xlsx", period="2025Q3", k=2)
-    with pytest.raises(OSError, match="injected"):
+    listing = sorted(str(p.relative_to(tmp_path / "wh")) for p in (tmp_path / "wh").rglob("*"))
+    with pytest.raises(ingest.IngestFailed, match="injected") as failed:
         run([tmp_path / "b2"], tmp_path / "wh", registry)
-    assert list((tmp_path / "wh" / "snapshots").glob(".tmp-*"))  # it did fail in the middle of a snapshot
+    assert calls["n"] == 3 and failed.value.__cause__.step == "写入快照文件"  # failed in the middle of a snapshot
+    # …and took its temporaries with it (a full disk gets its space back at once): the warehouse as it was.
+    assert sorted(str(p.relative_to(tmp_path / "wh")) for p in (tmp_path / "wh").rglob("*")) == listing
     assert layout.version(tmp_path / "wh") == version
     for dataset, frame in before.items():
         assert facts(tmp_path / "wh", dataset).equals(frame)
@@ -455,7 +458,6 @@ def test_a_failure_mid_write_leaves_the_old_warehouse_whole(tmp_path, registry, 
     monkeypatch.setattr(store, "write_parquet", real)
     report = run([tmp_path / "b2"], tmp_path / "wh", registry)
     assert report.ok and facts(tmp_path / "wh")["period"].unique().sort().to_list() == ["2025Q2", "2025Q3"]
-    assert not list((tmp_path / "wh" / "snapshots").glob(".tmp-*"))  # the half-written snapshot was cleaned
 
 
 def test_a_failed_snapshot_puts_no_original_in_place_and_leaves_no_temporaries(tmp_path, registry, monkeypatch):
@@ -471,7 +473,7 @@ def test_a_failed_snapshot_puts_no_original_in_place_and_leaves_no_temporaries(t
 
     monkeypatch.setattr(store, "write_parquet", failing)
     q3 = xlsx(tmp_path / "b2", "q3.xlsx", period="2025Q3", k=2)
-    with pytest.raises(OSError, match="injected"):
+    with pytest.raises(ingest.IngestFailed, match="injected"):
         run([tmp_path / "b2"], tmp_path / "wh", registry)
     assert sorted(os.listdir(tmp_path / "wh" / "files")) == originals  # neither the file nor a temporary
     monkeypatch.setattr(store, "write_parquet", real)

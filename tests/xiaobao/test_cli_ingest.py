@@ -15,7 +15,7 @@ from xiaobao.cli_ingest import INGEST_HELP, STATUS_HELP, VALIDATE_HELP
 
 runner = CliRunner()
 ENTRY_KEYS = {"path", "file_name", "status", "firm_id", "period", "version", "submission_id", "message", "earlier",
-              "previous_status", "released", "warnings", "errors"}
+              "previous_status", "released", "warnings", "errors", "not_written"}
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def test_exit_1_and_a_report_when_something_is_rejected(batch, tmp_path):
     assert report["good.xlsx"] == {
         "path": str(inbox / "good.xlsx"), "file_name": "good.xlsx", "status": "accepted", "firm_id": "F001",
         "period": "2025Q3", "version": 1, "submission_id": sha[:16], "message": None, "earlier": False,
-        "previous_status": None, "released": False, "warnings": [], "errors": []}
+        "previous_status": None, "released": False, "warnings": [], "errors": [], "not_written": None}
     bad = report["bad.xlsx"]
     assert (bad["status"], bad["firm_id"], bad["period"], bad["version"]) == ("rejected", "F002", "2025Q3", 1)
     assert bad["message"] == "报送有 1 处错误，整份退回，请更正后重报"

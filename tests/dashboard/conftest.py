@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from auth.model import User
 from fixtures.browser import build_demo_warehouse, launch, new_page, serve
+from tests.dashboard.apptest import SECRETARIAT, log_in
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "dashboard" / "app.py"
@@ -41,12 +43,14 @@ def app_test(demo_warehouse, monkeypatch) -> Callable[..., AppTest]:
     The URL query parameters are set before the first run (as when a shared link is opened). AppTest
     needs one run before it can switch pages, so the first run shows the default page (总览); with `page`
     given the test is then switched there and run again. `warehouse=` points at another warehouse;
-    `run=False` returns it unrun (and unswitched).
+    `run=False` returns it unrun (and unswitched). `user=` is who is logged in (default the secretariat; None:
+    nobody, so the login gate stops the app).
     """
 
     def make(page: str | None = None, params: Mapping[str, str | list[str]] | None = None,
-             warehouse: Path | None = None, run: bool = True) -> AppTest:
+             warehouse: Path | None = None, run: bool = True, user: User | None = SECRETARIAT) -> AppTest:
         monkeypatch.setenv("XIAOBAO_WAREHOUSE", str(warehouse or demo_warehouse))
+        log_in(monkeypatch, user)
         at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
         for name, value in (params or {}).items():
             at.query_params[name] = value

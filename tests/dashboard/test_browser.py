@@ -113,7 +113,7 @@ def test_the_csv_download_is_byte_for_byte_the_export_command(app_url, page, wh,
     period = wh.periods()[-1]
     metrics, by = "complaints_per_100m_premium,mediation_success_rate", "firm,province"
     open_page(page, f"{app_url}/explorer?period={period}&type=财产险&metrics={metrics}&by={by}")
-    audit = e2e_warehouse[0] / "audit" / "exports.jsonl"
+    audit = e2e_warehouse[0] / "audit" / "log.jsonl"
     before = audit.read_text(encoding="utf-8").count("\n") if audit.exists() else 0
     with page.expect_download() as download:
         page.get_by_role("button", name="下载 CSV").click()
@@ -160,7 +160,7 @@ def test_a_copied_link_reopens_the_same_view(app_url, page, chromium, blocked_re
 
 def test_a_rejected_file_and_its_error_list_download_as_received(app_url, page, wh, e2e_warehouse, tmp_path):
     period = "2024Q1"  # the demo's genuine errors
-    audit = e2e_warehouse[0] / "audit" / "exports.jsonl"
+    audit = e2e_warehouse[0] / "audit" / "log.jsonl"
     before = audit.read_text(encoding="utf-8").count("\n") if audit.exists() else 0
     first = firm_status.problem_files(wh.submissions(Filters(period=period))).row(0, named=True)
     open_page(page, f"{app_url}/submissions?period={period}")

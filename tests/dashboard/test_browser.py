@@ -17,7 +17,7 @@ import pytest
 
 from dashboard import format as fmt
 from dashboard import submission_status as status
-from fixtures.browser import VIEWPORT, XIAOBAO, new_page, open_page, screenshot, wait_settled
+from fixtures.browser import PASSWORD, USERS, VIEWPORT, XIAOBAO, new_page, open_page, screenshot, wait_settled
 from query import Filters, Warehouse, firm_status
 
 pytestmark = pytest.mark.browser
@@ -145,9 +145,14 @@ def test_a_copied_link_reopens_the_same_view(app_url, page, chromium, blocked_re
     table_before = table_text(page)
     chips_before = page.locator('[data-testid="stMultiSelect"]').all_inner_texts()[:2]
 
-    fresh = new_page(chromium, blocked_requests)
+    fresh = new_page(chromium, blocked_requests)   # another browser: not logged in yet
     try:
-        open_page(fresh, link)
+        fresh.goto(link, wait_until="domcontentloaded")   # → the login form, which then returns to the link
+        fresh.get_by_label("用户名").fill(USERS["analyst"])
+        fresh.get_by_label("密码").fill(PASSWORD)
+        fresh.get_by_role("button", name="登录").click()
+        fresh.wait_for_url(link)
+        wait_settled(fresh)
         expect(fresh.get_by_text(f"共 {expected.height:,} 行")).to_be_visible()
         assert fresh.locator('[data-testid="stMultiSelect"]').all_inner_texts()[:2] == chips_before
         expect(selected(fresh, "公司类型")).to_have_value("财产险")

@@ -58,6 +58,16 @@ def read_limits() -> ReadLimits:
     return ReadLimits(**values)
 
 
+UPLOAD_ENV = ("XIAOBAO_MAX_UPLOAD_MIB", 20)
+
+
+def upload_limit() -> int:
+    """Bytes one upload through the portal may have (default 20 MiB; a member's workbook is 10–100 KB)."""
+    env, default = UPLOAD_ENV
+    raw = os.environ.get(env, "").strip()
+    return (int(raw) if raw.isdigit() and int(raw) > 0 else default) * MIB
+
+
 # ── the province map's files (shipped with the dashboard, read as files by the meeting deck too) ──────────────
 MAP_STATIC = ROOT / "dashboard" / "static"
 MAP_GEOJSON = MAP_STATIC / "china_provinces.geojson"

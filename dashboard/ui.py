@@ -371,8 +371,19 @@ MIMES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocume
 
 
 def exporter(ctx: PageContext | None = None) -> str:
-    """Who a dashboard export is recorded as (the logged-in user, once there is one; now the client address)."""
-    return f"dashboard@{st.context.ip_address or 'local'}"
+    """Who a dashboard export is recorded as: the logged-in user's name (the app stops before any page without
+    one; "dashboard@<address>" only if a page is ever run outside it)."""
+    from dashboard import session
+
+    user = session.user()
+    return user.username if user is not None else f"dashboard@{st.context.ip_address or 'local'}"
+
+
+def exporter_role() -> str | None:
+    from dashboard import session
+
+    user = session.user()
+    return user.role if user is not None else None
 
 
 def download(where: Any, label: str, frame: pl.DataFrame, fmt: str, *, file_name: str, key: str,
@@ -387,7 +398,7 @@ def download(where: Any, label: str, frame: pl.DataFrame, fmt: str, *, file_name
 
     ctx = ctx or _ctx()
     data = partial(export.export, frame, fmt, warehouse=ctx.wh.path, labels=labels, meta=meta, what=what,
-                   destination=f"download:{file_name}", who=exporter(ctx))
+                   destination=f"download:{file_name}", who=exporter(ctx), role=exporter_role())
     where.download_button(label, data, file_name=file_name, mime=MIMES[fmt], key=key, on_click="ignore",
                           icon=":material/download:", **button)
 
@@ -401,12 +412,13 @@ def download_original(where: Any, label: str, submission_id: str, file_name: str
 
     ctx = ctx or _ctx()
 
-    def original(wh: Any, sid: str, who: str) -> bytes:
+    def original(wh: Any, sid: str, who: str, role: str | None) -> bytes:
         name, data = wh.original_file(sid)
-        return export.original(wh.path, name, data, submission_id=sid, who=who,
+        return export.original(wh.path, name, data, submission_id=sid, who=who, role=role,
                                destination=f"download:{file_name}")
 
-    where.download_button(label, partial(original, ctx.wh, submission_id, exporter(ctx)), file_name=file_name,
+    where.download_button(label, partial(original, ctx.wh, submission_id, exporter(ctx), exporter_role()),
+                          file_name=file_name,
                           key=key, on_click="ignore", icon=":material/download:", **button)
 
 

@@ -21,13 +21,13 @@ from typing import Any
 import polars as pl
 from pptx.util import Inches
 
-from core import atomic, clock
+from core import clock
 from core.format import NO_VALUE, delta_text, fmt_number, fmt_pct, value_text
 from core.reference import FIRM_TYPES
 from core.status import FIRM_STATUSES, firm_label
 from deck import china_map, render
 from deck.text import association, firm_type, product_line, t
-from query import ANOMALY_HISTORY, Filters, Warehouse, catalog, firm_status
+from query import ANOMALY_HISTORY, Filters, Warehouse, catalog, export, firm_status
 
 OVERVIEW, COMPLAINTS = catalog.view("overview"), catalog.view("complaints")
 MEDIATION, OUTREACH = catalog.view("mediation"), catalog.view("outreach")
@@ -428,20 +428,37 @@ def build(wh: Warehouse, spec: Spec, progress: Progress | None = None,
     return out.getvalue()
 
 
-def write(wh: Warehouse, spec: Spec, out: Path, progress: Progress | None = None) -> Path:
-    """Build the deck and write it to `out` (.pptx, or .pdf through LibreOffice) atomically."""
-    suffix = out.suffix.lower()
-    if suffix not in (".pptx", ".pdf"):
-        raise ValueError(f"输出文件应为 .pptx 或 .pdf：{out.name}")
+FORMATS = ("pptx", "pdf")
+
+
+def document(wh: Warehouse, spec: Spec, fmt: str, progress: Progress | None = None) -> bytes:
+    """The deck as `fmt` (pptx, or pdf through LibreOffice), with its own kaleido server unless one is running.
+    Bytes only: they leave through `query.export.document` (audited), as `make` and the dashboard do."""
+    if fmt not in FORMATS:
+        raise ValueError(f"输出文件应为 .pptx 或 .pdf：{fmt}")
     with china_map.server():
         pptx = build(wh, spec, progress)
-    if suffix == ".pdf":
-        from deck import pdf
+    if fmt == "pptx":
+        return pptx
+    from deck import pdf
 
-        data = pdf.convert(pptx, out.stem or "deck")
-    else:
-        data = pptx
-    atomic.write_bytes(out, data)
+    return pdf.convert(pptx, "deck")
+
+
+def audit_meta(wh: Warehouse, spec: Spec, who: str | None = None) -> dict:
+    """What the audit line records about a deck: its filters, language, the warehouse version, who."""
+    meta = export.meta(filters=Filters(period=spec.period, firm_type=spec.firm_type), version=wh.version, who=who)
+    meta["filters"]["lang"] = spec.lang
+    return meta
+
+
+def make(wh: Warehouse, spec: Spec, out: Path, progress: Progress | None = None, who: str | None = None) -> Path:
+    """Build the deck and hand it out to `out` (.pptx, or .pdf) through query.export (audit line, atomic write)."""
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in FORMATS:
+        raise ValueError(f"输出文件应为 .pptx 或 .pdf：{out.name}")
+    data = document(wh, spec, fmt, progress)
+    export.document(wh.path, data, fmt, out, what="deck", meta=audit_meta(wh, spec, who))
     return out
 
 
@@ -455,4 +472,4 @@ def deck_period(wh: Warehouse, period: str | None) -> str:
     return periods[-1]
 
 
-__all__ = ["Deck", "Progress", "Spec", "build", "deck_period", "slide_keys", "write"]
+__all__ = ["Deck", "Progress", "Spec", "audit_meta", "build", "deck_period", "document", "make", "slide_keys"]

@@ -144,11 +144,23 @@ def server() -> Iterator[None]:
             kaleido.stop_sync_server(silence_warnings=True)
 
 
-def png(fig: go.Figure) -> bytes:
-    """The figure as PNG, offline (stub world topology from dashboard/static/topojson/)."""
+def png(fig: go.Figure, attempts: int = 3) -> bytes:
+    """The figure as PNG, offline (stub world topology from dashboard/static/topojson/).
+
+    Under load Chromium may take the render call before the page's scripts have run (kaleido answers
+    "kaleido_scopes is not defined"): such a call is tried again, after a pause."""
+    import time
+
     import kaleido
 
-    data: Any = kaleido.calc_fig_sync(fig.to_dict(), opts={"format": "png", "width": WIDTH, "height": HEIGHT,
-                                                           "scale": SCALE},
-                                      topojson=MAP_TOPOJSON.as_uri() + "/")
-    return bytes(data)
+    for attempt in range(attempts):
+        try:
+            data: Any = kaleido.calc_fig_sync(fig.to_dict(), opts={"format": "png", "width": WIDTH, "height": HEIGHT,
+                                                                   "scale": SCALE},
+                                              topojson=MAP_TOPOJSON.as_uri() + "/")
+            return bytes(data)
+        except Exception as error:   # kaleido's JavascriptError (not exported)
+            if "kaleido_scopes" not in str(error) or attempt == attempts - 1:
+                raise
+            time.sleep(1.0 + attempt)
+    raise AssertionError("unreachable")

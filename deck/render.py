@@ -14,6 +14,7 @@ import io
 from collections.abc import Sequence
 from typing import Any
 
+import polars as pl
 from pptx import Presentation
 from pptx.chart.data import CategoryChartData
 from pptx.dml.color import RGBColor
@@ -23,6 +24,8 @@ from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
 from pptx.oxml.ns import qn
 from pptx.oxml.xmlchemy import OxmlElement
 from pptx.util import Emu, Inches, Pt
+
+from query import export
 
 FONT = "Noto Sans CJK SC"
 WIDTH, HEIGHT = Inches(13.333), Inches(7.5)   # 16:9
@@ -44,6 +47,13 @@ SERIES = ("1F4E9C", "E3A008", "7B3FA0", "0B7FA8", "8C5A2B", "D45D9A", "3A3A3A", 
 _AFTER_FONTS = {qn(t) for t in ("a:sym", "a:hlinkClick", "a:hlinkMouseOver", "a:rtl", "a:extLst")}
 _FACES = ("a:latin", "a:ea", "a:cs")
 _RUN_PROPERTIES = (qn("a:rPr"), qn("a:defRPr"), qn("a:endParaRPr"))
+
+
+def safe(texts: Sequence[str]) -> list[str]:
+    """Labels that go into a chart's embedded workbook, which reads text starting with = + - @ as a formula: such
+    text is prefixed with ' as every export does (query.export.neutralise); firm names come from outside."""
+    frame = export.neutralise(pl.DataFrame({"v": [str(x) for x in texts]}, schema={"v": pl.Utf8}))
+    return frame["v"].to_list()
 
 
 def new_presentation() -> Any:
@@ -191,9 +201,9 @@ def bar_chart(slide: Any, name: str, categories: Sequence[str], series: Sequence
     """A native bar chart (horizontal by default, first category on top), value labels in `fmt`, no value axis;
     `colors`: a colour per point of a single series (None keeps the series colour)."""
     data = CategoryChartData(number_format=fmt)
-    data.categories = list(categories)
+    data.categories = safe(categories)
     for label, values in series:
-        data.add_series(label, list(values), number_format=fmt)
+        data.add_series(safe([label])[0], list(values), number_format=fmt)
     kind = (XL_CHART_TYPE.BAR_STACKED if stacked else XL_CHART_TYPE.BAR_CLUSTERED) if horizontal else \
         (XL_CHART_TYPE.COLUMN_STACKED if stacked else XL_CHART_TYPE.COLUMN_CLUSTERED)
     frame = slide.shapes.add_chart(kind, x, y, w, h, data)
@@ -237,9 +247,9 @@ def bar_chart(slide: Any, name: str, categories: Sequence[str], series: Sequence
 def line_chart(slide: Any, name: str, categories: Sequence[str], series: Sequence[tuple[str, Sequence[float | None]]],
                fmt: str, x: int, y: int, w: int, h: int, *, title: str | None = None, font_size: int = 12) -> Any:
     data = CategoryChartData(number_format=fmt)
-    data.categories = list(categories)
+    data.categories = safe(categories)
     for label, values in series:
-        data.add_series(label, list(values), number_format=fmt)
+        data.add_series(safe([label])[0], list(values), number_format=fmt)
     frame = slide.shapes.add_chart(XL_CHART_TYPE.LINE_MARKERS, x, y, w, h, data)
     frame.name = name
     chart = frame.chart
@@ -271,8 +281,8 @@ def pie_chart(slide: Any, name: str, categories: Sequence[str], values: Sequence
               x: int, y: int, w: int, h: int, *, title: str | None = None, font_size: int = 12) -> Any:
     """A native pie: the values as given (counts), labels with the category and its share."""
     data = CategoryChartData(number_format=fmt)
-    data.categories = list(categories)
-    data.add_series(title or name, list(values), number_format=fmt)
+    data.categories = safe(categories)
+    data.add_series(safe([title or name])[0], list(values), number_format=fmt)
     frame = slide.shapes.add_chart(XL_CHART_TYPE.PIE, x, y, w, h, data)
     frame.name = name
     chart = frame.chart

@@ -5,6 +5,9 @@ submission whose status this batch changed (`"earlier": true`): a held 年累计
 filled (`"released": true`), or — rarer — an earlier file rejected or held again because a resubmitted earlier
 quarter changed what its 年累计 figures difference to. Plain supersession of an earlier version by a file of
 this batch is not repeated (the new file's entry says it).
+
+Each entry's `not_written` is null when the warehouse holds what the entry says, else why not: a validation, or
+an ingest that could not write the warehouse (the statuses are then what the checks found, as `validate` gives).
 """
 
 from __future__ import annotations
@@ -34,11 +37,21 @@ def entry(o: Outcome) -> dict:
     }
 
 
+DRY_RUN_NOTE = "仅校验，未写入数据仓库"
+
+
 @dataclass
 class Report:
     outcomes: list[Outcome] = field(default_factory=list)
     dry_run: bool = False
     seconds: dict[str, float] = field(default_factory=dict)  # parse, store
+    # Why nothing of this report is in the warehouse: the ingest could not write it (WriteFailed's message); the
+    # statuses are then those the checks found (as `validate` gives them).
+    failure: str | None = None
+
+    @property
+    def not_written(self) -> str | None:
+        return self.failure or (DRY_RUN_NOTE if self.dry_run else None)
 
     @property
     def ok(self) -> bool:
@@ -61,7 +74,7 @@ class Report:
         return counts
 
     def entries(self) -> list[dict]:
-        return [entry(o) for o in self.outcomes]
+        return [{**entry(o), "not_written": self.not_written} for o in self.outcomes]
 
     def write(self, path: Path) -> None:
         """The JSON report, written atomically (a reader never sees half a report)."""

@@ -12,9 +12,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from core.reference import FIRM_TYPES
 from core.settings import warehouse_dir
-from deck import Spec, write
+from deck import Spec, make
 from deck.pdf import PdfError
 from query import Scope, Warehouse
+from query.export import ExportError
 from xiaobao.cli_export import _fail, _period, _shown
 
 out_console = Console()
@@ -73,8 +74,8 @@ def deck(
             bar.update(task, completed=done, total=total, description=f"生成幻灯片：{SLIDE_NAMES.get(key, key)}")
 
         try:
-            write(wh, Spec(period=quarter, firm_type=firm_type, lang=lang), out, progress)
-        except PdfError as error:
+            make(wh, Spec(period=quarter, firm_type=firm_type, lang=lang), out, progress, who=user)
+        except (PdfError, ExportError) as error:
             _fail(str(error))
     out_console.print(f"已生成 {out}（{quarter}，用时 {time.perf_counter() - started:.1f} 秒）")
 

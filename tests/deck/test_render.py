@@ -38,3 +38,24 @@ def test_a_bar_chart_carries_the_values_as_given_none_included(tmp_path):
     assert categories(chart) == ["甲", "乙", "丙"]
     assert values(chart) == [1.23456789, None, 0.5]
     assert chart.plots[0].data_labels.number_format == "0.0%"
+
+
+def test_a_formula_looking_label_is_text_in_the_charts_workbook(tmp_path):
+    import io
+    import zipfile
+
+    prs = render.new_presentation()
+    slide = render.titled_slide(prs, "标题", "页脚")
+    evil = '=HYPERLINK("http://evil.example","点我")'
+    render.bar_chart(slide, "chart:x", [evil, "乙"], [("@投诉", [1.0, 2.0])], "0", render.MARGIN, render.TOP,
+                     render.WIDTH // 2, render.HEIGHT // 2)
+    path = tmp_path / "x.pptx"
+    prs.save(path)
+    chart = open_deck(path.read_bytes()).slides[0].shapes[-1].chart
+    assert categories(chart) == ["'" + evil, "乙"]
+    with zipfile.ZipFile(path) as outer:
+        (name,) = [n for n in outer.namelist() if n.endswith(".xlsx")]
+        with zipfile.ZipFile(io.BytesIO(outer.read(name))) as book:
+            sheet = book.read("xl/worksheets/sheet1.xml").decode()
+            strings = book.read("xl/sharedStrings.xml").decode()
+    assert "<f>" not in sheet and "'=HYPERLINK" in strings and "'@投诉" in strings

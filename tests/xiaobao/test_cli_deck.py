@@ -3,9 +3,12 @@ exit 2 for what cannot be built (unknown quarter, firm type, language, output ty
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from typer.testing import CliRunner
 
+from core import audit
 from deck import Spec, slide_keys
 from tests.deck.slides import by_key, open_deck
 from xiaobao.cli import app
@@ -32,6 +35,10 @@ def test_a_deck_is_written_for_the_quarter_asked_for(warehouse, tmp_path):
     assert list(slides) == slide_keys(Spec(period="2025Q2", firm_type="财产险"))
     assert slides["headlines"].shapes.title.text == "主要指标（2025Q2）"
     assert not list(tmp_path.glob("*.tmp*"))   # written atomically: nothing left beside it
+    (line,) = [x for x in audit.read(warehouse) if x["what"] == "deck"]   # handed out through query.export
+    assert (line["format"], line["filters"], line["destination"]) == (
+        "pptx", {"period": "2025Q2", "firm_type": "财产险", "lang": "zh"}, str(out.resolve()))
+    assert line["sha256"] == hashlib.sha256(out.read_bytes()).hexdigest()
 
 
 @pytest.mark.parametrize(("options", "said"), [

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from auth import users
 from core.reference import FIRM_TYPES
 from core.settings import warehouse_dir
 from deck import Spec, make
@@ -28,12 +29,22 @@ SLIDE_NAMES = {"title": "封面", "headlines": "主要指标", "trend": "趋势"
                "submissions": "报送情况", "sources": "数据来源", "done": "完成"}
 
 
-def member_scope(username: str | None) -> Scope:
-    """The Scope of `--user`: a member's firm, or the secretariat's (everything). Until the users file lands
-    (issue 10), no user name is known."""
+def member_scope(username: str | None, users_file: Path | None = None) -> Scope:
+    """The Scope of `--user` (from the users file, auth.users): a member's firm (its own figures identified, every
+    other firm pseudonymised, no aggregate over fewer than 5 firms), or the secretariat's and analysts' (all)."""
     if username is None:
         return Scope()
-    _fail(f"未知用户“{_shown(username)}”：尚未配置用户名单（登录功能见 issue 10）")
+    path = users.users_path(users_file)
+    try:
+        account = users.load(path).get(username)
+    except users.UserError as error:
+        _fail(str(error))
+    if account is None:
+        _fail(f"未知用户“{_shown(username)}”：用户文件 {path} 中没有此用户")
+    if account.disabled:
+        _fail(f"用户“{_shown(username)}”已停用")
+    user = account.user
+    return Scope(firm_id=user.firm_id if user.is_member else None, user=user.username)
 
 
 def deck(
@@ -43,6 +54,8 @@ def deck(
     lang: Annotated[str, typer.Option("--lang", help="zh（默认）或 en")] = "zh",
     user: Annotated[str | None, typer.Option(
         "--user", help="以该用户的权限生成（会员公司只见本公司与同业代称）")] = None,
+    users_file: Annotated[Path | None, typer.Option(
+        "--users", help="用户文件（默认 data/users.json，或环境变量 XIAOBAO_USERS）")] = None,
     warehouse: Annotated[Path | None, typer.Option(
         "--warehouse", help="数据仓库目录（默认 data/parquet 或 $XIAOBAO_WAREHOUSE）")] = None,
 ) -> None:
@@ -57,7 +70,7 @@ def deck(
         _fail(f"未知公司类型“{_shown(firm_type)}”：应为 {' 或 '.join(FIRM_TYPES)}")
     if out.suffix.lower() not in (".pptx", ".pdf"):
         _fail(f"--out 应为 .pptx 或 .pdf 文件：{_shown(out.name)}")
-    scope = member_scope(user)
+    scope = member_scope(user, users_file)
     path = warehouse_dir(warehouse)
     wh = Warehouse(path, scope=scope)
     if wh.version is None:

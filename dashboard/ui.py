@@ -456,7 +456,11 @@ def download_buttons(frame: pl.DataFrame, filters: Any, metric_ids: Sequence[str
 
 
 def chart(fig: go.Figure, key: str | None = None) -> None:
-    """A Plotly figure with the offline config (local topojson, no logo)."""
+    """A Plotly figure with the offline config (local topojson, no logo); fonts enlarged on the projector."""
+    if _ctx().present:
+        from dashboard import present
+
+        present.enlarge(fig)
     st.plotly_chart(fig, config=PLOTLY_CONFIG, width="stretch", key=key, theme=None)
 
 

@@ -484,12 +484,18 @@ SELECT * FROM final"""
             tables |= dict.fromkeys(group, t)
         out = {}
         for metric in metrics:
-            rows = tables[metric].select([*dims, "period", "__i", pl.col(metric).alias("value")])
-            base = rows.select([*dims, "__i", "value"])
+            # a member's aggregates: `withheld` when any of the three quarters compared left figures out
+            noted = "withheld" in tables[metric].columns
+            flag = [pl.col("withheld").fill_null(False)] if noted else []
+            rows = tables[metric].select([*dims, "period", "__i", pl.col(metric).alias("value"), *flag])
+            base = rows.select([*dims, "__i", "value", *flag])
             one = rows.join(base.with_columns(pl.col("__i") + 1).rename({"value": "prev_quarter"}),
-                            on=[*dims, "__i"], how="left", nulls_equal=True)
+                            on=[*dims, "__i"], how="left", nulls_equal=True, suffix="_q")
             one = one.join(base.with_columns(pl.col("__i") + 4).rename({"value": "prev_year"}), on=[*dims, "__i"],
-                           how="left", nulls_equal=True)
+                           how="left", nulls_equal=True, suffix="_y")
+            if noted:
+                held = pl.col("withheld", "withheld_q", "withheld_y").fill_null(False)
+                one = one.with_columns(pl.any_horizontal(held).alias("withheld"))
             one = one.filter(pl.col("period").is_between(pl.lit(start), pl.lit(end)))
             one = one.with_columns(
                 (pl.col("value") - pl.col("prev_quarter")).alias("qoq_abs"),
@@ -499,7 +505,8 @@ SELECT * FROM final"""
                 pl.when(pl.col("prev_year") != 0).then((pl.col("value") - pl.col("prev_year"))
                                                        / pl.col("prev_year").abs()).alias("yoy_pct"),
             ).with_columns(pl.col("value", "prev_quarter", "prev_year", "qoq_abs", "yoy_abs").cast(pl.Float64))
-            one = one.select(columns).sort([*dims, *(["period"] if rows_per_period else [])], nulls_last=True)
+            one = one.select([*columns, *(["withheld"] if noted else [])]) \
+                .sort([*dims, *(["period"] if rows_per_period else [])], nulls_last=True)
             if not dims and not rows_per_period and one.height == 0:
                 one = pl.DataFrame([{c: None for c in columns}], schema={c: pl.Float64 for c in columns})
             out[metric] = one

@@ -69,7 +69,8 @@ def _writable_report(report: Path, err: Console) -> None:
     try:
         report.parent.mkdir(parents=True, exist_ok=True)
         probe = report.with_name(f".{report.name}.{os.getpid()}.probe.tmp")
-        probe.write_bytes(b"")
+        with open(probe, "wb"):
+            pass
         probe.unlink()
     except OSError as exc:
         err.print(f"[red]错误：报告 {escape(str(report))} 无法写入：{escape(refusal(exc))}；未导入任何文件[/red]")

@@ -104,12 +104,12 @@ def _emit(wh: Warehouse, frame: pl.DataFrame, fmt: str, out: Path | None, labels
             sys.stdout.flush()
         else:
             export.export(frame, fmt, out, warehouse=wh.path, labels=labels, meta=meta, what=what)
-    except export.ExportError as exc:
+    except export.ExportError as exc:  # no audit line, no data: nothing went to stdout or --out
         err.print(f"[red]错误：{escape(str(exc))}[/red]")
-        raise typer.Exit(1) from exc
+        raise typer.Exit(2) from exc
     except OSError as exc:  # recorded, but the file could not be written (no such folder, disk full …)
         err.print(f"[red]错误：无法写入 {escape(str(out or 'stdout'))}：{escape(exc.strerror or str(exc))}[/red]")
-        raise typer.Exit(1) from exc
+        raise typer.Exit(2) from exc
     if out is not None:
         err.print(f"已导出 {frame.height} 行到 {escape(str(out))}")
 

@@ -12,7 +12,7 @@ is shown. The one place that does it: the terminal (xiaobao), the JSON report (e
 
 `markdown` additionally escapes every character Markdown (and Streamlit's `:colour[…]`/`:material/…:` extensions,
 GFM autolinks `www.` and `https://`, HTML tags and entities) would read, for st.markdown, st.warning, st.caption,
-headings and expander labels; `plotly` escapes what Plotly's text labels read as HTML (`<a href>`, `<b>`, entities).
+headings and expander labels; `plotly` escapes what Plotly's text labels read as HTML (`<a href>`, `<b>`).
 """
 
 from __future__ import annotations
@@ -44,7 +44,9 @@ _BREAKS_IN_LINES = re.compile(r"\r\n?|[\u2028\u2029\x85]")
 # What Markdown reads (CommonMark's escapable ASCII punctuation, minus what never starts a construct here) plus the
 # `.` of GFM's `www.` autolinks and the `:` of `https://` and of Streamlit's `:red[…]` / `:material/…:`.
 _MARKDOWN = re.compile(r"([\\`*_~$\[\](){}<>#|!:&.+\-=\"'^])")
-_PLOTLY = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
+# Plotly splits a label at its tags first and decodes entities in the text between them after, so `&lt;` is always
+# shown as `<`: escaping the angle brackets is enough, and doing it twice changes nothing.
+_PLOTLY = {"<": "&lt;", ">": "&gt;"}
 
 
 @lru_cache(maxsize=65536)
@@ -76,8 +78,8 @@ def markdown(value: object, *, lines: bool = False) -> str:
 
 
 def plotly(value: object) -> str:
-    """`text` for a Plotly label (axis ticks, bar text, hover): `<`, `>` and `&` as entities, which Plotly shows
-    literally instead of reading `<a href=…>` as a link."""
+    """`text` for a Plotly label (axis ticks, trace names, hover): `<` and `>` as entities, which Plotly shows
+    literally instead of reading `<a href=…>` as a link or `<b>` as bold. Idempotent."""
     return "".join(_PLOTLY.get(c, c) for c in text(value))
 
 
@@ -99,12 +101,13 @@ def deep(item: object) -> object:
 
 
 def frame(table: pl.DataFrame) -> pl.DataFrame:
-    """Every text cell of a table made `text` (for st.dataframe, a terminal table, an export): each distinct value
-    cleaned once; a clean table is returned as it is."""
+    """Every text cell of a table made `text`, line breaks kept (a file's reasons are a line each), for
+    st.dataframe, a terminal table, an export: each distinct value cleaned once; a clean table is returned as is."""
     changes = []
     for column, dtype in table.schema.items():
         if dtype == pl.Utf8:
-            dirty = {v: text(v) for v in table[column].drop_nulls().unique().to_list() if text(v) != v}
+            dirty = {v: text(v, lines=True) for v in table[column].drop_nulls().unique().to_list()
+                     if text(v, lines=True) != v}
             if dirty:
                 changes.append(pl.col(column).replace(dirty))
     return table.with_columns(changes) if changes else table

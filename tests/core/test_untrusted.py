@@ -79,8 +79,9 @@ def test_markdown_reads_as_the_characters_written(payload):
 
 
 def test_plotly_labels_are_entities():
-    assert untrusted.plotly("<a href='https://evil.example'>x</a> & <b>") == \
-        "&lt;a href='https://evil.example'&gt;x&lt;/a&gt; &amp; &lt;b&gt;"
+    label = untrusted.plotly("<a href='https://evil.example'>x</a> & <b>")
+    assert label == "&lt;a href='https://evil.example'&gt;x&lt;/a&gt; & &lt;b&gt;"
+    assert untrusted.plotly(label) == label  # twice is once
     assert untrusted.plotly("\x1b[2J安泰\u202e") == "安泰"
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 import streamlit as st
 
+from core import untrusted
 from dashboard import theme
 from dashboard.charts.labels import better_than_text, change_text, delta_text, value_text
 from dashboard.i18n import current_lang, pick, t
@@ -443,9 +444,31 @@ def download_buttons(frame: pl.DataFrame, filters: Any, metric_ids: Sequence[str
                  key=f"{key}_{fmt}", meta=meta, labels=ctx.lang, ctx=ctx, width="stretch")
 
 
+def inert_labels(fig: go.Figure) -> go.Figure:
+    """The figure with every category, trace name, hover text and tick label made inert (core.untrusted.plotly):
+    a firm's name from the registry never becomes a link or markup in a chart. Value labels (`text`) and the
+    templates are the charts' own and keep their `<br>`."""
+    def inert(values: Any) -> Any:
+        if isinstance(values, str):
+            return untrusted.plotly(values)
+        if isinstance(values, (list, tuple)):
+            return [inert(v) for v in values]
+        return values
+
+    for trace in fig.data:
+        for attr in ("x", "y", "name", "hovertext", "customdata", "labels"):
+            if attr in trace and trace[attr] is not None and not hasattr(trace[attr], "dtype"):
+                trace[attr] = inert(trace[attr])
+    for axis in ("xaxis", "yaxis"):
+        ticks = fig.layout[axis].ticktext if axis in fig.layout else None
+        if ticks is not None:
+            fig.layout[axis].ticktext = inert(list(ticks))
+    return fig
+
+
 def chart(fig: go.Figure, key: str | None = None) -> None:
-    """A Plotly figure with the offline config (local topojson, no logo)."""
-    st.plotly_chart(fig, config=PLOTLY_CONFIG, width="stretch", key=key, theme=None)
+    """A Plotly figure with the offline config (local topojson, no logo), its labels inert."""
+    st.plotly_chart(inert_labels(fig), config=PLOTLY_CONFIG, width="stretch", key=key, theme=None)
 
 
 def pair(ctx: PageContext | None = None) -> tuple[Any, Any]:

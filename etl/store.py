@@ -761,10 +761,14 @@ def write_snapshot(warehouse: Path, facts: dict[str, dict[str, pl.DataFrame]], s
     snapshots = warehouse / layout.SNAPSHOTS
     tmp = snapshots / f".tmp-{uuid.uuid4().hex}"
     link = warehouse / f".current-{uuid.uuid4().hex}"
+    originals = originals or atomic.Staged()
+    swapped: list[bool] = []
     try:
         return _write_snapshot_steps(warehouse, snapshots, tmp, link, facts, submissions, registry, regions,
-                                     ledgers, previous, years, originals or atomic.Staged())
+                                     ledgers, previous, years, originals, swapped)
     except BaseException:  # nothing half-done stays behind: a full disk gets its space back at once
+        if not swapped:  # originals already in place, that no snapshot in force refers to
+            originals.revert()
         shutil.rmtree(tmp, ignore_errors=True)
         try:
             link.unlink(missing_ok=True)
@@ -777,7 +781,7 @@ def _write_snapshot_steps(warehouse: Path, snapshots: Path, tmp: Path, link: Pat
                           facts: dict[str, dict[str, pl.DataFrame]], submissions: pl.DataFrame,
                           registry: pl.DataFrame, regions: pl.DataFrame,
                           ledgers: dict[str, dict[str, pl.DataFrame]] | None, previous: Path | None,
-                          years: list[str] | tuple[str, ...], originals: atomic.Staged) -> Path:
+                          years: list[str] | tuple[str, ...], originals: atomic.Staged, swapped: list[bool]) -> Path:
     with _step(warehouse, "写入快照文件"):
         snapshots.mkdir(parents=True, exist_ok=True)
         numbers = [int(p.name) for p in snapshots.iterdir() if p.name.isdigit()]
@@ -794,6 +798,7 @@ def _write_snapshot_steps(warehouse: Path, snapshots: Path, tmp: Path, link: Pat
             atomic.fsync_path(snapshots)
             os.symlink(Path(layout.SNAPSHOTS) / name, link)
             os.replace(link, warehouse / layout.CURRENT)  # the one atomic step readers can observe
+            swapped.append(True)
         except BaseException:  # not swapped: the numbered snapshot nobody points at goes too
             shutil.rmtree(final, ignore_errors=True)
             raise

@@ -476,7 +476,7 @@ def test_a_cli_export_that_cannot_be_audited_writes_nothing(evil, tmp_path):
                  ["export", "complaints_total", "--by", "firm"],
                  ["peers", "complaints_total", "--period", "2025Q3", "--format", "json"]):
         r = runner.invoke(app, [*args, "--warehouse", str(blocked)])
-        assert r.exit_code == 1 and "无法写入导出审计记录" in r.stderr
+        assert r.exit_code == 2 and "无法写入导出审计记录" in r.stderr
         assert r.stdout_bytes == b"" and not out.exists()
 
 
@@ -551,7 +551,7 @@ def test_a_dashboard_download_that_cannot_be_audited_hands_out_nothing(evil, mon
 def test_an_unwritable_out_file_is_a_clear_error(evil, tmp_path):
     r = runner.invoke(app, ["export", "complaints_total", "--out", str(tmp_path / "no" / "such" / "e.csv"),
                             "--warehouse", str(evil)])
-    assert r.exit_code == 1 and "无法写入" in r.stderr and "Traceback" not in r.output
+    assert r.exit_code == 2 and "无法写入" in r.stderr and "Traceback" not in r.output
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

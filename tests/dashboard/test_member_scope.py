@@ -13,7 +13,6 @@ import polars as pl
 import pytest
 
 from auth.model import User
-from dashboard import session
 from fixtures import synthetic
 from query import Warehouse
 from tests.dashboard.apptest import download_texts, no_traceback, other_firms, run_texts
@@ -59,11 +58,9 @@ def downloads(monkeypatch) -> list[tuple[str, object]]:
 
 
 @pytest.fixture
-def member_app(app_test, member_warehouse, monkeypatch):
-    monkeypatch.setattr(session, "user", lambda: MEMBER)
-
+def member_app(app_test, member_warehouse):
     def make(page: str, params: dict | None = None):
-        return app_test(page, params=params, warehouse=member_warehouse)
+        return app_test(page, params=params, warehouse=member_warehouse, user=MEMBER)
 
     return make
 
@@ -167,9 +164,8 @@ def test_a_members_cached_results_are_never_the_secretariats(app_test, member_wa
     for page in ("overview.py", "complaints.py", "explorer.py"):
         at = app_test(page, warehouse=member_warehouse)
         assert leaks(at, secrets, downloads) != []
-    monkeypatch.setattr(session, "user", lambda: MEMBER)
     for page in ("overview.py", "complaints.py", "explorer.py"):
-        at = app_test(page, warehouse=member_warehouse)
+        at = app_test(page, warehouse=member_warehouse, user=MEMBER)
         assert leaks(at, secrets, downloads) == []
         assert any("同业" in text for _, text in run_texts(at)) or page == "overview.py"  # peers, by pseudonym
 

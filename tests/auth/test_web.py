@@ -191,3 +191,9 @@ def test_a_login_that_cannot_be_recorded_is_refused(client, gate, tmp_path):
     (gate.warehouse / "audit").write_text("not a folder")
     answer = log_in(client)
     assert answer.status == 503 and "审计记录无法写入" in answer.text and sessions.COOKIE not in client.cookies
+
+
+def test_the_form_sends_a_logged_in_user_on_to_the_page(client):
+    log_in(client)
+    answer = client.get("/xb/login?next=/peers")
+    assert answer.status == 303 and answer.header("location") == "/peers"

@@ -203,13 +203,7 @@ class Warehouse:
         for dataset in dict.fromkeys(m.dataset for m in metrics):
             group = [m for m in metrics if m.dataset == dataset]
             sql, params = self.sql(dataset, group, dims, filters, thresholds)
-            frame = self._query(sql, params)
-            if restricted:
-                group_keys = list(dict.fromkeys([*dims, *(["firm_type"] if "firm_id" in dims else [])]))
-                withheld = self._withheld(dataset, group_keys, filters)
-                frame = (withheld.join(frame, on=group_keys, how="full", coalesce=True, nulls_equal=True) if dims
-                         else pl.concat([frame, withheld], how="horizontal"))
-            frames.append(frame)
+            frames.append(self._query(sql, params))
         # A firm's rows carry its firm_type too (the complaint index's peer group): a key like the dims, since it
         # follows from the firm; joined on, it is not duplicated by the third dataset's join.
         keys = list(dict.fromkeys([*dims, *(["firm_type"] if "firm_id" in dims else [])]))
@@ -248,17 +242,28 @@ class Warehouse:
                     params[f"lb_{base}"] = thresholds[base]
                     tests.append(f"coalesce(sum({base}), 0) < $lb_{base}")
                 columns.append(f"({' OR '.join(tests)}) AS {m.id}__low_base")
-        columns.append(f"count(DISTINCT firm_id) AS __n_firms_{dataset}")
-        if self._restricted(dims, filters):  # a member: other firms' figures only from cells with 5 besides its own
-            where += f" AND (firm_id = $scope_firm OR {self._safe(dataset)})"
+        source = f"base_{dataset}"
+        if self._restricted(dims, filters):
+            # A member: other firms' figures only from cells with MIN_PEERS firms besides its own (its own always).
+            # The other rows stay, their figures nulled, so that a group left out whole still shows (no value) and
+            # every group says whether something was left out (__withheld).
+            measures = [c for c in SHEETS_BY_ID[dataset].schema() if c not in KEYS]
+            nulled = ", ".join(f"CASE WHEN __safe THEN {c} END AS {c}" for c in measures)
+            reported = " OR ".join(f"{c} IS NOT NULL" for c in measures)
+            source = (f"(SELECT * REPLACE ({nulled}), (NOT __safe AND ({reported})) AS __held FROM "
+                      f"(SELECT *, (firm_id = $scope_firm OR {self._safe(dataset)}) AS __safe FROM base_{dataset}))")
             params |= {"scope_firm": self.member, "min_peers": MIN_PEERS}
-            columns.append(f"count(DISTINCT firm_id) FILTER (WHERE firm_id <> $scope_firm) AS __n_others_{dataset}")
+            columns += [f"count(DISTINCT firm_id) FILTER (WHERE __safe) AS __n_firms_{dataset}",
+                        (f"count(DISTINCT firm_id) FILTER (WHERE __safe AND firm_id <> $scope_firm) "
+                        f"AS __n_others_{dataset}"), f"coalesce(bool_or(__held), FALSE) AS __withheld_{dataset}"]
+        else:
+            columns.append(f"count(DISTINCT firm_id) AS __n_firms_{dataset}")
         latest = ", ".join(["firm_id", "region_code", *time_dims])
         regional = ", ".join(dict.fromkeys([*dims, "region_code"]))
         select_group = ", ".join(group)
         sql = f"""
 WITH filtered AS (
-    SELECT * FROM base_{dataset} WHERE {where}
+    SELECT * FROM {source} WHERE {where}
 ),
 marked AS (
     SELECT
@@ -284,7 +289,7 @@ SELECT * FROM final"""
             aggs = ", ".join(f"{m.aggregate}(v) AS {m.id}" for m in across)
             sql = f"""
 WITH main AS ({sql}),
-filtered AS (SELECT * FROM base_{dataset} WHERE {where}),
+filtered AS (SELECT * FROM {source} WHERE {where}),
 marked AS (
     SELECT *, period = max(period) OVER (PARTITION BY {latest}) AS is_latest FROM filtered
 ),
@@ -382,6 +387,11 @@ SELECT * FROM final"""
         its own; no difference of two results can isolate fewer."""
         return self.member is not None and filters.firms != (self.member,)
 
+    def prepare_scopes(self) -> None:
+        """Make now what a member's first query would otherwise wait for (the cells and their firms, a few
+        seconds at ten years × 250 firms); the dashboard calls it in the background when it opens a snapshot."""
+        self._ensure_atoms()
+
     def _ensure_atoms(self) -> None:
         """atoms_<dataset>: per finest cell (ATOMS: quarter × firm type × region [× product line]) the firms that
         reported a figure in it. Made once per loaded snapshot, at a member's first aggregate."""
@@ -406,20 +416,6 @@ SELECT * FROM final"""
         on = " AND ".join(f"a.{c} = base_{dataset}.{c}" for c in ATOMS[dataset])
         return (f"EXISTS (SELECT 1 FROM atoms_{dataset} a WHERE {on} AND a.n - CASE WHEN "
                 f"list_contains(a.firms, $scope_firm) THEN 1 ELSE 0 END >= $min_peers)")
-
-    def _withheld(self, dataset: str, dims: list[str], filters: Filters) -> pl.DataFrame:
-        """Per group of `dims`: whether figures of a cell with fewer than MIN_PEERS firms besides the member's own
-        were left out (`__withheld_<dataset>`); every group the filters hold, so that a group left out entirely
-        still shows, without a value."""
-        where, params = self._where(filters)
-        params |= {"scope_firm": self.member, "min_peers": MIN_PEERS}
-        reported = " OR ".join(f"{c} IS NOT NULL" for c in SHEETS_BY_ID[dataset].schema() if c not in KEYS)
-        group = ", ".join(dims)
-        return self._query(f"""
-            SELECT {group + ',' if dims else ''}
-                   coalesce(bool_or(firm_id <> $scope_firm AND NOT {self._safe(dataset)} AND ({reported})), FALSE)
-                   AS __withheld_{dataset}
-            FROM base_{dataset} WHERE {where} {'GROUP BY ' + group if dims else ''}""", params)
 
     def _suppress(self, frame: pl.DataFrame, metrics: list[catalog.Metric], aggregate: bool) -> pl.DataFrame:
         """A member's rows: `withheld` says whether any figure of the row was left out for confidentiality. An

@@ -90,6 +90,7 @@ class Staged:
 
     def __init__(self) -> None:
         self.pending: list[tuple[Path, Path]] = []  # (temporary, target)
+        self.committed: list[Path] = []  # targets renamed into place by `commit`
         self._token = f"{os.getpid()}.{uuid.uuid4().hex[:8]}"  # one random part for all (a uuid4 each is slow)
         self._pool: ThreadPoolExecutor | None = None
         self._jobs: list[Future[None]] = []
@@ -116,9 +117,19 @@ class Staged:
         fsync_all(also)
         for tmp, target in self.pending:
             os.replace(tmp, target)
+            self.committed.append(target)
         folders = sorted({target.parent for _, target in self.pending})
         self.pending = []
         fsync_all(folders)
+
+    def revert(self) -> None:
+        """Remove the files `commit` put in place (what refers to them was not written after all); best effort."""
+        for target in self.committed:
+            try:
+                target.unlink(missing_ok=True)
+            except OSError:
+                pass  # unreferenced, harmless: content-addressed files are written once and only ever read by name
+        self.committed = []
 
     def discard(self) -> None:
         try:

@@ -308,6 +308,8 @@ CELL_RULES = {
 WARNING_RULES = {
     "tenfold_jump": "较上季度变化超过十倍，请核实",
     "blank_not_reported": "空白视为未报送（不是 0）",
+    "same_version_resubmission": ("同一版本再次报送：后一次导入收到的文件替换此前的，但其填报日期为空或不晚于原文件，"
+                                  "请核实"),
 }
 # The same rules in English, by the same ids (the dashboard in English).
 CELL_RULES_EN = {
@@ -331,7 +333,24 @@ CELL_RULES_EN = {
 WARNING_RULES_EN = {
     "tenfold_jump": "More than tenfold change on last quarter: please check",
     "blank_not_reported": "A blank counts as not reported (not 0)",
+    "same_version_resubmission": ("The same version sent again: the file of the later ingest replaces the earlier "
+                                  "one, but its filing date is blank or not later: please check"),
 }
+# Which rule decided between two files of the same firm and quarter (DOMAIN.md, resubmissions); the status notes
+# of both files name it (etl/store.py), core/status.py reads them in English.
+RESUBMISSION_RULES = {
+    "higher_version": "版本更高者优先",
+    "later_ingest": "同一版本，后一次导入收到的文件优先",
+    "later_date": "同一版本、同批收到，填报日期较晚者优先",
+    "later_name": "同一版本、同批收到、填报日期相同，文件名排序靠后者优先",
+}
+RESUBMISSION_RULES_EN = {
+    "higher_version": "the higher version wins",
+    "later_ingest": "same version: the file received in the later ingest wins",
+    "later_date": "same version, same batch: the later filing date wins",
+    "later_name": "same version, same batch, same filing date: the file name sorting last wins",
+}
+BLANK_DATE = "未填"  # a blank 填报日期 in a note
 
 
 

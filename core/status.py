@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from core.contract import BLANK_DATE, RESUBMISSION_RULES, RESUBMISSION_RULES_EN
+
 FILE_STATUSES = ("accepted", "rejected", "held", "superseded", "duplicate")
 FIRM_STATUSES = ("accepted", "held", "rejected", "missing")  # strongest first
 NEEDS_ATTENTION = ("rejected", "held")  # an ingest exits 1 when a file ends in one of these
@@ -54,14 +56,30 @@ _NOTES_EN: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(zh), en) 
     (r"^收到时已有同版本中填报日期更晚或后收到的文件：版本 (?P<v>\d+)（(?P<file>.*)）；本文件不入库，仅留存备查$",
      ("A file of the same version with a later filing date, or received later, was already in: version {v} "
      "({file}); this file is kept for the record, not loaded")),
-    (r"^已被版本 (?P<v>\d+)（(?P<file>.*)）替换；本文件的数据保留在历史记录中$",
-     "Replaced by version {v} ({file}); this file's figures stay in the history"),
+    ((r"^已被版本 (?P<v>\d+)（(?P<file>.*)）替换；本文件的数据保留在历史记录中"
+      r"(?:。依据：(?P<rule>[^（]+)(?:（填报日期：本文件 (?P<mine>[^，]+)，替换文件 (?P<theirs>[^）]+)）)?)?$"),
+     "Replaced by version {v} ({file}); this file's figures stay in the history{why}"),
+    ((r"^替换了版本 (?P<v>\d+)（(?P<file>.*)）。依据：(?P<rule>[^（]+)"
+      r"(?:（填报日期：本文件 (?P<mine>[^，]+)，原文件 (?P<theirs>[^）]+)）)?$"),
+     "Replaced version {v} ({file}){why}"),
     (r"^与此前收到的文件「(?P<file>.*)」（(?P<state>[^（）]*)）完全相同，未作任何改动$",
      "Byte for byte the same as the earlier file «{file}» ({state}); nothing was changed"),
     (r"^此前因缺少本年早前季度而暂缓的年累计报送，现已补齐并入库$",
      "The year-to-date file held for an earlier quarter of the year is now complete and accepted"),
 ))
 _STATE_EN = {"本批处理中": "in this batch", **{v: FILE_LABELS["en"][k] for k, v in FILE_LABELS["zh"].items()}}
+
+
+def _why_en(values: dict) -> str:
+    """The deciding resubmission rule of a note (and the two filing dates), in English."""
+    if not values.get("rule"):
+        return ""
+    by_text = {zh: RESUBMISSION_RULES_EN[rule] for rule, zh in RESUBMISSION_RULES.items()}
+    why = f"; {by_text.get(values['rule'], values['rule'])}"
+    if values.get("mine"):
+        mine, theirs = ("blank" if d == BLANK_DATE else d for d in (values["mine"], values["theirs"]))
+        why += f" (filing date: this file {mine}, the other {theirs})"
+    return why
 
 
 def note_text(note: str | None, lang: str = "zh") -> str | None:
@@ -76,5 +94,7 @@ def note_text(note: str | None, lang: str = "zh") -> str | None:
                 values["quarters"] = ", ".join(values["quarters"].split("、"))
             if "state" in values:
                 values["state"] = _STATE_EN.get(values["state"], values["state"])
+            if "rule" in values:
+                values["why"] = _why_en(values)
             return english.format(**values)
     return note

@@ -7,6 +7,9 @@ the query layer takes a cursor per query), and per member firm a twin of it unde
 session's user (`dashboard.session.scope()`). Results in bounded `st.cache_data` keyed by path + version + member
 firm + the call's arguments; the Warehouse object itself and the Filters are passed unhashed (`_` prefix) and
 represented in the key by `_key(wh)` and `repr(filters)` (a frozen dataclass: its repr is its value).
+
+Every result's text (firm names from the registry, file names, cells and reasons from members' files) is made inert
+here, once, before it is cached (core.untrusted.frame): no page shows a control, escape or bidi character.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from core import layout
+from core import layout, untrusted
 from dashboard import session
 from query import Filters, Scope, Warehouse
 
@@ -68,51 +71,51 @@ def _key(wh: Warehouse) -> tuple[str, str | None, str | None]:
 @st.cache_data(max_entries=RESULTS, show_spinner=False)
 def _table(key: tuple, metrics: tuple[str, ...], by: tuple[str, ...], filters_key: str,
            _wh: Warehouse, _filters: Filters) -> pl.DataFrame:
-    return _wh.table(metrics=list(metrics), by=list(by), filters=_filters)
+    return untrusted.frame(_wh.table(metrics=list(metrics), by=list(by), filters=_filters))
 
 
 @st.cache_data(max_entries=RESULTS, show_spinner=False)
 def _change(key: tuple, metric: str, by: tuple[str, ...], filters_key: str,
             _wh: Warehouse, _filters: Filters) -> pl.DataFrame:
-    return _wh.change(metric, list(by), _filters)
+    return untrusted.frame(_wh.change(metric, list(by), _filters))
 
 
 @st.cache_data(max_entries=RESULTS, show_spinner=False)
 def _changes(key: tuple, metrics: tuple[str, ...], by: tuple[str, ...], filters_key: str,
              _wh: Warehouse, _filters: Filters) -> dict[str, pl.DataFrame]:
-    return _wh.changes(list(metrics), list(by), _filters)
+    return {m: untrusted.frame(f) for m, f in _wh.changes(list(metrics), list(by), _filters).items()}
 
 
 @st.cache_data(max_entries=RESULTS, show_spinner=False)
 def _movers(key: tuple, metric: str, filters_key: str, n: int, _wh: Warehouse, _filters: Filters) -> pl.DataFrame:
-    return _wh.movers(metric, _filters, n)
+    return untrusted.frame(_wh.movers(metric, _filters, n))
 
 
 @st.cache_data(max_entries=RESULTS, show_spinner=False)
 def _peers(key: tuple, metric: str, period: str, firm_type: str, low_base: bool | None, firms: tuple[str, ...],
            _wh: Warehouse) -> pl.DataFrame:
-    return _wh.peers(metric, period, firm_type, low_base=low_base, firms=firms)
+    return untrusted.frame(_wh.peers(metric, period, firm_type, low_base=low_base, firms=firms))
 
 
 @st.cache_data(max_entries=RESULTS, show_spinner=False)
 def _peer_groups(key: tuple, metrics: tuple[str, ...], firm_type: str, period_from: str, period_to: str,
                  firms: tuple[str, ...], _wh: Warehouse) -> pl.DataFrame:
-    return _wh.peer_groups(list(metrics), firm_type, period_from, period_to, firms=firms)
+    return untrusted.frame(_wh.peer_groups(list(metrics), firm_type, period_from, period_to, firms=firms))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _anomalies(key: tuple, filters_key: str, _wh: Warehouse, _filters: Filters) -> pl.DataFrame:
-    return _wh.anomalies(_filters)
+    return untrusted.frame(_wh.anomalies(_filters))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _submissions(key: tuple, filters_key: str, _wh: Warehouse, _filters: Filters) -> pl.DataFrame:
-    return _wh.submissions(_filters)
+    return untrusted.frame(_wh.submissions(_filters))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def _firms(key: tuple, filters_key: str, _wh: Warehouse, _filters: Filters) -> pl.DataFrame:
-    return _wh.firms(_filters)
+    return untrusted.frame(_wh.firms(_filters))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 import streamlit as st
 
+from core import untrusted
 from dashboard import theme
 from dashboard.charts.labels import better_than_text, change_text, delta_text, value_text
 from dashboard.i18n import current_lang, pick, t
@@ -379,8 +380,19 @@ MIMES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocume
 
 
 def exporter(ctx: PageContext | None = None) -> str:
-    """Who a dashboard export is recorded as (the logged-in user, once there is one; now the client address)."""
-    return f"dashboard@{st.context.ip_address or 'local'}"
+    """Who a dashboard export is recorded as: the logged-in user's name (the app stops before any page without
+    one; "dashboard@<address>" only if a page is ever run outside it)."""
+    from dashboard import session
+
+    user = session.user()
+    return user.username if user is not None else f"dashboard@{st.context.ip_address or 'local'}"
+
+
+def exporter_role() -> str | None:
+    from dashboard import session
+
+    user = session.user()
+    return user.role if user is not None else None
 
 
 def download(where: Any, label: str, frame: pl.DataFrame, fmt: str, *, file_name: str, key: str,
@@ -395,7 +407,7 @@ def download(where: Any, label: str, frame: pl.DataFrame, fmt: str, *, file_name
 
     ctx = ctx or _ctx()
     data = partial(export.export, frame, fmt, warehouse=ctx.wh.path, labels=labels, meta=meta, what=what,
-                   destination=f"download:{file_name}", who=exporter(ctx))
+                   destination=f"download:{file_name}", who=exporter(ctx), role=exporter_role())
     where.download_button(label, data, file_name=file_name, mime=MIMES[fmt], key=key, on_click="ignore",
                           icon=":material/download:", **button)
 
@@ -409,12 +421,13 @@ def download_original(where: Any, label: str, submission_id: str, file_name: str
 
     ctx = ctx or _ctx()
 
-    def original(wh: Any, sid: str, who: str) -> bytes:
+    def original(wh: Any, sid: str, who: str, role: str | None) -> bytes:
         name, data = wh.original_file(sid)
-        return export.original(wh.path, name, data, submission_id=sid, who=who,
+        return export.original(wh.path, name, data, submission_id=sid, who=who, role=role,
                                destination=f"download:{file_name}")
 
-    where.download_button(label, partial(original, ctx.wh, submission_id, exporter(ctx)), file_name=file_name,
+    where.download_button(label, partial(original, ctx.wh, submission_id, exporter(ctx), exporter_role()),
+                          file_name=file_name,
                           key=key, on_click="ignore", icon=":material/download:", **button)
 
 
@@ -431,9 +444,31 @@ def download_buttons(frame: pl.DataFrame, filters: Any, metric_ids: Sequence[str
                  key=f"{key}_{fmt}", meta=meta, labels=ctx.lang, ctx=ctx, width="stretch")
 
 
+def inert_labels(fig: go.Figure) -> go.Figure:
+    """The figure with every category, trace name, hover text and tick label made inert (core.untrusted.plotly):
+    a firm's name from the registry never becomes a link or markup in a chart. Value labels (`text`) and the
+    templates are the charts' own and keep their `<br>`."""
+    def inert(values: Any) -> Any:
+        if isinstance(values, str):
+            return untrusted.plotly(values)
+        if isinstance(values, (list, tuple)):
+            return [inert(v) for v in values]
+        return values
+
+    for trace in fig.data:
+        for attr in ("x", "y", "name", "hovertext", "customdata", "labels"):
+            if attr in trace and trace[attr] is not None and not hasattr(trace[attr], "dtype"):
+                trace[attr] = inert(trace[attr])
+    for axis in ("xaxis", "yaxis"):
+        ticks = fig.layout[axis].ticktext if axis in fig.layout else None
+        if ticks is not None:
+            fig.layout[axis].ticktext = inert(list(ticks))
+    return fig
+
+
 def chart(fig: go.Figure, key: str | None = None) -> None:
-    """A Plotly figure with the offline config (local topojson, no logo)."""
-    st.plotly_chart(fig, config=PLOTLY_CONFIG, width="stretch", key=key, theme=None)
+    """A Plotly figure with the offline config (local topojson, no logo), its labels inert."""
+    st.plotly_chart(inert_labels(fig), config=PLOTLY_CONFIG, width="stretch", key=key, theme=None)
 
 
 def pair(ctx: PageContext | None = None) -> tuple[Any, Any]:

@@ -14,7 +14,7 @@ from etl.model import ParsedSubmission
 from etl.parse import Source, Unread, parse_file, parse_files, read_source
 from etl.read import UnreadableFile, find_submissions, source_bytes
 from etl.report import Report
-from etl.store import apply, issues_from_json, received
+from etl.store import Outcome, WriteFailed, apply, issues_from_json, received, refusal
 from etl.validate import make_issue, rule_text
 
 Progress = Callable[[int, int, Path], None]  # (files parsed, files found, the file just parsed)
@@ -29,6 +29,15 @@ KEEP_BYTES = 256 * 2**20
 
 class UsageError(ValueError):
     """The command cannot run as asked (missing path, unreadable registry); the message is Chinese."""
+
+
+class IngestFailed(Exception):
+    """The warehouse could not be written (WriteFailed's Chinese message); `report`: what the checks found, for the
+    `--report`, each entry saying it was not written."""
+
+    def __init__(self, message: str, report: Report) -> None:
+        super().__init__(message)
+        self.report = report
 
 
 def registry(path: Path) -> pl.DataFrame:
@@ -154,13 +163,40 @@ def run(paths: list[Path], warehouse: Path, registry_path: Path, *, dry_run: boo
         raise UsageError(f"路径不存在：{'、'.join(missing)}")
     firms = registry(registry_path)
     regions = load_regions()
-    units = find_submissions([Path(p) for p in paths])
+    try:
+        units = find_submissions([Path(p) for p in paths])
+    except OSError as exc:  # a folder that cannot be listed
+        raise UsageError(f"报送文件无法读取：{refusal(exc)}") from exc
     if not units:  # most likely the wrong folder; an empty success would hide that
         raise UsageError(f"没有找到报送文件：{'、'.join(map(str, paths))}（应为 .xlsx 工作簿、CSV 文件夹或 .zip）")
     started = time.perf_counter()
-    known = received(Path(warehouse))
+    try:
+        known = received(Path(warehouse))
+    except OSError as exc:
+        raise UsageError(f"数据仓库 {warehouse} 无法读取：{refusal(exc)}") from exc
     parsed, sources = parse_units(units, known, firms, regions, progress)
     parsed_at = time.perf_counter()
-    outcomes = apply(Path(warehouse), parsed, firms, regions, dry_run=dry_run, on_wait=on_wait, sources=sources)
+    try:
+        outcomes = apply(Path(warehouse), parsed, firms, regions, dry_run=dry_run, on_wait=on_wait, sources=sources)
+    except WriteFailed as exc:
+        seconds = {"parse": round(parsed_at - started, 3), "store": round(time.perf_counter() - parsed_at, 3)}
+        # changed: the new snapshot is in force (only its last fsync failed), so the report is what was written
+        raise IngestFailed(str(exc), Report(_checked(exc, parsed, firms, regions), seconds=seconds,
+                                            failure=None if exc.changed else str(exc))) from exc
+    except OSError as exc:  # reading the warehouse while validating
+        raise UsageError(f"数据仓库 {warehouse} 无法读取：{refusal(exc)}") from exc
     seconds = {"parse": round(parsed_at - started, 3), "store": round(time.perf_counter() - parsed_at, 3)}
     return Report(outcomes, dry_run=dry_run, seconds=seconds)
+
+
+def _checked(failed: WriteFailed, parsed: list[ParsedSubmission], firms: pl.DataFrame, regions: pl.DataFrame
+             ) -> list[Outcome]:
+    """What the batch would have done, for the report of an ingest that could not write: as the store had found it
+    when it failed, else as a validation against the warehouse as it is (which writes nothing); none when even
+    that cannot read the warehouse."""
+    if failed.outcomes is not None:
+        return failed.outcomes
+    try:
+        return apply(failed.warehouse, parsed, firms, regions, dry_run=True)
+    except (OSError, RuntimeError, WriteFailed):
+        return []

@@ -5,6 +5,9 @@ submission whose status this batch changed (`"earlier": true`): a held 年累计
 filled (`"released": true`), or — rarer — an earlier file rejected or held again because a resubmitted earlier
 quarter changed what its 年累计 figures difference to. Plain supersession of an earlier version by a file of
 this batch is not repeated (the new file's entry says it).
+
+Each entry's `not_written` is null when the warehouse holds what the entry says, else why not: a validation, or
+an ingest that could not write the warehouse (the statuses are then what the checks found, as `validate` gives).
 """
 
 from __future__ import annotations
@@ -12,8 +15,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
-from core import atomic
+from core import atomic, untrusted
 from core.status import FILE_STATUSES, NEEDS_ATTENTION
 from etl.model import Issue
 from etl.store import Outcome
@@ -34,11 +38,21 @@ def entry(o: Outcome) -> dict:
     }
 
 
+DRY_RUN_NOTE = "仅校验，未写入数据仓库"
+
+
 @dataclass
 class Report:
     outcomes: list[Outcome] = field(default_factory=list)
     dry_run: bool = False
     seconds: dict[str, float] = field(default_factory=dict)  # parse, store
+    # Why nothing of this report is in the warehouse: the ingest could not write it (WriteFailed's message); the
+    # statuses are then those the checks found (as `validate` gives them).
+    failure: str | None = None
+
+    @property
+    def not_written(self) -> str | None:
+        return self.failure or (DRY_RUN_NOTE if self.dry_run else None)
 
     @property
     def ok(self) -> bool:
@@ -61,7 +75,9 @@ class Report:
         return counts
 
     def entries(self) -> list[dict]:
-        return [entry(o) for o in self.outcomes]
+        """The report's entries; every string cleaned of escape sequences, controls and bidi characters (file names,
+        cells and messages come from members' files: a report opened in a terminal must not act on them)."""
+        return [cast("dict", untrusted.deep({**entry(o), "not_written": self.not_written})) for o in self.outcomes]
 
     def write(self, path: Path) -> None:
         """The JSON report, written atomically (a reader never sees half a report)."""

@@ -8,8 +8,9 @@ Order of events in `apply` (under an exclusive lock on `<warehouse>/.lock`, so t
 4. a submission with any error is `rejected` whole; the others join the ledger (figures as submitted);
 5. for every year the batch touches (and every year holding a held file), the current quarterly figures are
    re-derived from the ledger, quarter by quarter: per firm and quarter the best candidate (highest 版本, then
-   latest 填报日期, then latest received) becomes current; 年累计 is differenced against the current figures of
-   the earlier quarters of that year (a gap → `held`, a negative difference → `rejected` with `ytd_negative`);
+   received last: a later ingest, or within one batch the later 填报日期, then file name) becomes current;
+   年累计 is differenced against the current figures of the earlier quarters of that year (a gap → `held`,
+   a negative difference → `rejected` with `ytd_negative`);
    the other candidates are `superseded`. Statuses are re-derived every time, which is what releases a held
    file once its gap is filled and makes a resubmitted Q1 correct a 年累计 Q2 derived from it;
 6. newly accepted figures are compared with last quarter (`tenfold_jump` warnings, never blocking);
@@ -19,18 +20,25 @@ Order of events in `apply` (under an exclusive lock on `<warehouse>/.lock`, so t
    previous snapshot. Nothing changed (all duplicates) → no snapshot.
 A crash or kill at any point leaves `current` on the previous, complete snapshot; the next ingest removes the
 debris (`.tmp-*` directories, temporary symlinks and original-file temporaries).
+
+A write that the system refuses (disk full, read-only file system, no permission) at any step raises `WriteFailed`
+with a Chinese message naming the step, the reason and the file: the temporaries are removed at once (a full disk
+gets its space back) and the warehouse is as it was. Only a failure to make the folder entry of the swap durable,
+after `current` was swapped, leaves the new snapshot in force (`WriteFailed.changed`).
 """
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -39,7 +47,7 @@ from typing import cast
 import polars as pl
 
 from core import atomic, clock, layout, quarters
-from core.contract import SHEETS, SHEETS_BY_ID, Sheet
+from core.contract import BLANK_DATE, RESUBMISSION_RULES, SHEETS, SHEETS_BY_ID, Sheet
 from etl.model import Issue, ParsedSubmission, Status
 from etl.parse import Source
 from etl.read import source_bytes
@@ -57,6 +65,70 @@ SUBMISSION_SCHEMA = pl.Schema({
     "superseded_by": pl.Utf8(), "stored_file": pl.Utf8(), "reasons": pl.Utf8(), "issues_json": pl.Utf8(),
     "n_errors": pl.Int64(), "n_warnings": pl.Int64(), "status_note": pl.Utf8(),
 })
+
+
+# Why the system refused a write, and what the operator can do about it (the other errors: check the disk).
+_REFUSALS = {
+    errno.ENOSPC: ("磁盘空间不足", "腾出磁盘空间"),
+    errno.EDQUOT: ("磁盘配额已用完", "腾出空间或提高配额"),
+    errno.EROFS: ("文件系统为只读", "将数据仓库放在可写的位置（或重新挂载为可写）"),
+    errno.EACCES: ("没有写入权限", "以有写入权限的用户运行，或修正目录权限"),
+    errno.EPERM: ("操作不被允许", "以有写入权限的用户运行，或修正目录权限"),
+    errno.EIO: ("磁盘读写错误", "检查磁盘"),
+    errno.EEXIST: ("该位置已有同名文件", "换用其他目录"),
+    errno.ENOTDIR: ("路径中有一段不是目录", "换用其他目录"),
+}
+
+
+def refusal(error: OSError) -> str:
+    """An OSError as an operator reads it: 磁盘空间不足（/data/wh/snapshots/…）."""
+    reason = _REFUSALS.get(error.errno or 0, (f"系统错误：{error.strerror or error}", ""))[0]
+    return f"{reason}（{error.filename}）" if error.filename else reason
+
+
+class WriteFailed(Exception):
+    """The warehouse could not be written at `step`; the message (Chinese) says why and what to do.
+
+    `changed`: False — nothing was changed (the usual case); True — the new snapshot is in force, but the folder
+    entry of the swap could not be made durable. `outcomes`: what the batch would have done, when it got that far
+    (the `--report` is still written from them)."""
+
+    def __init__(self, warehouse: Path, step: str, error: OSError, *, changed: bool = False,
+                 outcomes: list[Outcome] | None = None) -> None:
+        self.warehouse, self.step, self.error, self.changed, self.outcomes = warehouse, step, error, changed, outcomes
+        advice = _REFUSALS.get(error.errno or 0, ("", "检查磁盘"))[1]
+        version = layout.version(warehouse) if _readable(warehouse) else None
+        if changed:
+            state = f"新数据已生效（当前版本 {version}），但未能确认其已写入磁盘"
+        else:
+            state = f"数据仓库未作任何改动（当前版本 {version or '（空）'}）"
+        super().__init__(f"数据仓库 {warehouse} 无法写入：{refusal(error)}，在“{step}”时失败。{state}；"
+                         f"请{advice}后重新导入同一批文件（已入库的文件不会重复入库）。")
+
+
+def _readable(warehouse: Path) -> bool:
+    try:
+        return (warehouse / layout.CURRENT).exists()
+    except OSError:
+        return False
+
+
+@contextmanager
+def _step(warehouse: Path, name: str, *, changed: bool = False) -> Iterator[None]:
+    """A step of writing the warehouse: an OSError inside becomes WriteFailed naming it."""
+    try:
+        yield
+    except OSError as exc:
+        raise WriteFailed(warehouse, name, exc, changed=changed) from exc
+
+
+def os_error(exc: pl.exceptions.PolarsError, path: Path) -> OSError | None:
+    """The OSError inside a polars I/O error ("… (os error 28)"), or None when it is not one."""
+    found = re.search(r"\(os error (\d+)\)", str(exc))
+    if found is None:
+        return None
+    code = int(found.group(1))
+    return OSError(code, os.strerror(code), str(path))
 
 
 @dataclass
@@ -144,16 +216,34 @@ def store_original(warehouse: Path, path: Path, sha256: str, staged: atomic.Stag
 
 def write_parquet(frame: pl.DataFrame, path: Path) -> None:
     """Every Parquet file of a snapshot goes through here (one place to fail in tests); `write_snapshot` makes
-    them durable together before the snapshot is renamed into place."""
+    them durable together before the snapshot is renamed into place. A refused write (polars reports it as a
+    ComputeError) raises the OSError it is."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.write_parquet(path)
+    try:
+        frame.write_parquet(path)
+    except pl.exceptions.PolarsError as exc:
+        error = os_error(exc, path)
+        if error is None:
+            raise
+        raise error from exc
+
+
+def read_parquet(path: Path) -> pl.DataFrame:
+    """A Parquet file of a snapshot; a refused read raises the OSError it is (not a polars error)."""
+    try:
+        return pl.read_parquet(path)
+    except pl.exceptions.PolarsError as exc:
+        error = os_error(exc, path)
+        if error is None:
+            raise
+        raise error from exc
 
 
 # ── reading the previous snapshot ─────────────────────────────────────────────────────────────────────────────
 def load_submissions(snapshot: Path | None) -> pl.DataFrame:
     path = snapshot / layout.SUBMISSIONS if snapshot else None
     if path and path.exists():
-        return pl.read_parquet(path)
+        return read_parquet(path)
     return pl.DataFrame(schema=SUBMISSION_SCHEMA)
 
 
@@ -173,7 +263,7 @@ def _fact_schema(dataset: str) -> pl.Schema:
 
 def _read_or_empty(path: Path | None, schema: pl.Schema) -> pl.DataFrame:
     if path is not None and path.exists():
-        return pl.read_parquet(path)
+        return read_parquet(path)
     return pl.DataFrame(schema=schema)
 
 
@@ -183,8 +273,32 @@ def _batch_order(sub: ParsedSubmission) -> tuple:
 
 
 def _priority(row: dict) -> tuple:
-    """Which of a firm-quarter's submissions is current: highest 版本, then latest 填报日期, then received last."""
-    return (row["version"] or 1, row["filled_on"] or date.min, row["seq"])
+    """Which of a firm-quarter's submissions is current: the highest 版本, then the one received last. `seq` numbers
+    files in the order received, and within one batch in 填报日期 then file-name order (`_batch_order`), so with
+    the same 版本 a file of a later ingest wins whatever its 填报日期, and within a batch the later 填报日期, then
+    the file name sorting last (DOMAIN.md, resubmissions)."""
+    return (row["version"] or 1, row["seq"])
+
+
+def _deciding_rule(winner: dict, loser: dict) -> str:
+    """Which RESUBMISSION_RULES id put `winner` before `loser` (as `_priority` orders them)."""
+    if (winner["version"] or 1) != (loser["version"] or 1):
+        return "higher_version"
+    if winner["received_at"] != loser["received_at"]:  # one batch shares one receipt time
+        return "later_ingest"
+    if winner["filled_on"] != loser["filled_on"]:
+        return "later_date"
+    return "later_name"
+
+
+def _date(value: date | None) -> str:
+    return value.isoformat() if value else BLANK_DATE
+
+
+def _dates(rule: str, mine: dict, theirs: dict, other: str) -> str:
+    if rule == "higher_version":
+        return ""
+    return f"（填报日期：本文件 {_date(mine['filled_on'])}，{other} {_date(theirs['filled_on'])}）"
 
 
 def apply(warehouse: Path, parsed: list[ParsedSubmission], registry: pl.DataFrame, regions: pl.DataFrame, *,
@@ -197,13 +311,18 @@ def apply(warehouse: Path, parsed: list[ParsedSubmission], registry: pl.DataFram
     """
     warehouse = Path(warehouse)
     received_at = received_at or clock.now()
-    with nullcontext() if dry_run else locked(warehouse, on_wait):
+    step = _stepper(warehouse, dry_run)
+    with ExitStack() as stack:
         if not dry_run:
-            _clean_stale(warehouse)
-        previous = layout.current_snapshot(warehouse)
-        if previous is None and (warehouse / layout.CURRENT).is_symlink():  # never start over silently
-            raise RuntimeError(f"数据仓库 {warehouse} 已损坏：current 指向的快照不存在，请从备份恢复后再导入")
-        old = load_submissions(previous)
+            with step("加锁（.lock）"):
+                stack.enter_context(locked(warehouse, on_wait))
+            with step("清理上次中断留下的临时文件"):
+                _clean_stale(warehouse)
+        with step("读取现有数据仓库"):
+            previous = layout.current_snapshot(warehouse)
+            if previous is None and (warehouse / layout.CURRENT).is_symlink():  # never start over silently
+                raise RuntimeError(f"数据仓库 {warehouse} 已损坏：current 指向的快照不存在，请从备份恢复后再导入")
+            old = load_submissions(previous)
         staged = atomic.Staged()
         try:
             return _apply(warehouse, previous, old, parsed, registry, regions, received_at, dry_run, staged,
@@ -212,22 +331,31 @@ def apply(warehouse: Path, parsed: list[ParsedSubmission], registry: pl.DataFram
             staged.discard()  # committed with the snapshot, unless something failed before
 
 
+def _stepper(warehouse: Path, dry_run: bool) -> Callable[[str], AbstractContextManager[None]]:
+    """`_step` for an ingest; a dry run writes nothing, so its OSErrors (reading) stay what they are."""
+    return (lambda name: nullcontext()) if dry_run else (lambda name: _step(warehouse, name))
+
+
 def _apply(warehouse: Path, previous: Path | None, old: pl.DataFrame, parsed: list[ParsedSubmission],
            registry: pl.DataFrame, regions: pl.DataFrame, received_at: datetime, dry_run: bool,
            staged: atomic.Staged, sources: dict[Path, Source]) -> list[Outcome]:
     """`apply` under the lock; the originals of new files are staged and committed with the snapshot."""
-    outcomes, fresh = _receive(warehouse, parsed, old, received_at, dry_run, staged, sources)
+    step = _stepper(warehouse, dry_run)
+    with step("归档原件（files/）"):
+        outcomes, fresh = _receive(warehouse, parsed, old, received_at, dry_run, staged, sources)
     if not fresh:
         return outcomes
     subs = [_Sub(r, issues_from_json(r["issues_json"])) for r in old.iter_rows(named=True)] + fresh
     before = {s.row["submission_id"]: s.row["status"] for s in subs}
     years = sorted({s.row["period"][:4] for s in fresh if s.row["status"] == "pending"}
                    | {s.row["period"][:4] for s in subs if s.row["status"] == "held"})
-    facts, ledgers, current = _materialise(previous, subs, fresh, years)
+    with step("读取现有数据仓库"):
+        facts, ledgers, current = _materialise(previous, subs, fresh, years)
     fresh_ids = {s.row["submission_id"] for s in fresh}
     newly_accepted = [s for s in subs if s.row["status"] == "accepted"
                       and (s.row["submission_id"] in fresh_ids or before[s.row["submission_id"]] != "accepted")]
-    _tenfold_warnings(previous, facts, current, newly_accepted)
+    with step("读取现有数据仓库"):
+        _tenfold_warnings(previous, facts, current, newly_accepted)
     for sub in subs:
         sub.row.update(_summary(sub))
     by_id = {s.row["submission_id"]: s for s in subs}
@@ -242,7 +370,11 @@ def _apply(warehouse: Path, previous: Path | None, old: pl.DataFrame, parsed: li
     if undecided:
         raise RuntimeError(f"内部错误：未能确定状态的报送 {undecided}，未写入任何内容")
     if not dry_run:
-        _write_snapshot(warehouse, previous, subs, facts, ledgers, registry, regions, years, staged)
+        try:
+            _write_snapshot(warehouse, previous, subs, facts, ledgers, registry, regions, years, staged)
+        except WriteFailed as exc:
+            exc.outcomes = outcomes  # what the batch would have done: the --report still says it
+            raise
     return outcomes
 
 
@@ -415,11 +547,15 @@ def _choose(firm: str, period: str, cands: list[_Sub], figures_of: Callable[[str
         return c.derived if c.derived is not None else figures_of(c.submission_id, p)
 
     chosen: _Sub | None = None
+    replaced: _Sub | None = None  # the next best after the chosen one: what it replaced
+    for sub in cands:  # re-derived with the statuses
+        sub.issues = [i for i in sub.issues if i.rule != "same_version_resubmission"]
     for sub in sorted(cands, key=lambda s: _priority(s.row), reverse=True):
         row = sub.row
         if chosen is not None:
             row.update(status="superseded", superseded_by=chosen.row["submission_id"],
                        status_note=_superseded_note(row, chosen.row))
+            replaced = replaced or sub
             continue
         derived = None
         if row["basis"] == "年累计":
@@ -441,14 +577,43 @@ def _choose(firm: str, period: str, cands: list[_Sub], figures_of: Callable[[str
         row.update(status="accepted", superseded_by=None, status_note=None)
         chosen_of[(firm, period)] = Chosen(row["submission_id"], derived)
         chosen = sub
+    if chosen is not None and replaced is not None:
+        chosen.row["status_note"] = _replaced_note(chosen.row, replaced.row)
+        warning = _late_date_warning(chosen.row, replaced.row)
+        if warning is not None:
+            chosen.issues.append(warning)
 
 
 def _superseded_note(row: dict, by: dict) -> str:
+    """Why `row` is not current: replaced by `by`, and which rule decided."""
     which = f"版本 {by['version']}（{by['file_name']}）"
-    if by["seq"] < row["seq"]:  # the better version was already there when this file arrived
-        why = "更高版本" if (by["version"] or 1) > (row["version"] or 1) else "同版本中填报日期更晚或后收到的文件"
-        return f"收到时已有{why}：{which}；本文件不入库，仅留存备查"
-    return f"已被{which}替换；本文件的数据保留在历史记录中"
+    if by["seq"] < row["seq"]:  # already there when this file arrived: only a higher version can be
+        return f"收到时已有更高版本：{which}；本文件不入库，仅留存备查"
+    rule = _deciding_rule(by, row)
+    return (f"已被{which}替换；本文件的数据保留在历史记录中。依据：{RESUBMISSION_RULES[rule]}"
+            f"{_dates(rule, row, by, '替换文件')}")
+
+
+def _replaced_note(row: dict, replaced: dict) -> str:
+    """What the current file replaced (the next best of its firm and quarter), and which rule decided."""
+    rule = _deciding_rule(row, replaced)
+    return (f"替换了版本 {replaced['version']}（{replaced['file_name']}）。依据：{RESUBMISSION_RULES[rule]}"
+            f"{_dates(rule, row, replaced, '原文件')}")
+
+
+def _late_date_warning(row: dict, replaced: dict) -> Issue | None:
+    """A file of a later ingest replacing one of the same 版本 while its 填报日期 is blank or not later: it wins
+    (it was sent last), but the member may have sent an old copy again, so say so with both dates."""
+    if _deciding_rule(row, replaced) != "later_ingest":
+        return None
+    mine, theirs = row["filled_on"], replaced["filled_on"]
+    if mine is not None and (theirs is None or mine > theirs):
+        return None
+    return make_issue(
+        "warning", "same_version_resubmission", row["file_name"],
+        detail=f"同一版本（版本 {row['version'] or 1}）再次报送：本文件在后一次导入中收到，替换此前收到的"
+               f"「{replaced['file_name']}」，但本文件的填报日期（{_date(mine)}）不晚于原文件的（{_date(theirs)}），"
+               "请核实本文件确为最新（不影响入库）")
 
 
 def _fmt(value: float) -> str:
@@ -548,10 +713,17 @@ def _facts(previous: Path | None, facts, dataset: str, period: str) -> pl.DataFr
 
 # ── writing the snapshot ──────────────────────────────────────────────────────────────────────────────────────
 def _clean_stale(warehouse: Path) -> None:
-    """Debris of an ingest that crashed or was killed (only ever called under the lock)."""
+    """Debris of an ingest that crashed or was killed (only ever called under the lock): temporary snapshots,
+    links and originals, and a numbered snapshot newer than `current` (killed between its rename and the swap)."""
     snapshots = warehouse / layout.SNAPSHOTS
     for stale in snapshots.glob(".tmp-*") if snapshots.exists() else []:
         shutil.rmtree(stale, ignore_errors=True)
+    link = warehouse / layout.CURRENT
+    now = layout.current_snapshot(warehouse)
+    if snapshots.exists() and (now is not None or not link.is_symlink()):  # a dangling `current` is left to apply
+        newest = int(now.name) if now is not None and now.name.isdigit() else 0
+        for orphan in (p for p in snapshots.iterdir() if p.name.isdigit() and int(p.name) > newest):
+            shutil.rmtree(orphan, ignore_errors=True)
     for stale in warehouse.glob(".current-*"):
         stale.unlink(missing_ok=True)
     files = warehouse / layout.FILES
@@ -587,11 +759,60 @@ def write_snapshot(warehouse: Path, facts: dict[str, dict[str, pl.DataFrame]], s
     `originals` (the batch's original files, staged) are made durable together with the snapshot's files and
     renamed into place before the snapshot is."""
     snapshots = warehouse / layout.SNAPSHOTS
-    snapshots.mkdir(parents=True, exist_ok=True)
-    numbers = [int(p.name) for p in snapshots.iterdir() if p.name.isdigit()]
-    name = f"{(max(numbers) if numbers else 0) + 1:06d}"
     tmp = snapshots / f".tmp-{uuid.uuid4().hex}"
-    tmp.mkdir()
+    link = warehouse / f".current-{uuid.uuid4().hex}"
+    originals = originals or atomic.Staged()
+    swapped: list[bool] = []
+    try:
+        return _write_snapshot_steps(warehouse, snapshots, tmp, link, facts, submissions, registry, regions,
+                                     ledgers, previous, years, originals, swapped)
+    except BaseException:  # nothing half-done stays behind: a full disk gets its space back at once
+        if not swapped:  # originals already in place, that no snapshot in force refers to
+            originals.revert()
+        shutil.rmtree(tmp, ignore_errors=True)
+        try:
+            link.unlink(missing_ok=True)
+        except OSError:
+            pass  # removed by the next ingest
+        raise
+
+
+def _write_snapshot_steps(warehouse: Path, snapshots: Path, tmp: Path, link: Path,
+                          facts: dict[str, dict[str, pl.DataFrame]], submissions: pl.DataFrame,
+                          registry: pl.DataFrame, regions: pl.DataFrame,
+                          ledgers: dict[str, dict[str, pl.DataFrame]] | None, previous: Path | None,
+                          years: list[str] | tuple[str, ...], originals: atomic.Staged, swapped: list[bool]) -> Path:
+    with _step(warehouse, "写入快照文件"):
+        snapshots.mkdir(parents=True, exist_ok=True)
+        numbers = [int(p.name) for p in snapshots.iterdir() if p.name.isdigit()]
+        name = f"{(max(numbers) if numbers else 0) + 1:06d}"
+        tmp.mkdir()
+        written = _write_snapshot_files(tmp, facts, submissions, registry, regions, ledgers, previous, years)
+    with _step(warehouse, "归档原件并确认快照写入磁盘"):
+        originals.commit(also=written)  # every file's bytes durable, originals in place
+        _fsync_tree(tmp)
+    final = snapshots / name
+    with _step(warehouse, "启用新快照（重命名快照、切换 current）"):
+        os.rename(tmp, final)
+        try:
+            atomic.fsync_path(snapshots)
+            os.symlink(Path(layout.SNAPSHOTS) / name, link)
+            os.replace(link, warehouse / layout.CURRENT)  # the one atomic step readers can observe
+            swapped.append(True)
+        except BaseException:  # not swapped: the numbered snapshot nobody points at goes too
+            shutil.rmtree(final, ignore_errors=True)
+            raise
+    with _step(warehouse, "确认 current 写入磁盘", changed=True):
+        atomic.fsync_path(warehouse)
+    _prune(snapshots)
+    return final
+
+
+def _write_snapshot_files(tmp: Path, facts: dict[str, dict[str, pl.DataFrame]], submissions: pl.DataFrame,
+                          registry: pl.DataFrame, regions: pl.DataFrame,
+                          ledgers: dict[str, dict[str, pl.DataFrame]] | None, previous: Path | None,
+                          years: list[str] | tuple[str, ...]) -> list[Path]:
+    """Every file of the snapshot under `tmp`; the ones written (not hard-linked), to be made durable."""
     written: list[Path] = []  # files of the snapshot written (not linked): made durable together
     touched = {p for y in years for p in quarters.of_year(y)}
     if previous is not None:  # untouched quarters: hard links to the previous snapshot's immutable files
@@ -619,17 +840,7 @@ def write_snapshot(warehouse: Path, facts: dict[str, dict[str, pl.DataFrame]], s
     write(submissions.select(list(SUBMISSION_SCHEMA)).cast(SUBMISSION_SCHEMA), tmp / layout.SUBMISSIONS)
     write(registry, tmp / layout.FIRMS)
     write(regions, tmp / layout.REGIONS)
-    (originals or atomic.Staged()).commit(also=written)  # every file's bytes durable, originals in place
-    _fsync_tree(tmp)
-    final = snapshots / name
-    os.rename(tmp, final)
-    atomic.fsync_path(snapshots)
-    link = warehouse / f".current-{uuid.uuid4().hex}"
-    os.symlink(Path(layout.SNAPSHOTS) / name, link)
-    os.replace(link, warehouse / layout.CURRENT)  # the one atomic step readers can observe
-    atomic.fsync_path(warehouse)
-    _prune(snapshots)
-    return final
+    return written
 
 
 def _prune(snapshots: Path) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,7 +13,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from core import quarters
+from core import quarters, untrusted
 from core.reference import FIRM_TYPES
 from core.settings import warehouse_dir
 from query import export
@@ -32,17 +31,14 @@ def _split(values: list[str] | None) -> list[str]:
     return [v.strip() for item in values or [] for v in item.split(",") if v.strip()]
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-
-
 def _fail(message: str) -> NoReturn:
-    """The message (which may quote what was typed: shown as text, control characters dropped), exit code 2."""
-    err.print(f"[red]错误：{escape(_CONTROL.sub('', message))}[/red]")
+    """The message (which may quote what was typed: shown as text, escape and control characters dropped), exit 2."""
+    err.print(f"[red]错误：{escape(untrusted.text(message, lines=True))}[/red]")
     raise typer.Exit(2)
 
 
 def _shown(value: str) -> str:
-    return value if len(value) <= 40 else value[:39] + "…"
+    return untrusted.shown(value)
 
 
 def _period(value: str | None, option: str) -> str | None:
@@ -97,6 +93,7 @@ def _emit(wh: Warehouse, frame: pl.DataFrame, fmt: str, out: Path | None, labels
         _fail(f"格式应为 {'、'.join(export.FORMATS)} 之一")
     if out is None and fmt in ("xlsx", "parquet"):
         _fail(f"{fmt} 格式需要 --out 文件")
+    frame = untrusted.frame(frame)  # names from the registry: no escape sequence reaches a terminal or a sheet
     try:
         if out is None:
             export.export(frame, fmt, sys.stdout.buffer, warehouse=wh.path, labels=labels, meta=meta, what=what,
@@ -104,12 +101,12 @@ def _emit(wh: Warehouse, frame: pl.DataFrame, fmt: str, out: Path | None, labels
             sys.stdout.flush()
         else:
             export.export(frame, fmt, out, warehouse=wh.path, labels=labels, meta=meta, what=what)
-    except export.ExportError as exc:
-        err.print(f"[red]错误：{escape(str(exc))}[/red]")
-        raise typer.Exit(1) from exc
+    except export.ExportError as exc:  # no audit line, no data: nothing went to stdout or --out
+        err.print(f"[red]错误：{escape(untrusted.text(exc, lines=True))}[/red]")
+        raise typer.Exit(2) from exc
     except OSError as exc:  # recorded, but the file could not be written (no such folder, disk full …)
         err.print(f"[red]错误：无法写入 {escape(str(out or 'stdout'))}：{escape(exc.strerror or str(exc))}[/red]")
-        raise typer.Exit(1) from exc
+        raise typer.Exit(2) from exc
     if out is not None:
         err.print(f"已导出 {frame.height} 行到 {escape(str(out))}")
 
@@ -134,7 +131,7 @@ def export_command(
     """导出看板上同样筛选条件下的同一张表（CSV 为带 BOM 的 UTF-8，可直接用 Excel 打开）。
 
     列：所选维度（firm_id 与 firm_name、region_code 与 region_name …）在前，指标在后；比率另附 <指标>__low_base
-    低基数标记。每次导出都记入数据仓库的 audit/exports.jsonl。
+    低基数标记。每次导出都记入数据仓库的审计日志 audit/log.jsonl。
 
     示例：xiaobao export complaints_per_100m_premium,mediation_success_rate --by province --period 2025Q3 \\
         --labels zh --out 2025Q3.csv
@@ -162,8 +159,8 @@ def _show(frame: pl.DataFrame, title: str) -> None:
     table = Table(title=title)
     for column in frame.columns:
         table.add_column(column, overflow="fold")
-    for row in frame.iter_rows():
-        table.add_row(*("—" if v is None else f"{v:.4g}" if isinstance(v, float) else str(v) for v in row))
+    for row in untrusted.frame(frame).iter_rows():  # firm names from the registry, shown as text
+        table.add_row(*("—" if v is None else f"{v:.4g}" if isinstance(v, float) else escape(str(v)) for v in row))
     Console().print(table)
 
 

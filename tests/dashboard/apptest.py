@@ -7,11 +7,26 @@ import json
 
 import polars as pl
 
+from auth.model import User
 from dashboard import format as fmt
 from dashboard.charts.labels import value_text
 from query import Filters, Warehouse
 
 PAGE_ERROR_ZH = "抱歉，本页面暂时无法显示"
+# Who AppTest runs are logged in as (dashboard.session.user replaced: AppTest has no browser and no cookie).
+SECRETARIAT = User(username="test-secretariat", role="secretariat", name="测试秘书处")
+ANALYST = User(username="test-analyst", role="analyst")
+
+
+def member(firm_id: str, username: str = "test-member") -> User:
+    return User(username=username, role="member", firm_id=firm_id)
+
+
+def log_in(monkeypatch, user: User | None) -> None:
+    """Every AppTest run of this test is logged in as `user` (None: nobody, the login gate stops the app)."""
+    from dashboard import session
+
+    monkeypatch.setattr(session, "user", lambda: user)
 
 
 def metric(wh: Warehouse, metric_id: str):

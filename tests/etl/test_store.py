@@ -147,6 +147,70 @@ def test_same_version_same_date_the_later_file_name_wins(tmp_path, registry):
     assert facts(tmp_path / "wh")["complaints_total"].to_list() == [100, 100]
 
 
+def test_same_version_a_later_ingest_replaces_the_earlier_file_even_with_a_blank_date(tmp_path, registry):
+    xlsx(tmp_path / "b1", "v1.xlsx", k=1, filled_on="2025-10-15")
+    run([tmp_path / "b1"], tmp_path / "wh", registry)
+    xlsx(tmp_path / "b2", "fix.xlsx", k=2, filled_on=None)  # the corrected file, 填报日期 left blank
+    report = run([tmp_path / "b2"], tmp_path / "wh", registry)
+    fix = report.outcomes[0]
+    assert (fix.file_name, fix.status) == ("fix.xlsx", "accepted") and report.ok
+    assert facts(tmp_path / "wh")["complaints_total"].to_list() == [100, 100]  # k=2: the later file's figures
+    assert fix.message == ("替换了版本 1（v1.xlsx）。依据：同一版本，后一次导入收到的文件优先"
+                           "（填报日期：本文件 未填，原文件 2025-10-15）")
+    [warning] = [i for i in fix.issues if i.rule == "same_version_resubmission"]
+    assert warning.severity == "warning"
+    assert warning.message == ("文件「fix.xlsx」：同一版本（版本 1）再次报送：本文件在后一次导入中收到，替换此前收到的"
+                               "「v1.xlsx」，但本文件的填报日期（未填）不晚于原文件的（2025-10-15），请核实本文件确为"
+                               "最新（不影响入库）。")
+    subs = submissions(tmp_path / "wh")
+    assert subs["status"].to_list() == ["superseded", "accepted"]
+    assert subs["superseded_by"][0] == subs["submission_id"][1]
+    assert subs["status_note"][0] == ("已被版本 1（fix.xlsx）替换；本文件的数据保留在历史记录中。依据：同一版本，"
+                                      "后一次导入收到的文件优先（填报日期：本文件 2025-10-15，替换文件 未填）")
+    assert subs["n_warnings"][1] == 1 and subs["status_note"][1] == fix.message
+    assert subs["reasons"][1].splitlines() == [fix.message, warning.message]
+
+
+def test_same_version_a_later_ingest_with_an_earlier_date_replaces_and_warns_with_both_dates(tmp_path, registry):
+    xlsx(tmp_path / "b1", "v1.xlsx", k=1, filled_on="2025-10-15")
+    run([tmp_path / "b1"], tmp_path / "wh", registry)
+    xlsx(tmp_path / "b2", "v1_again.xlsx", k=3, filled_on="2025-10-01")
+    report = run([tmp_path / "b2"], tmp_path / "wh", registry)
+    again = report.outcomes[0]
+    assert again.status == "accepted" and facts(tmp_path / "wh")["complaints_total"].to_list() == [150, 150]
+    [warning] = [i for i in again.issues if i.rule == "same_version_resubmission"]
+    assert "本文件的填报日期（2025-10-01）不晚于原文件的（2025-10-15）" in warning.message
+    # A later date in the later ingest replaces without a warning; the note still names the rule.
+    xlsx(tmp_path / "b3", "v1_third.xlsx", k=4, filled_on="2025-10-20")
+    report = run([tmp_path / "b3"], tmp_path / "wh", registry)
+    third = report.outcomes[0]
+    assert third.status == "accepted" and not third.issues
+    assert third.message == ("替换了版本 1（v1_again.xlsx）。依据：同一版本，后一次导入收到的文件优先"
+                             "（填报日期：本文件 2025-10-20，原文件 2025-10-01）")
+    subs = submissions(tmp_path / "wh")
+    assert subs["status"].to_list() == ["superseded", "superseded", "accepted"]
+    # Warnings are re-derived with the statuses: the file no longer current replaced nothing that is current.
+    assert subs["n_warnings"].to_list() == [0, 0, 0]
+
+
+def test_within_one_batch_the_note_says_fill_date_or_file_name_decided(tmp_path, registry):
+    xlsx(tmp_path / "in", "z_early.xlsx", k=1, filled_on="2025-10-01")
+    xlsx(tmp_path / "in", "a_late.xlsx", k=3, filled_on="2025-10-20")
+    xlsx(tmp_path / "in2", "b.xlsx", k=2, period="2025Q2", filled_on=None)
+    xlsx(tmp_path / "in2", "a.xlsx", k=1, period="2025Q2", filled_on=None)
+    report = run([tmp_path / "in", tmp_path / "in2"], tmp_path / "wh", registry)
+    got = by_name(report)
+    assert {n: o.status for n, o in got.items()} == {
+        "a_late.xlsx": "accepted", "z_early.xlsx": "superseded", "b.xlsx": "accepted", "a.xlsx": "superseded"}
+    assert got["z_early.xlsx"].message == (
+        "已被版本 1（a_late.xlsx）替换；本文件的数据保留在历史记录中。依据：同一版本、同批收到，填报日期较晚者优先"
+        "（填报日期：本文件 2025-10-01，替换文件 2025-10-20）")
+    assert got["a.xlsx"].message == (
+        "已被版本 1（b.xlsx）替换；本文件的数据保留在历史记录中。依据：同一版本、同批收到、填报日期相同，"
+        "文件名排序靠后者优先（填报日期：本文件 未填，替换文件 未填）")
+    assert not [i for o in report.outcomes for i in o.issues if i.rule == "same_version_resubmission"]
+
+
 def test_rejected_whole_with_every_error_and_original_kept(tmp_path, registry):
     sheets = good_sheets()
     sheets["投诉"][1][4] = "12%"  # 投诉总量 of 广东省 (Excel row 2)
@@ -381,9 +445,12 @@ def test_a_failure_mid_write_leaves_the_old_warehouse_whole(tmp_path, registry, 
 
     monkeypatch.setattr(store, "write_parquet", failing)
     xlsx(tmp_path / "b2", "q3.xlsx", period="2025Q3", k=2)
-    with pytest.raises(OSError, match="injected"):
+    listing = sorted(str(p.relative_to(tmp_path / "wh")) for p in (tmp_path / "wh").rglob("*"))
+    with pytest.raises(ingest.IngestFailed, match="injected") as failed:
         run([tmp_path / "b2"], tmp_path / "wh", registry)
-    assert list((tmp_path / "wh" / "snapshots").glob(".tmp-*"))  # it did fail in the middle of a snapshot
+    assert calls["n"] == 3 and failed.value.__cause__.step == "写入快照文件"  # failed in the middle of a snapshot
+    # …and took its temporaries with it (a full disk gets its space back at once): the warehouse as it was.
+    assert sorted(str(p.relative_to(tmp_path / "wh")) for p in (tmp_path / "wh").rglob("*")) == listing
     assert layout.version(tmp_path / "wh") == version
     for dataset, frame in before.items():
         assert facts(tmp_path / "wh", dataset).equals(frame)
@@ -391,7 +458,6 @@ def test_a_failure_mid_write_leaves_the_old_warehouse_whole(tmp_path, registry, 
     monkeypatch.setattr(store, "write_parquet", real)
     report = run([tmp_path / "b2"], tmp_path / "wh", registry)
     assert report.ok and facts(tmp_path / "wh")["period"].unique().sort().to_list() == ["2025Q2", "2025Q3"]
-    assert not list((tmp_path / "wh" / "snapshots").glob(".tmp-*"))  # the half-written snapshot was cleaned
 
 
 def test_a_failed_snapshot_puts_no_original_in_place_and_leaves_no_temporaries(tmp_path, registry, monkeypatch):
@@ -407,7 +473,7 @@ def test_a_failed_snapshot_puts_no_original_in_place_and_leaves_no_temporaries(t
 
     monkeypatch.setattr(store, "write_parquet", failing)
     q3 = xlsx(tmp_path / "b2", "q3.xlsx", period="2025Q3", k=2)
-    with pytest.raises(OSError, match="injected"):
+    with pytest.raises(ingest.IngestFailed, match="injected"):
         run([tmp_path / "b2"], tmp_path / "wh", registry)
     assert sorted(os.listdir(tmp_path / "wh" / "files")) == originals  # neither the file nor a temporary
     monkeypatch.setattr(store, "write_parquet", real)

@@ -15,7 +15,7 @@ from xiaobao.cli_ingest import INGEST_HELP, STATUS_HELP, VALIDATE_HELP
 
 runner = CliRunner()
 ENTRY_KEYS = {"path", "file_name", "status", "firm_id", "period", "version", "submission_id", "message", "earlier",
-              "previous_status", "released", "warnings", "errors"}
+              "previous_status", "released", "warnings", "errors", "not_written"}
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def test_exit_1_and_a_report_when_something_is_rejected(batch, tmp_path):
     assert report["good.xlsx"] == {
         "path": str(inbox / "good.xlsx"), "file_name": "good.xlsx", "status": "accepted", "firm_id": "F001",
         "period": "2025Q3", "version": 1, "submission_id": sha[:16], "message": None, "earlier": False,
-        "previous_status": None, "released": False, "warnings": [], "errors": []}
+        "previous_status": None, "released": False, "warnings": [], "errors": [], "not_written": None}
     bad = report["bad.xlsx"]
     assert (bad["status"], bad["firm_id"], bad["period"], bad["version"]) == ("rejected", "F002", "2025Q3", 1)
     assert bad["message"] == "报送有 1 处错误，整份退回，请更正后重报"
@@ -68,6 +68,24 @@ def test_exit_0_when_all_accepted_and_again_for_duplicates(batch):
     result = invoke("ingest", inbox, "--warehouse", wh, "--registry", registry)
     assert result.exit_code == 0 and "重复文件" in result.output
     assert layout.version(wh) == "000001"
+
+
+def test_a_same_version_resubmission_says_which_file_counts_and_why(batch, tmp_path):
+    inbox, registry, wh = batch
+    (inbox / "bad.xlsx").unlink()
+    assert invoke("ingest", inbox, "--warehouse", wh, "--registry", registry).exit_code == 0
+    (tmp_path / "again").mkdir()
+    write_xlsx(tmp_path / "again" / "corrected.xlsx", good_sheets(k=2, filled_on=None))
+    result = invoke("ingest", tmp_path / "again", "--warehouse", wh, "--registry", registry,
+                    "--report", tmp_path / "r.json")
+    assert result.exit_code == 0, result.output
+    assert "重报：以哪份文件为准及依据" in result.output
+    note = ("替换了版本 1（good.xlsx）。依据：同一版本，后一次导入收到的文件优先"
+            "（填报日期：本文件 未填，原文件 2025-10-15）")
+    assert note in result.output and "不晚于原文件的（2025-10-15）" in result.output
+    entry = read_report(tmp_path / "r.json")["corrected.xlsx"]
+    assert entry["status"] == "accepted" and entry["message"] == note
+    assert [w["rule"] for w in entry["warnings"]] == ["same_version_resubmission"]
 
 
 def test_exit_2_on_usage_errors(batch, tmp_path):

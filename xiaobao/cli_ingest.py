@@ -14,12 +14,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from core import clock, layout, untrusted
+from core.atomic import refusal
 from core.settings import registry_path, warehouse_dir
 from core.status import FILE_LABELS, FIRM_LABELS
 from etl.ingest import IngestFailed, UsageError, run
 from etl.normalise import parse_period
 from etl.report import Report
-from etl.store import Outcome, load_submissions, read_parquet, refusal
+from etl.store import Outcome, load_submissions, read_parquet
 from query import firm_status
 
 MAX_REASONS = 10  # per file on the terminal; the JSON report and the 报送情况 page list every one

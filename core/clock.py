@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -23,6 +23,11 @@ def local(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(_SHOWN_TZ)
+
+
+def end_of_day(day: date) -> datetime:
+    """The first moment (UTC) after `day` has ended in Beijing time: a deadline of 2026-01-20 is kept until then."""
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=_SHOWN_TZ).astimezone(UTC)
 
 
 def shown(moment: datetime, fmt: str = "%Y-%m-%d %H:%M") -> str:

@@ -32,8 +32,11 @@ SUBMISSIONS = "submissions.parquet"
 FIRMS = "firms.parquet"
 REGIONS = "regions.parquet"
 FACT_DATASETS = ("complaints", "complaints_by_line", "mediation", "outreach")
-# The export audit trail: one JSON line per file handed out (query.export), append-only, outside the snapshots.
-AUDIT = "audit/exports.jsonl"
+# The audit log (core.audit): logins, user changes and every file handed out (query.export); append-only,
+# outside the snapshots.
+AUDIT = "audit/log.jsonl"
+# Before logins the log held exports only, under this name; core.audit.read still reads it.
+AUDIT_LEGACY = "audit/exports.jsonl"
 
 
 def current_snapshot(warehouse: Path) -> Path | None:

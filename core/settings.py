@@ -56,3 +56,13 @@ def read_limits() -> ReadLimits:
         value = int(raw) if raw.isdigit() and int(raw) > 0 else default
         values[field_name] = value * MIB if field_name.endswith("_bytes") else value
     return ReadLimits(**values)
+
+
+UPLOAD_ENV = ("XIAOBAO_MAX_UPLOAD_MIB", 20)
+
+
+def upload_limit() -> int:
+    """Bytes one upload through the portal may have (default 20 MiB; a member's workbook is 10–100 KB)."""
+    env, default = UPLOAD_ENV
+    raw = os.environ.get(env, "").strip()
+    return (int(raw) if raw.isdigit() and int(raw) > 0 else default) * MIB

@@ -19,10 +19,12 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from auth import web
+from auth.model import User
 from core.settings import warehouse_dir
-from dashboard import context, data, theme
+from dashboard import context, data, session, theme
 from dashboard.filters import SHARED_PARAMS, Choices, View, parse, plain, shown, to_params
-from dashboard.i18n import LANG_STATE_KEY, t
+from dashboard.i18n import LANG_STATE_KEY, pick, t
 from query import Filters
 
 log = logging.getLogger("xiaobao.dashboard")
@@ -39,6 +41,10 @@ SECTIONS = (
                            ("explorer.py", "explorer", "page_explorer"))),
     ("section_submissions", (("submissions.py", "submissions", "page_submissions"),)),
 )
+# Pages only some roles see: (file, url_path, zh title, en title, roles).
+ADMIN_PAGES = (("audit.py", "audit", "审计日志", "Audit log", ("secretariat",)),)
+ROLE_ZH = {"secretariat": "秘书处", "analyst": "分析人员", "member": "会员公司"}
+ROLE_EN = {"secretariat": "Secretariat", "analyst": "Analyst", "member": "Member firm"}
 DEFAULT_PAGE = "overview"
 # Widget keys (session state); the URL parameter names are in dashboard.filters.
 W = {name: f"_w_{name}" for name in ("lang", "present", "span", "period", "from", "to", "type", "firms",
@@ -197,7 +203,7 @@ def sync_url(view: View) -> None:
             del st.query_params[name]
 
 
-def navigation(lang: str, present: bool):
+def navigation(lang: str, present: bool, user: User | None = None):
     sections = {}
     for section, pages in SECTIONS:
         found = [st.Page(f"views/{file}", title=t(title, lang), url_path=url) if url != DEFAULT_PAGE else
@@ -210,12 +216,18 @@ def navigation(lang: str, present: bool):
     if (PAGES_DIR / "overview.py").exists():
         sections[t(SECTIONS[0][0], lang)].append(
             st.Page("views/overview.py", title=t("page_overview", lang), url_path=DEFAULT_PAGE, visibility="hidden"))
+    admin = [st.Page(f"views/{file}", title=zh if lang == "zh" else en, url_path=url)
+             for file, url, zh, en, roles in ADMIN_PAGES
+             if user is not None and user.role in roles and (PAGES_DIR / file).exists()]
+    if admin:
+        sections[pick({"zh": "管理", "en": "Administration"}, lang)] = admin
     return st.navigation(sections, position="top" if present else "sidebar")
 
 
-def known_paths() -> set[str]:
-    """Every URL path a page answers on ("" and "home" are the default page)."""
-    return {"", "home", *(url for _, pages in SECTIONS for _, url, _ in pages)}
+def known_paths(user: User | None = None) -> set[str]:
+    """Every URL path a page answers on for this user ("" and "home" are the default page)."""
+    return {"", "home", *(url for _, pages in SECTIONS for _, url, _ in pages),
+            *(url for _, url, _, _, roles in ADMIN_PAGES if user is not None and user.role in roles)}
 
 
 def requested_page() -> str | None:
@@ -237,6 +249,45 @@ def unknown_page(requested: str | None, known: set[str]) -> str | None:
     return None if path in known else path
 
 
+def current_path() -> str:
+    """This page's path and query, to come back to after logging in."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(st.context.url or "/")   # None in AppTest
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def link_html(href: str, label: str) -> str:
+    """A link that opens in this tab (Streamlit's own links and link buttons open a new one)."""
+    import html
+
+    return (f'<a href="{html.escape(href)}" target="_self" style="font-size:1.1rem">{html.escape(label)}</a>')
+
+
+def login_gate(lang: str) -> User:
+    """The logged-in user; without one, only a link to the login page, and the run stops here — before the
+    warehouse, the filters or any page is touched."""
+    user = session.user()
+    if user is not None:
+        return user
+    st.title(pick({"zh": "消保分析", "en": "Consumer-protection analytics"}, lang))
+    st.info(pick({"zh": "请先登录。登录后即可查看分析看板。", "en": "Please log in to see the dashboard."}, lang),
+            icon=theme.ICON_INFO)
+    st.html(link_html(web.login_url(current_path(), lang), pick({"zh": "前往登录页", "en": "Go to the login page"},
+                                                                   lang)))
+    st.stop()
+    raise AssertionError("unreachable")   # st.stop raises
+
+
+def account_box(user: User, lang: str) -> None:
+    """Who is logged in, and the logout (a route: it ends the server session and clears the cookie)."""
+    roles = ROLE_ZH if lang == "zh" else ROLE_EN
+    st.sidebar.caption(pick({"zh": "已登录：", "en": "Logged in: "}, lang)
+                       + shown(user.name or user.username) + f"（{roles.get(user.role, user.role)}）")
+    st.sidebar.html(link_html(web.LOGOUT_PATH + ("?lang=en" if lang == "en" else ""),
+                              pick({"zh": "退出登录", "en": "Log out"}, lang)))
+
+
 def exit_present() -> None:
     st.session_state[W["present"]] = False
 
@@ -246,6 +297,8 @@ def main() -> None:
     st.set_page_config(page_title="消保分析", layout="wide")
     theme.register()
     ss = st.session_state
+    first_lang = ss.get(W["lang"]) or ("en" if st.query_params.get("lang") == "en" else "zh")
+    user = login_gate(first_lang)
     try:
         wh = data.warehouse(warehouse_dir())
         choices = choices_of(wh)
@@ -265,15 +318,16 @@ def main() -> None:
         choices, dict(zip(firms["firm_id"].to_list(), firms["firm_type"].to_list(), strict=True)),
         dict(zip(firms["firm_id"].to_list(), firms["short_name"].to_list(), strict=True)))
     ss[LANG_STATE_KEY] = lang = ss[W["lang"]]
+    account_box(user, lang)
     sidebar(choices, wh, regions)
     view = widget_view(choices)
     sync_url(view)
-    pg = navigation(lang, view.present)
+    pg = navigation(lang, view.present, user)
     st.html(theme.TILE_CSS)
     if view.present:
         st.html(PRESENT_CSS)
         st.button(t("present_exit", lang), on_click=exit_present, type="tertiary", icon=":material/close:")
-    missing = unknown_page(requested_page(), known_paths())
+    missing = unknown_page(requested_page(), known_paths(user))
     if missing is not None:
         st.warning(plain(t("page_not_found", lang).format(value=shown(missing))), icon=theme.ICON_WARNING)
     for message in ss[MESSAGES]:

@@ -1,9 +1,12 @@
-"""Caches over the query layer, keyed by the warehouse version so a new ingest shows without a restart.
+"""Caches over the query layer, keyed by the warehouse version so a new ingest shows without a restart, and by
+the member firm whose scope the results were computed under, so one user's results never reach another.
 
-One `Warehouse` per (path, version) in `st.cache_resource` (its DuckDB connection is opened once and shared;
-the query layer takes a cursor per query). Results in bounded `st.cache_data` keyed by path + version +
-the call's arguments; the Warehouse object itself and the Filters are passed unhashed (`_` prefix) and
-represented in the key by the version and `repr(filters)` (a frozen dataclass: its repr is its value).
+One loaded `Warehouse` per (path, version) in `st.cache_resource` (its DuckDB connection is opened once and shared;
+the query layer takes a cursor per query), and per member firm a twin of it under that member's `Scope`
+(`Warehouse.scoped`: same data, that member's pseudonyms and suppression). `warehouse()` returns the one for this
+session's user (`dashboard.session.scope()`). Results in bounded `st.cache_data` keyed by path + version + member
+firm + the call's arguments; the Warehouse object itself and the Filters are passed unhashed (`_` prefix) and
+represented in the key by `_key(wh)` and `repr(filters)` (a frozen dataclass: its repr is its value).
 
 Every result's text (firm names from the registry, file names, cells and reasons from members' files) is made inert
 here, once, before it is cached (core.untrusted.frame): no page shows a control, escape or bidi character.
@@ -17,7 +20,8 @@ import polars as pl
 import streamlit as st
 
 from core import layout, untrusted
-from query import Filters, Warehouse
+from dashboard import session
+from query import Filters, Scope, Warehouse
 
 RESULTS = 512   # results kept per function: every page × a few dozen filter combinations
 
@@ -28,15 +32,26 @@ def _open(path: str, version: str | None) -> Warehouse:
     return Warehouse(Path(path))
 
 
-def warehouse(path: Path) -> Warehouse:
-    """The Warehouse over the current snapshot; re-opened when `current` moves to a new snapshot."""
-    return _open(str(Path(path).resolve()), layout.version(Path(path)))
+@st.cache_resource(max_entries=256, show_spinner=False)
+def _scoped(path: str, version: str | None, firm_id: str, _scope: Scope) -> Warehouse:
+    return _open(path, version).scoped(_scope)
 
 
-def _key(wh: Warehouse) -> tuple[str, str | None]:
-    """Every result is cached under the warehouse's path and version (two warehouses may both be at 000001).
-    `warehouse()` opens it on the resolved path, so no file-system call is needed here on every query."""
-    return str(wh.path), wh.version
+def warehouse(path: Path, scope: Scope | None = None) -> Warehouse:
+    """The Warehouse over the current snapshot under `scope` (default: this session's user's); re-opened when
+    `current` moves to a new snapshot. A member firm's is a twin of the one load, under its Scope."""
+    scope = session.scope() if scope is None else scope
+    resolved, version = str(Path(path).resolve()), layout.version(Path(path))
+    if scope.firm_id is None:  # the secretariat and analysts see everything: one Warehouse for them all
+        return _open(resolved, version)
+    return _scoped(resolved, version, scope.firm_id, scope)
+
+
+def _key(wh: Warehouse) -> tuple[str, str | None, str | None]:
+    """Every result is cached under the warehouse's path and version (two warehouses may both be at 000001) and
+    the member firm it was computed for (None: everyone who sees all). `warehouse()` opens it on the resolved
+    path, so no file-system call is needed here on every query."""
+    return str(wh.path), wh.version, wh.scope.firm_id
 
 
 @st.cache_data(max_entries=RESULTS, show_spinner=False)

@@ -37,6 +37,8 @@ LOW_BASE_SUFFIX = "__low_base"
 DIM_LABELS = {"firm_name": "firm", "region_name": "region", "province_name": "province",
               "period": "quarter", "year": "quarter", "firm_type": "firm_type", "product_line": "product_line"}
 HIDDEN_DIMS = ("firm_id", "region_code", "province_code")
+# A figure the query layer withheld from a member (fewer than 5 firms besides its own behind it).
+WITHHELD = {"zh": "已隐去（同业不足）", "en": "withheld (too few peers)"}
 
 
 def _fmt():
@@ -179,8 +181,10 @@ def display_frame(frame: pl.DataFrame, metric_ids: Sequence[str], ctx: PageConte
                                                f" ({unit})" if unit else "")
         low = frame[metric_id + LOW_BASE_SUFFIX].to_list() if metric_id + LOW_BASE_SUFFIX in frame.columns \
             else [False] * frame.height
-        texts = [fmt_metric(metric_id, v, ctx) + (f" {flag}" if is_low else "")
-                 for v, is_low in zip(frame[metric_id].to_list(), low, strict=True)]
+        held = frame["withheld"].fill_null(False).to_list() if "withheld" in frame.columns else [False] * frame.height
+        texts = [WITHHELD[ctx.lang] if v is None and h else
+                 fmt_metric(metric_id, v, ctx) + (f" {flag}" if is_low else "")
+                 for v, is_low, h in zip(frame[metric_id].to_list(), low, held, strict=True)]
         columns.append(pl.Series(header, texts, dtype=pl.Utf8))
     return pl.DataFrame(columns)
 
@@ -203,15 +207,19 @@ def peer_table(frame: pl.DataFrame, metric_id: str, ctx: PageContext | None = No
     lang, flag = ctx.lang, t("low_base", ctx.lang)
     values = [fmt_metric(metric_id, v, ctx) + (f" {flag}" if low else "")
               for v, low in zip(frame["value"], frame["low_base"].fill_null(False), strict=True)]
+    hidden = frame["suppressed"].fill_null(False).to_list()
+
+    def spread(column: str) -> list[str]:  # a peer spread over too few firms: said so, not a dash
+        return [WITHHELD[lang] if h else fmt_metric(metric_id, v, ctx) for v, h in zip(frame[column], hidden,
+                                                                                       strict=True)]
+
     shown = pl.DataFrame({
-        t("rank", lang): [t("no_value", lang) if r is None else f"{r}/{n}"
-                          for r, n in zip(frame["rank"], frame["n_firms"], strict=True)],
+        t("rank", lang): [WITHHELD[lang] if h else t("no_value", lang) if r is None else f"{r}/{n}"
+                          for r, n, h in zip(frame["rank"], frame["n_firms"], hidden, strict=True)],
         t("firm", lang): frame["firm_name"].cast(pl.Utf8),
         ctx.metric_name(metric_id): values,
         t("better_than", lang): [fmt_better_than(p, lang) for p in frame["better_than_share"]],
-        "P25": [fmt_metric(metric_id, v, ctx) for v in frame["p25"]],
-        t("peer_median", lang): [fmt_metric(metric_id, v, ctx) for v in frame["median"]],
-        "P75": [fmt_metric(metric_id, v, ctx) for v in frame["p75"]],
+        "P25": spread("p25"), t("peer_median", lang): spread("median"), "P75": spread("p75"),
     })
     st.dataframe(shown, hide_index=True, width="stretch", column_config={
         t("better_than", lang): st.column_config.TextColumn(help=BETTER_THAN_DEFINITION[lang])})
@@ -372,8 +380,19 @@ MIMES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocume
 
 
 def exporter(ctx: PageContext | None = None) -> str:
-    """Who a dashboard export is recorded as (the logged-in user, once there is one; now the client address)."""
-    return f"dashboard@{st.context.ip_address or 'local'}"
+    """Who a dashboard export is recorded as: the logged-in user's name (the app stops before any page without
+    one; "dashboard@<address>" only if a page is ever run outside it)."""
+    from dashboard import session
+
+    user = session.user()
+    return user.username if user is not None else f"dashboard@{st.context.ip_address or 'local'}"
+
+
+def exporter_role() -> str | None:
+    from dashboard import session
+
+    user = session.user()
+    return user.role if user is not None else None
 
 
 def download(where: Any, label: str, frame: pl.DataFrame, fmt: str, *, file_name: str, key: str,
@@ -388,7 +407,7 @@ def download(where: Any, label: str, frame: pl.DataFrame, fmt: str, *, file_name
 
     ctx = ctx or _ctx()
     data = partial(export.export, frame, fmt, warehouse=ctx.wh.path, labels=labels, meta=meta, what=what,
-                   destination=f"download:{file_name}", who=exporter(ctx))
+                   destination=f"download:{file_name}", who=exporter(ctx), role=exporter_role())
     where.download_button(label, data, file_name=file_name, mime=MIMES[fmt], key=key, on_click="ignore",
                           icon=":material/download:", **button)
 
@@ -402,12 +421,13 @@ def download_original(where: Any, label: str, submission_id: str, file_name: str
 
     ctx = ctx or _ctx()
 
-    def original(wh: Any, sid: str, who: str) -> bytes:
+    def original(wh: Any, sid: str, who: str, role: str | None) -> bytes:
         name, data = wh.original_file(sid)
-        return export.original(wh.path, name, data, submission_id=sid, who=who,
+        return export.original(wh.path, name, data, submission_id=sid, who=who, role=role,
                                destination=f"download:{file_name}")
 
-    where.download_button(label, partial(original, ctx.wh, submission_id, exporter(ctx)), file_name=file_name,
+    where.download_button(label, partial(original, ctx.wh, submission_id, exporter(ctx), exporter_role()),
+                          file_name=file_name,
                           key=key, on_click="ignore", icon=":material/download:", **button)
 
 

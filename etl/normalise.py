@@ -32,6 +32,7 @@ from core.text import clean
 from etl.read import ROW, RawSheet
 
 HEADER_SEARCH_ROWS = 15  # title lines above the header row are tolerated up to here
+_HEADER_FIRST_LOOK = 3
 
 
 # ── headers and units ────────────────────────────────────────────────────────────────────────────────────────
@@ -43,6 +44,8 @@ COUNT_SCALES = {"万": 1e4, "亿": 1e8}
 _BRACKETED = re.compile(r"^(?P<name>.+?)[(\[【](?:单位[:：]?)?(?P<unit>[^)\]】]*)[)\]】]$")
 _UNIT_SUFFIX = re.compile(r"^(?P<name>.+?)(?:[-_/:：]|单位[:：]?)?(?P<unit>人民币元|百万元|亿元|万元|千元|元)$")
 _MARKS = "*※＊:："  # required-field marks and colons around a label: *投诉总量, 公司名称：
+# 其中：销售纠纷 (a part of the column before it, often under a grouped header): the column it names.
+_PART_OF = re.compile(r"^其中[:,、]?(?=.)")
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,7 @@ def header(sheet: Sheet, text: str | None) -> HeaderMatch | None:
     if not text:
         return None
     lookup = _header_lookup(sheet.id)
-    key = header_key(text)
+    key = _PART_OF.sub("", header_key(text))
     if key in lookup:
         return HeaderMatch(lookup[key], 1.0)
     for pattern in (_BRACKETED, _UNIT_SUFFIX):
@@ -389,8 +392,15 @@ def find_header(sheet: Sheet, raw: RawSheet) -> tuple[int, int, dict[str, tuple[
     """(index of the first data row in raw.grid, Excel row of the header, column id → (grid column, match, header
     as written)). The header is the first row, within HEADER_SEARCH_ROWS, naming 地区 and one more contract
     column; a second header line under it (grouped headers: 纠纷类型 over 销售纠纷 …) adds its columns."""
-    rows = raw.rows(HEADER_SEARCH_ROWS + 1)
-    for index, (number, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
+    # Most headers are in the first rows: those are looked at first, the rest of the search only when needed.
+    rows = raw.rows(_HEADER_FIRST_LOOK + 1)
+    complete = len(rows) <= _HEADER_FIRST_LOOK  # the sheet has no more rows than these
+    for index in range(HEADER_SEARCH_ROWS):
+        if index + 1 >= len(rows) and not complete:  # a row and the one under it are needed
+            rows, complete = raw.rows(HEADER_SEARCH_ROWS + 1), True
+        if index >= len(rows):
+            break
+        number, cells = rows[index]
         found = _header_cells(sheet, cells)
         if "region_code" not in found or len(found) < 2:
             continue
@@ -518,11 +528,12 @@ def _table_part(sheet: Sheet, raw: RawSheet, long: bool) -> tuple[Table, list[pl
     factors = {cid: match.factor for cid, (_, match, _) in columns.items()}
     missing = tuple(c for c in sheet.columns if c.id not in columns)
     table = Table(sheet, raw.name, header_row, headers, missing, pl.DataFrame(), factors)
-    rows = raw.grid.get_column(ROW).slice(start)
+    below = raw.grid.slice(start)  # one slice of the frame, not one per column
+    rows = below.get_column(ROW)
     blank = pl.Series([None] * len(rows), dtype=pl.Utf8)
 
     def text_of(cid: str) -> pl.Series:
-        return raw.grid.get_column(f"c{columns[cid][0]}").slice(start) if cid in columns else blank
+        return below.get_column(f"c{columns[cid][0]}") if cid in columns else blank
 
     return table, [rows, raw.first_cells().slice(start), text_of("region_code"),
                    *([text_of("product_line")] if long else []), *(text_of(c.id) for c in sheet.measures)]

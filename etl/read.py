@@ -322,9 +322,9 @@ def _tidy_all(sheets: list[_Loaded]) -> tuple[list[pl.DataFrame], list[pl.Series
     for sheet, (start, end), f in zip(sheets, bounds, firsts, strict=True):
         if sheet.rows is None:  # a workbook sheet starts at its first non-empty row
             start = nonempty_at[f] if f < len(nonempty_at) and nonempty_at[f] < end else end
-        own = [ROW, *sheet.frame.columns]
-        grids.append(pl.DataFrame([tidied.get_column(c).slice(start, end - start) for c in own]))
-        first_cells.append(tidied.get_column(FIRST).slice(start, end - start))
+        rows_of_sheet = tidied.slice(start, end - start)  # one slice of the frame, not one per column
+        grids.append(rows_of_sheet[[ROW, *sheet.frame.columns]])
+        first_cells.append(rows_of_sheet.get_column(FIRST))
     return grids, first_cells
 
 

@@ -88,9 +88,10 @@ def product_lines() -> list[str]:
     return list(dict.fromkeys(PRODUCT_LINES["财产险"] + PRODUCT_LINES["人身险"]))
 
 
-def write_template(path: Path) -> Path:
-    """Write the blank submission workbook at `path` (whole or not at all: core.atomic); a refused write raises
-    the OSError it is."""
+def write_template(path: Path, cover: dict[str, str | int] | None = None) -> Path:
+    """Write the submission workbook at `path`: blank, or with cover fields filled in (`cover`: field id → value,
+    e.g. firm_name, period, version — the upload portal's pre-filled template). Whole or not at all (core.atomic);
+    a refused write raises the OSError it is."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     regions = region_order(load_regions())
@@ -108,7 +109,7 @@ def write_template(path: Path) -> Path:
         "count": wb.add_format({"num_format": "#,##0"}),
         "text": wb.add_format({"num_format": "@"}),
     }
-    _cover(wb, fmt)
+    _cover(wb, fmt, cover or {})
     sheets = {s.id: wb.add_worksheet(s.zh) for s in SHEETS}
     guide = wb.add_worksheet(GUIDE_SHEET)
     region_range, line_range = _guide(guide, fmt, regions)
@@ -121,7 +122,7 @@ def write_template(path: Path) -> Path:
     return path
 
 
-def _cover(wb: xlsxwriter.Workbook, fmt: dict) -> None:
+def _cover(wb: xlsxwriter.Workbook, fmt: dict, values: dict[str, str | int]) -> None:
     ws = wb.add_worksheet(COVER_SHEET)
     ws.set_column(0, 0, 14)
     ws.set_column(1, 1, 40, fmt["text"])  # text, so 2025Q3 or 2025-10-15 are kept as typed
@@ -132,10 +133,14 @@ def _cover(wb: xlsxwriter.Workbook, fmt: dict) -> None:
         if field.id == "basis":
             ws.data_validation(r, 1, r, 1, {"validate": "list", "source": list(BASES), **message})
         elif field.id == "version":
-            ws.write_number(r, 1, 1)
             ws.data_validation(r, 1, r, 1, {"validate": "integer", "criteria": ">=", "value": 1, **message})
         else:
             ws.data_validation(r, 1, r, 1, {"validate": "any", **message})
+        value = values.get(field.id, 1 if field.id == "version" else None)
+        if isinstance(value, int):
+            ws.write_number(r, 1, value)
+        elif value is not None:
+            ws.write_string(r, 1, value)  # never a formula, whatever the text
     ws.activate()
 
 

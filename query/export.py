@@ -9,8 +9,9 @@
    export). CSV is UTF-8 with a BOM (Excel on Chinese Windows opens it right), numbers at full precision, no
    value as an empty cell;
 3. appends the audit line — who, when (UTC), what (filters, metrics, dimensions, rows, format, warehouse
-   version), where to, and the bytes' SHA-256 — to <warehouse>/audit/exports.jsonl (core.layout.AUDIT),
-   opened O_APPEND and fsynced. If that fails, `ExportError` is raised and nothing is written or returned;
+   version), where to, and the bytes' SHA-256 — to the audit log <warehouse>/audit/log.jsonl (core.audit,
+   core.layout.AUDIT), opened O_APPEND and fsynced. If that fails, `ExportError` is raised and nothing is
+   written or returned;
 4. only then writes the bytes (to a path atomically, or to a binary stream) and returns them.
 
 The dashboard's downloads (dashboard.ui), `xiaobao export`, `peers --format`, `anomalies --format` and the
@@ -33,7 +34,7 @@ from typing import BinaryIO
 import polars as pl
 import xlsxwriter
 
-from core import atomic, clock, layout
+from core import atomic, audit, clock, layout
 from core.contract import PRODUCT_LINES_EN
 from core.reference import FIRM_TYPES_EN, load_regions
 from query import catalog
@@ -189,7 +190,7 @@ def _who() -> str:
 
 def export(frame: pl.DataFrame, fmt: str, out: Path | str | BinaryIO | None = None, *, warehouse: Path | str,
            labels: str = "id", meta: dict | None = None, what: str = "table", destination: str | None = None,
-           who: str | None = None) -> bytes:
+           who: str | None = None, role: str | None = None) -> bytes:
     """Hand out `frame` as `fmt`: neutralised, audited in `warehouse`, then written to `out` (a path, written
     atomically, or a binary stream; None: only returned) and returned.
 
@@ -198,7 +199,8 @@ def export(frame: pl.DataFrame, fmt: str, out: Path | str | BinaryIO | None = No
     `meta` is `meta(…)` (filters, metrics, by, version, who); `what` names
     the kind of export in the audit line (table, peers, anomalies, error_list …); `destination` says where the
     bytes go when `out` does not (a download's file name, stdout); `who` overrides `meta["who"]` (the logged-in
-    user, once there is one). Raises `ExportError` — and hands out nothing — when the audit line cannot be
+    user in the dashboard) and `role` is recorded with it when given.
+    Raises `ExportError` — and hands out nothing — when the audit line cannot be
     written; ValueError for an unknown format.
     """
     if fmt not in FORMATS:
@@ -222,7 +224,8 @@ def export(frame: pl.DataFrame, fmt: str, out: Path | str | BinaryIO | None = No
     if destination is None:
         destination = str(Path(out).resolve()) if isinstance(out, (str, Path)) \
             else "stream" if out is not None else "download"
-    line = {"at": at.isoformat(timespec="seconds"), "who": meta["who"], "what": what,
+    line = {"at": at.isoformat(timespec="seconds"), "who": meta["who"], **({"role": role} if role else {}),
+            "what": what,
             "filters": meta.get("filters", {}), "metrics": meta.get("metrics", []), "by": meta.get("by", []),
             "version": meta.get("version"), "rows": frame.height, "columns": frame.width, "format": fmt,
             "labels": labels, "destination": destination, "bytes": len(data),
@@ -231,11 +234,12 @@ def export(frame: pl.DataFrame, fmt: str, out: Path | str | BinaryIO | None = No
 
 
 def original(warehouse: Path | str, file_name: str, data: bytes, *, submission_id: str, who: str | None = None,
-             destination: str | None = None) -> bytes:
+             destination: str | None = None, role: str | None = None) -> bytes:
     """Hand out a file a member sent, byte for byte as received (it is the record of what arrived: never
     rewritten, so not neutralised), audited like every export. Raises `ExportError` when it cannot be recorded."""
     at = clock.now()
-    line = {"at": at.isoformat(timespec="seconds"), "who": who or _who(), "what": "original_file",
+    line = {"at": at.isoformat(timespec="seconds"), "who": who or _who(), **({"role": role} if role else {}),
+            "what": "original_file",
             "submission_id": submission_id, "file_name": file_name, "rows": None,
             "format": Path(file_name).suffix.lstrip(".").lower() or None,
             "destination": destination or f"download:{file_name}", "bytes": len(data),
@@ -259,25 +263,8 @@ def _hand_out(data: bytes, line: dict, warehouse: Path, out: Path | str | Binary
 
 
 def _append_audit(warehouse: Path, line: dict) -> None:
-    """One JSON line appended (O_APPEND: concurrent writers never interleave a line) and fsynced."""
-    path = warehouse / layout.AUDIT
-    created = not path.parent.exists()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = (json.dumps(line, ensure_ascii=False, default=str) + "\n").encode("utf-8")
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
-    try:
-        view = memoryview(payload)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    if created:  # the new folder's entry survives a crash too
-        dir_fd = os.open(path.parent.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+    """The line appended to the audit log (core.audit: O_APPEND, fsynced); OSError when it cannot be."""
+    audit.append(warehouse, line)
 
 
 def _render(frame: pl.DataFrame, fmt: str, meta: dict, at: datetime, *, formats: list[str | None] | None = None,

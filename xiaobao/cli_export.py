@@ -131,7 +131,7 @@ def export_command(
     """导出看板上同样筛选条件下的同一张表（CSV 为带 BOM 的 UTF-8，可直接用 Excel 打开）。
 
     列：所选维度（firm_id 与 firm_name、region_code 与 region_name …）在前，指标在后；比率另附 <指标>__low_base
-    低基数标记。每次导出都记入数据仓库的 audit/exports.jsonl。
+    低基数标记。每次导出都记入数据仓库的审计日志 audit/log.jsonl。
 
     示例：xiaobao export complaints_per_100m_premium,mediation_success_rate --by province --period 2025Q3 \\
         --labels zh --out 2025Q3.csv

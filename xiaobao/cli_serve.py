@@ -1,4 +1,5 @@
-"""`xiaobao serve`: the dashboard (Streamlit) on a host and port, over a chosen warehouse."""
+"""`xiaobao serve`: the dashboard (Streamlit, with the login in front: dashboard/server.py) on a host and port,
+over a chosen warehouse, with a chosen users file."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from typing import Annotated
 
 import typer
 
+from auth import sessions, users
 from core.settings import ROOT, registry_path, warehouse_dir
 from dashboard import warm
 
-APP = ROOT / "dashboard" / "app.py"
+APP = ROOT / "dashboard" / "server.py"
 
 
 def streamlit_args(host: str, port: int) -> list[str]:
@@ -27,8 +29,13 @@ def serve(
     registry: Annotated[Path | None, typer.Option(
         "--registry",
         help="会员名录 firms.csv（默认 data/reference/firms.csv，或环境变量 XIAOBAO_REGISTRY）。")] = None,
+    users_file: Annotated[Path | None, typer.Option(
+        "--users", help="用户文件（默认 data/users.json，或环境变量 XIAOBAO_USERS）。")] = None,
 ) -> None:
-    """启动分析看板（Streamlit）。数据仓库更新后无需重启，页面自动显示新数据。
+    """启动分析看板（Streamlit），须先登录。数据仓库更新后无需重启，页面自动显示新数据。
+
+    用户由 xiaobao user add 创建；会话密钥在首次启动时生成到 data/session.key（仅本人可读；环境变量
+    XIAOBAO_SECRET_FILE 可改）。重启服务后所有人需重新登录。
 
     示例：
 
@@ -38,6 +45,19 @@ def serve(
     # (where .streamlit/config.toml is).
     os.environ["XIAOBAO_WAREHOUSE"] = str(warehouse_dir(warehouse).resolve())
     os.environ["XIAOBAO_REGISTRY"] = str(registry_path(registry).resolve())
+    users_at = users.users_path(users_file).resolve()
+    os.environ[users.USERS_ENV] = str(users_at)
+    secret_at = sessions.secret_path().resolve()
+    os.environ[sessions.SECRET_ENV] = str(secret_at)
+    try:
+        sessions.load_secret(secret_at)   # generated now, at first start, owner-only
+        accounts = users.load(users_at)
+    except (OSError, ValueError) as exc:
+        typer.echo(f"无法启动：{exc}", err=True)
+        raise typer.Exit(2) from exc
+    if not accounts:
+        typer.echo(f"提示：用户文件 {users_at} 中还没有用户，无人能登录；"
+                   "先运行 xiaobao user add 用户名 --role secretariat。", err=True)
     typer.echo(f"消保分析看板：http://{host}:{port}  （Ctrl+C 停止）")
     os.chdir(ROOT)
     # In this process (not a child): the server keeps this process id, so whoever started `xiaobao serve`

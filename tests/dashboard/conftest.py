@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from fixtures.browser import build_demo_warehouse, launch, new_page, serve
+from auth.model import User
+from fixtures.browser import add_users, build_demo_warehouse, first_firm, launch, log_in, new_page, serve
+from tests.dashboard.apptest import SECRETARIAT
+from tests.dashboard.apptest import log_in as log_in_apptest
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "dashboard" / "app.py"
@@ -41,12 +44,14 @@ def app_test(demo_warehouse, monkeypatch) -> Callable[..., AppTest]:
     The URL query parameters are set before the first run (as when a shared link is opened). AppTest
     needs one run before it can switch pages, so the first run shows the default page (总览); with `page`
     given the test is then switched there and run again. `warehouse=` points at another warehouse;
-    `run=False` returns it unrun (and unswitched).
+    `run=False` returns it unrun (and unswitched). `user=` is who is logged in (default the secretariat; None:
+    nobody, so the login gate stops the app).
     """
 
     def make(page: str | None = None, params: Mapping[str, str | list[str]] | None = None,
-             warehouse: Path | None = None, run: bool = True) -> AppTest:
+             warehouse: Path | None = None, run: bool = True, user: User | None = SECRETARIAT) -> AppTest:
         monkeypatch.setenv("XIAOBAO_WAREHOUSE", str(warehouse or demo_warehouse))
+        log_in_apptest(monkeypatch, user)
         at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
         for name, value in (params or {}).items():
             at.query_params[name] = value
@@ -69,9 +74,26 @@ def e2e_warehouse(tmp_path_factory) -> tuple[Path, Path]:
 
 
 @pytest.fixture(scope="session")
-def app_url(e2e_warehouse) -> Iterator[str]:
+def e2e_users(e2e_warehouse, tmp_path_factory) -> dict[str, str]:
+    """role → user name of the browser suite's users (fixtures.browser.USERS, password fixtures.browser.PASSWORD);
+    the member is bound to `e2e_member_firm`."""
     warehouse, registry = e2e_warehouse
-    with serve(warehouse, registry) as base_url:
+    users_file = tmp_path_factory.mktemp("users") / "users.json"
+    names = add_users(users_file, registry, warehouse)
+    names["file"] = str(users_file)
+    return names
+
+
+@pytest.fixture(scope="session")
+def e2e_member_firm(e2e_warehouse) -> str:
+    """The firm the browser suite's member user is bound to (the demo registry's first)."""
+    return first_firm(e2e_warehouse[1])
+
+
+@pytest.fixture(scope="session")
+def app_url(e2e_warehouse, e2e_users) -> Iterator[str]:
+    warehouse, registry = e2e_warehouse
+    with serve(warehouse, registry, users=Path(e2e_users["file"])) as base_url:
         yield base_url
 
 
@@ -93,12 +115,29 @@ def blocked_requests() -> list[str]:
 
 
 @pytest.fixture
-def page(chromium, blocked_requests) -> Iterator[object]:
-    page = new_page(chromium, blocked_requests)
+def page_as(chromium, blocked_requests, app_url, e2e_users) -> Iterator[Callable[[str | None], object]]:
+    """`page_as("member")` → a page in a fresh browser context logged in as the suite's user of that role
+    ("secretariat", "analyst", "member"); `page_as(None)` → one logged in as nobody."""
+    opened: list = []
+
+    def make(role: str | None) -> object:
+        page = new_page(chromium, blocked_requests)
+        opened.append(page)
+        if role is not None:
+            log_in(page, app_url, e2e_users[role])
+        return page
+
     try:
-        yield page
+        yield make
     finally:
-        page.context.close()
+        for page in opened:
+            page.context.close()
+
+
+@pytest.fixture
+def page(page_as) -> object:
+    """A page logged in as the secretariat (sees everything)."""
+    return page_as("secretariat")
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import pytest
 
 from dashboard import format as fmt
 from dashboard import submission_status as status
-from fixtures.browser import VIEWPORT, XIAOBAO, new_page, open_page, screenshot, wait_settled
+from fixtures.browser import PASSWORD, USERS, VIEWPORT, XIAOBAO, new_page, open_page, screenshot, wait_settled
 from query import Filters, Warehouse, firm_status
 
 pytestmark = pytest.mark.browser
@@ -113,7 +113,7 @@ def test_the_csv_download_is_byte_for_byte_the_export_command(app_url, page, wh,
     period = wh.periods()[-1]
     metrics, by = "complaints_per_100m_premium,mediation_success_rate", "firm,province"
     open_page(page, f"{app_url}/explorer?period={period}&type=财产险&metrics={metrics}&by={by}")
-    audit = e2e_warehouse[0] / "audit" / "exports.jsonl"
+    audit = e2e_warehouse[0] / "audit" / "log.jsonl"
     before = audit.read_text(encoding="utf-8").count("\n") if audit.exists() else 0
     with page.expect_download() as download:
         page.get_by_role("button", name="下载 CSV").click()
@@ -145,9 +145,14 @@ def test_a_copied_link_reopens_the_same_view(app_url, page, chromium, blocked_re
     table_before = table_text(page)
     chips_before = page.locator('[data-testid="stMultiSelect"]').all_inner_texts()[:2]
 
-    fresh = new_page(chromium, blocked_requests)
+    fresh = new_page(chromium, blocked_requests)   # another browser: not logged in yet
     try:
-        open_page(fresh, link)
+        fresh.goto(link, wait_until="domcontentloaded")   # → the login form, which then returns to the link
+        fresh.get_by_label("用户名").fill(USERS["analyst"])
+        fresh.get_by_label("密码").fill(PASSWORD)
+        fresh.get_by_role("button", name="登录").click()
+        fresh.wait_for_url(link)
+        wait_settled(fresh)
         expect(fresh.get_by_text(f"共 {expected.height:,} 行")).to_be_visible()
         assert fresh.locator('[data-testid="stMultiSelect"]').all_inner_texts()[:2] == chips_before
         expect(selected(fresh, "公司类型")).to_have_value("财产险")
@@ -160,7 +165,7 @@ def test_a_copied_link_reopens_the_same_view(app_url, page, chromium, blocked_re
 
 def test_a_rejected_file_and_its_error_list_download_as_received(app_url, page, wh, e2e_warehouse, tmp_path):
     period = "2024Q1"  # the demo's genuine errors
-    audit = e2e_warehouse[0] / "audit" / "exports.jsonl"
+    audit = e2e_warehouse[0] / "audit" / "log.jsonl"
     before = audit.read_text(encoding="utf-8").count("\n") if audit.exists() else 0
     first = firm_status.problem_files(wh.submissions(Filters(period=period))).row(0, named=True)
     open_page(page, f"{app_url}/submissions?period={period}")

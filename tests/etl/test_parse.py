@@ -21,6 +21,7 @@ from tests.etl.workbooks import (
     registry_frame,
     write_csv_bundle,
     write_rows,
+    write_xls,
     write_xlsx,
 )
 
@@ -177,6 +178,52 @@ def test_leading_blank_rows_keep_excel_row_numbers(tmp_path):
     sheets["投诉"] = [[], [], ["投诉情况"], *sheets["投诉"]]
     sub = parse(tmp_path, sheets)
     assert ("unknown_region", "投诉", 6, "地区", "火星") in errors(sub)  # title at row 3, header 4
+
+
+def test_xls_row_numbers_are_the_ones_excel_shows_when_the_sheet_starts_below_row_1(tmp_path):
+    sheets = good_sheets(regions=("广东省", "深圳市", "火星", "北京"))
+    sub = parse_file(write_xls(tmp_path / "s.xls", sheets, top=3, left=2), REGISTRY, REGIONS)
+    # header at Excel row 4 (three blank rows above it), 火星 the third region: row 7; in 投诉险种 also row 11
+    assert [(i.rule, i.sheet, i.row, i.value) for i in sub.errors] == [
+        ("unknown_region", "投诉", 7, "火星"), ("unknown_region", "投诉险种", 7, "火星"),
+        ("unknown_region", "投诉险种", 11, "火星"), ("unknown_region", "调解", 7, "火星"),
+        ("unknown_region", "宣教", 7, "火星")]
+    assert sub.frames["complaints"]["source_row"].to_list() == [5, 6, 8]  # 火星's row is not stored
+    assert sub.frames["complaints"]["complaints_total"].to_list() == [50, 50, 50]
+
+
+CAUSES = ("销售纠纷", "理赔纠纷", "退保纠纷", "保单服务纠纷", "其他纠纷")
+
+
+def grouped_causes(sheets, group: str, prefix: str) -> None:
+    """投诉's header on two lines: `group` over the five cause columns (the rest of the first line as it was),
+    `prefix` + cause under it; the cells of the second line outside the group left blank."""
+    first = sheets["投诉"][0]
+    at = first.index(CAUSES[0])
+    top = [*first[:at], group, *([None] * (len(CAUSES) - 1)), *first[at + len(CAUSES):]]
+    below = [None] * at + [prefix + c for c in CAUSES] + [None] * (len(first) - at - len(CAUSES))
+    sheets["投诉"][0:1] = [top, below]
+
+
+@pytest.mark.parametrize(("group", "prefix"), [("其中", "其中："), ("按原因分：", "其中:"), ("投诉原因", ""),
+                                               (None, "其中，")])
+def test_two_line_headers_with_qizhong_are_read_as_the_columns_they_name(tmp_path, group, prefix):
+    sheets = good_sheets(regions=("广东省", "火星"))
+    grouped_causes(sheets, group, prefix)
+    sub = parse(tmp_path, sheets)
+    # the header's last line is row 2, so the regions are rows 3 and 4 (火星 is unknown in every sheet)
+    assert [e for e in errors(sub) if e[1] == "投诉"] == [("unknown_region", "投诉", 4, "地区", "火星")]
+    complaints = sub.frames["complaints"]
+    assert complaints.select("cause_sales", "cause_claims", "cause_surrender", "cause_policy_service", "cause_other") \
+        .row(0) == (10, 20, 5, 10, 5)
+
+
+def test_a_qizhong_header_on_one_line_is_the_column_it_names(tmp_path):
+    sheets = good_sheets()
+    sheets["投诉"][0] = [f"其中：{h}" if h in CAUSES else h for h in sheets["投诉"][0]]
+    sub = parse(tmp_path, sheets)
+    assert sub.errors == []
+    assert sub.frames["complaints"]["cause_claims"].to_list() == [20, 20]
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])

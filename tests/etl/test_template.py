@@ -155,3 +155,16 @@ def test_filled_in_template_parses_clean(template_path, tmp_path):
     assert parsed.frames["complaints_by_line"]["complaints"].to_list() == [9, 3]
     assert parsed.frames["mediation"]["mediation_amount_wan"].to_list() == [12.75]
     assert parsed.frames["outreach"]["outlets_age_friendly"].to_list() == [2]
+
+
+def test_a_prefilled_template_carries_its_cover_and_the_rest_unchanged(template_path, tmp_path):
+    path = write_template(tmp_path / "pre.xlsx", {"firm_name": "示例安泰财险", "period": "2025Q4", "version": 3,
+                                                   "filler": "=HYPERLINK(\"http://x\")"})
+    ws = openpyxl.load_workbook(path)[COVER_SHEET]
+    values = {f.id: ws.cell(r + 1, 2).value for r, f in enumerate(COVER)}
+    assert (values["firm_name"], values["period"], values["version"]) == ("示例安泰财险", "2025Q4", 3)
+    assert values["filler"] == "=HYPERLINK(\"http://x\")"  # kept as text, never a formula
+    assert ws.cell([f.id for f in COVER].index("filler") + 1, 2).data_type == "s"
+    assert values["basis"] is None
+    blank = openpyxl.load_workbook(template_path)
+    assert openpyxl.load_workbook(path).sheetnames == blank.sheetnames

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import polars as pl
 import xlsxwriter
+import xlwt
 
 from core.contract import COMPLAINTS, COMPLAINTS_BY_LINE, MEDIATION, OUTREACH
 from core.reference import load_regions
@@ -86,6 +87,19 @@ def write_xlsx(path: Path, sheets: Sheets) -> Path:
     for name, rows in sheets.items():
         write_rows(workbook.add_worksheet(name), rows)
     workbook.close()
+    return path
+
+
+def write_xls(path: Path, sheets: Sheets, top: int = 0, left: int = 0) -> Path:
+    """An Excel 97–2003 workbook (.xls, BIFF8): every sheet's rows from (top, left)."""
+    workbook = xlwt.Workbook(encoding="utf-8")
+    for name, rows in sheets.items():
+        sheet = workbook.add_sheet(name)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                if value is not None:
+                    sheet.write(top + r, left + c, value)
+    workbook.save(str(path))
     return path
 
 

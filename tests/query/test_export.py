@@ -26,6 +26,7 @@ from dashboard import submission_status as status
 from etl.ingest import run
 from fixtures import synthetic
 from query import Filters, Warehouse, export
+from tests.dashboard.apptest import SECRETARIAT, log_in
 from tests.etl.workbooks import PROPERTY_FIRM, good_sheets, write_csv_bundle, write_xlsx
 from tests.query import handmade
 from xiaobao.cli import app
@@ -166,7 +167,7 @@ def test_cli_export_equals_the_layer_and_records_an_audit_line(wh, tmp_path):
     assert result.exit_code == 0, result.output
     expected = wh.table(["complaints_total", "complaints_per_100m_premium"], ["firm"], Filters(period="2024Q4"))
     assert out.read_bytes() == to_bytes(expected, "csv", tmp_path)
-    audit = [json.loads(line) for line in (wh.path / "audit" / "exports.jsonl").read_text().splitlines()]
+    audit = [json.loads(line) for line in (wh.path / "audit" / "log.jsonl").read_text().splitlines()]
     assert audit[-1]["rows"] == 3 and audit[-1]["filters"] == {"period": "2024Q4"} and audit[-1]["who"]
     for fmt in ("xlsx", "parquet", "json"):
         r = runner.invoke(app, ["export", "complaints_total", "--period", "2025Q1", "--format", fmt, "--out",
@@ -237,13 +238,19 @@ WRITERS = {"download_button", "write_csv", "write_excel", "write_parquet", "writ
 
 ALLOWED = {
     "core/atomic.py": "the atomic-write primitive itself (query.export and the warehouse use it)",
+    "core/audit.py": "the audit log itself (query.export appends its lines through it): who did what, no data",
+    "auth/sessions.py": "the server's session secret, made at first start",
     "etl/store.py": "the warehouse's own snapshot and original files, read back only through the query layer",
-    "etl/template.py": "the blank submission template: no data in it",
+    "etl/template.py": "the submission template, blank or with the uploader's own cover filled in: no data in it",
+    "core/collection.py": "the collection periods the secretariat opens: no data",
+    "core/uploads.py": "the portal's history of uploads received (who sent which file, what became of it)",
+    "etl/intake.py": "keeps each uploaded file as received, with its receipt (nothing a member sent is lost)",
     "etl/report.py": "the ingest operator's own --report of the batch just read (what was received, not data out)",
     "xiaobao/cli_ingest.py": "writes that --report (etl.report)",
     "fixtures/demo.py": "the demo inbox and registry, made up for `xiaobao demo` and the tests",
     "fixtures/messy.py": "made-up messy submissions for the tests",
     "fixtures/synthetic.py": "a made-up warehouse for the tests",
+    "query/pseudonyms.py": "the secret that letters a member's peers (同业A …): a key, no data",
 }
 
 
@@ -489,6 +496,7 @@ def downloads(monkeypatch) -> list[dict]:
 
 def page(warehouse: Path, name: str, monkeypatch, params: dict[str, str]) -> AppTest:
     monkeypatch.setenv("XIAOBAO_WAREHOUSE", str(warehouse))
+    log_in(monkeypatch, SECRETARIAT)
     at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=60)
     for key, value in params.items():
         at.query_params[key] = value
@@ -509,7 +517,8 @@ def test_explorer_downloads_neutralise_and_audit_on_click_only(evil, monkeypatch
     assert "'" + EVIL_FIRM[2] in parquet[parquet.columns[1]].to_list()
     lines = audit_lines(evil)[before:]
     assert [(line["what"], line["format"]) for line in lines] == [("table", "csv"), ("table", "parquet")]
-    assert lines[0]["who"].startswith("dashboard@") and lines[0]["destination"] == "download:xiaobao_2025Q3.csv"
+    assert (lines[0]["who"], lines[0]["role"]) == (SECRETARIAT.username, "secretariat")  # the logged-in user
+    assert lines[0]["destination"] == "download:xiaobao_2025Q3.csv"
     assert lines[0]["filters"]["period"] == "2025Q3" and lines[0]["rows"] == 2
 
 

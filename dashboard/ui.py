@@ -480,9 +480,10 @@ def inert_labels(fig: go.Figure) -> go.Figure:
             if attr in trace and trace[attr] is not None and not hasattr(trace[attr], "dtype"):
                 trace[attr] = inert(trace[attr])
     for axis in ("xaxis", "yaxis"):
-        ticks = fig.layout[axis].ticktext if axis in fig.layout else None
-        if ticks is not None:
-            fig.layout[axis].ticktext = inert(list(ticks))
+        for attr in ("ticktext", "tickvals"):  # tickvals: the categories (escaped like the trace's) they label
+            ticks = fig.layout[axis][attr] if axis in fig.layout else None
+            if ticks is not None and not hasattr(ticks, "dtype"):
+                fig.layout[axis][attr] = inert(list(ticks))
     return fig
 
 

@@ -346,7 +346,7 @@ STEPS = {
     "temporary_link": (lambda p, path: p == "symlink" and path.name.startswith(".current-"), "启用新快照"),
     "current_swap": (lambda p, path: p == "replace" and path.name == "current", "启用新快照"),
 }
-REASONS = {errno.ENOSPC: "磁盘空间不足", errno.EROFS: "文件系统为只读", errno.EACCES: "没有写入权限"}
+REASONS = {errno.ENOSPC: "磁盘空间不足", errno.EROFS: "文件系统为只读", errno.EACCES: "没有访问权限"}
 
 
 def ingest_cli(world, wh: Path, report: Path):
@@ -485,7 +485,7 @@ def test_a_real_permission_denied(world):
                               env={**os.environ, "COLUMNS": "250"})
         output = " ".join((done.stdout + done.stderr).split())
         assert done.returncode == 2, output
-        assert "没有写入权限" in output and "Traceback" not in output
+        assert "没有访问权限" in output and "Traceback" not in output
         assert listing(wh) == before and state(wh) == world["before"]
         assert json.loads((report / "r.json").read_text(encoding="utf-8"))[0]["not_written"]
     finally:

@@ -8,6 +8,11 @@ WAREHOUSE ?= data/parquet
 DEMO_DIR ?= data/demo
 HOST ?= 127.0.0.1
 PORT ?= 8501
+# The users file (XIAOBAO_USERS overrides) and the demo users `make run` creates when there is none. The demo
+# password is public (README): replace these users before anyone else can reach the server.
+USERS ?= $(or $(XIAOBAO_USERS),data/users.json)
+DEMO_PASSWORD ?= xiaobao-demo-2026
+DEMO_FIRM ?= F001
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Every package `make install` puts in $(VENV), with its version and hashes; written by `make lock` only.
@@ -22,7 +27,7 @@ export UV_PYTHON_DOWNLOADS := never
 # `LOCK_ARGS="--upgrade-package NAME"` just one. Without it, pins already in the lock are kept where they still fit.
 LOCK_ARGS ?=
 
-.PHONY: install lock system-deps demo run test bench lint clean
+.PHONY: install lock system-deps demo demo-users run test bench lint clean
 
 # $(VENV) with uv in it: pip is used once, for uv itself.
 define uv_bootstrap
@@ -69,8 +74,22 @@ demo: install
 			--report $(DEMO_DIR)/report.json; rc=$$?; [ $$rc -le 1 ]; } ; \
 	fi
 
-run: demo
-	XIAOBAO_REGISTRY=$${XIAOBAO_REGISTRY:-$(DEMO_DIR)/firms.csv} $(BIN)/xiaobao serve --host $(HOST) --port $(PORT) --warehouse $(WAREHOUSE)
+# One demo user per role (demo-secretariat, demo-analyst, demo-member bound to the demo firm $(DEMO_FIRM)), only
+# when there is no users file yet: an existing one is never touched.
+demo-users: demo
+	@if [ ! -e "$(USERS)" ]; then \
+		for spec in secretariat:演示秘书处 analyst:演示分析人员 member:演示会员公司; do \
+			role=$${spec%%:*}; \
+			printf '%s\n' '$(DEMO_PASSWORD)' | $(BIN)/xiaobao user add demo-$$role --role $$role \
+				$$( [ $$role = member ] && echo --firm $(DEMO_FIRM) ) --name "$${spec#*:}" --users "$(USERS)" \
+				--registry $${XIAOBAO_REGISTRY:-$(DEMO_DIR)/firms.csv} --warehouse $(WAREHOUSE) || exit 1; \
+		done; \
+		echo "演示用户 demo-secretariat / demo-analyst / demo-member，密码 $(DEMO_PASSWORD)：正式使用前请删除并换成真实用户。"; \
+	fi
+
+run: demo-users
+	XIAOBAO_REGISTRY=$${XIAOBAO_REGISTRY:-$(DEMO_DIR)/firms.csv} $(BIN)/xiaobao serve --host $(HOST) --port $(PORT) \
+		--warehouse $(WAREHOUSE) --users "$(USERS)"
 
 # mypy first (its settings, file list and cache are in pyproject.toml): a type error fails the run before the tests.
 # Lint (ruff, 120 columns), types (mypy over core, etl, query, fixtures), then every test; any failure fails.

@@ -20,11 +20,18 @@ from core.contract import PRODUCT_LINES_EN
 from core.reference import FIRM_TYPES_EN
 from dashboard import data
 from dashboard.filters import View, query_string
-from query import Filters, Warehouse
+from query import MIN_PEERS, Filters, Warehouse
 
 CTX_KEY = "_xb_ctx"
 PENDING_KEY = "_xb_pending"     # filter changes requested by a page, applied by app.py on the next run
 TREND_QUARTERS = 8              # a single quarter's trend shows the two years up to it (同比 visible twice)
+WITHHELD_NOTE = {
+    "zh": f"已隐去：同业不足 {MIN_PEERS} 家（不含本公司）的地区、公司类型、季度的数据不计入合计、也不单独显示；"
+          "同业不足的同业分布与排名不显示（保密规则）。",
+    "en": f"Withheld: figures of a region, firm type and quarter with fewer than {MIN_PEERS} firms besides your own "
+          "are left out of totals and not shown; peer spreads and ranks over too few firms are not shown "
+          "(confidentiality).",
+}
 
 
 @dataclass(frozen=True)
@@ -87,18 +94,31 @@ class PageContext:
         m = self.metric(metric_id)
         return m.definition_zh if self.lang == "zh" else m.definition_en
 
-    # --- cached query-layer calls (keyed by warehouse version + arguments) ---------------------------
+    # --- cached query-layer calls (keyed by warehouse version + scope + arguments) --------------------
+    # Under a member's scope the query layer leaves out cells with fewer than 5 firms besides the member's own
+    # (`withheld`) and peer spreads over too few firms (`suppressed`); each result that did says so where it is shown.
+    def noted(self, *frames: pl.DataFrame) -> None:
+        """A visible 已隐去 note when any of `frames` left figures out for confidentiality."""
+        if any(c in f.columns and f[c].fill_null(False).any() for f in frames for c in ("withheld", "suppressed")):
+            st.caption(WITHHELD_NOTE[self.lang])
+
     def table(self, metrics: list[str] | tuple[str, ...], by: list[str] | tuple[str, ...],
               filters: Filters | None = None) -> pl.DataFrame:
-        return data.table(self.wh, metrics, by, filters or self.filters)
+        frame = data.table(self.wh, metrics, by, filters or self.filters)
+        self.noted(frame)
+        return frame
 
     def change(self, metric: str, by: list[str] | tuple[str, ...],
                filters: Filters | None = None) -> pl.DataFrame:
-        return data.change(self.wh, metric, by, filters or self.at())
+        frame = data.change(self.wh, metric, by, filters or self.at())
+        self.noted(frame)
+        return frame
 
     def changes(self, metrics: list[str] | tuple[str, ...], by: list[str] | tuple[str, ...],
                 filters: Filters | None = None) -> dict[str, pl.DataFrame]:
-        return data.changes(self.wh, metrics, by, filters or self.at())
+        frames = data.changes(self.wh, metrics, by, filters or self.at())
+        self.noted(*frames.values())
+        return frames
 
     def movers(self, metric: str, filters: Filters | None = None, n: int = 10) -> pl.DataFrame:
         """The biggest 环比 moves by firm, per firm type, low-base firms flagged and unranked (`wh.movers`)."""
@@ -110,7 +130,9 @@ class PageContext:
         firm_type = firm_type or self.filters.firm_type
         if firm_type is None:
             raise ValueError("peers() needs a firm type: peer groups are same type and period")
-        return data.peers(self.wh, metric, period or self.period, firm_type, low_base, self.filters.firms)
+        frame = data.peers(self.wh, metric, period or self.period, firm_type, low_base, self.filters.firms)
+        self.noted(frame)
+        return frame
 
     def peer_groups(self, metrics: list[str] | tuple[str, ...], firm_type: str, period_from: str | None = None,
                     period_to: str | None = None, firms: tuple[str, ...] = ()) -> pl.DataFrame:

@@ -8,27 +8,23 @@ Parameters (agreed in DASHBOARD.md; page-specific ones like `metric`, `by`, `foc
 
 A bad value never raises: it is dropped or replaced by a sane default and explained in a message
 (in the chosen language) that the app shows with st.warning. A value echoed in a message is cut to SHOWN_MAX
-characters and stripped of control characters (`shown`); the app escapes the message (`plain`), so that a link's
-text is read as it was written, never as markdown. A period may be written in any spelling the ETL accepts
-(2025-Q3, 2025年第三季度: core.quarters.parse).
+characters and stripped of control, escape and bidi characters (`shown`); the app escapes the message (`plain`), so
+that a link's text is read as it was written, never as markdown. Both are core.untrusted's, the one place for it.
+A period may be written in any spelling the ETL accepts (2025-Q3, 2025年第三季度: core.quarters.parse).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from core import quarters
+from core import quarters, untrusted
 from core.reference import FIRM_TYPES
 from dashboard.i18n import DEFAULT_LANG, LANGS, t
 from query import Filters
 
-SHOWN_MAX = 40  # characters of a rejected value echoed back in a message
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
-# What markdown (and Streamlit's :colour[…] / :material/…: / emoji extensions) would read; the rest is literal.
-_MARKDOWN = re.compile(r"([\\`*_~$\[\]<>#|!:&])")
+SHOWN_MAX = untrusted.SHOWN_MAX  # characters of a rejected value echoed back in a message
 # The parameter names this module owns; app.py rewrites exactly these in the URL on every run.
 SHARED_PARAMS = ("period", "from", "to", "type", "firm", "province", "region", "lang", "present")
 
@@ -65,14 +61,15 @@ class View:
 
 
 def shown(value: object) -> str:
-    """A value from outside as a message echoes it: control characters dropped, at most SHOWN_MAX characters."""
-    text = _CONTROL.sub("", str(value))
-    return text if len(text) <= SHOWN_MAX else text[:SHOWN_MAX - 1] + "…"
+    """A value from outside as a message echoes it: control, escape and bidi characters dropped, at most SHOWN_MAX
+    characters (core.untrusted.shown)."""
+    return untrusted.shown(value, SHOWN_MAX)
 
 
-def plain(text: str) -> str:
-    """A message for st.warning / st.info (which read markdown) shown literally: every markdown character escaped."""
-    return _MARKDOWN.sub(r"\\\1", text)
+def plain(text: object) -> str:
+    """A message for st.warning / st.info / st.markdown / headings / expander labels (which read markdown) shown
+    literally: cleaned and every markdown or HTML character escaped (core.untrusted.markdown)."""
+    return untrusted.markdown(text)
 
 
 def _values(params: Mapping[str, ParamValue], name: str) -> list[str]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
-from core import clock
+from core import clock, untrusted
 from core.contract import rule_text, sheet_name
 from core.status import FILE_LABELS, FIRM_LABELS, SEVERITY_LABELS, note_text
 from query import export, firm_status
@@ -40,6 +40,7 @@ def issues_frame(issues_json: str | None) -> pl.DataFrame:
     rows = [{c: (str(item[c]) if c == "value" and item.get(c) is not None else item.get(c))
              for c in ISSUE_COLUMNS} for item in items]
     frame = pl.DataFrame(rows, schema=_ISSUE_SCHEMA) if rows else pl.DataFrame(schema=_ISSUE_SCHEMA)
+    frame = untrusted.frame(frame)  # the member's cell text: JSON kept its escape characters as \u001b
     return frame.sort(
         pl.col("severity") != "error", "sheet", "row", nulls_last=True, maintain_order=True)
 

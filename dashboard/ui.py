@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 import streamlit as st
 
+from core import untrusted
 from dashboard import theme
 from dashboard.charts.labels import better_than_text, change_text, delta_text, value_text
 from dashboard.i18n import current_lang, pick, t
@@ -36,6 +37,8 @@ LOW_BASE_SUFFIX = "__low_base"
 DIM_LABELS = {"firm_name": "firm", "region_name": "region", "province_name": "province",
               "period": "quarter", "year": "quarter", "firm_type": "firm_type", "product_line": "product_line"}
 HIDDEN_DIMS = ("firm_id", "region_code", "province_code")
+# A figure the query layer withheld from a member (fewer than 5 firms besides its own behind it).
+WITHHELD = {"zh": "已隐去（同业不足）", "en": "withheld (too few peers)"}
 
 
 def _fmt():
@@ -178,8 +181,10 @@ def display_frame(frame: pl.DataFrame, metric_ids: Sequence[str], ctx: PageConte
                                                f" ({unit})" if unit else "")
         low = frame[metric_id + LOW_BASE_SUFFIX].to_list() if metric_id + LOW_BASE_SUFFIX in frame.columns \
             else [False] * frame.height
-        texts = [fmt_metric(metric_id, v, ctx) + (f" {flag}" if is_low else "")
-                 for v, is_low in zip(frame[metric_id].to_list(), low, strict=True)]
+        held = frame["withheld"].fill_null(False).to_list() if "withheld" in frame.columns else [False] * frame.height
+        texts = [WITHHELD[ctx.lang] if v is None and h else
+                 fmt_metric(metric_id, v, ctx) + (f" {flag}" if is_low else "")
+                 for v, is_low, h in zip(frame[metric_id].to_list(), low, held, strict=True)]
         columns.append(pl.Series(header, texts, dtype=pl.Utf8))
     return pl.DataFrame(columns)
 
@@ -202,15 +207,19 @@ def peer_table(frame: pl.DataFrame, metric_id: str, ctx: PageContext | None = No
     lang, flag = ctx.lang, t("low_base", ctx.lang)
     values = [fmt_metric(metric_id, v, ctx) + (f" {flag}" if low else "")
               for v, low in zip(frame["value"], frame["low_base"].fill_null(False), strict=True)]
+    hidden = frame["suppressed"].fill_null(False).to_list()
+
+    def spread(column: str) -> list[str]:  # a peer spread over too few firms: said so, not a dash
+        return [WITHHELD[lang] if h else fmt_metric(metric_id, v, ctx) for v, h in zip(frame[column], hidden,
+                                                                                       strict=True)]
+
     shown = pl.DataFrame({
-        t("rank", lang): [t("no_value", lang) if r is None else f"{r}/{n}"
-                          for r, n in zip(frame["rank"], frame["n_firms"], strict=True)],
+        t("rank", lang): [WITHHELD[lang] if h else t("no_value", lang) if r is None else f"{r}/{n}"
+                          for r, n, h in zip(frame["rank"], frame["n_firms"], hidden, strict=True)],
         t("firm", lang): frame["firm_name"].cast(pl.Utf8),
         ctx.metric_name(metric_id): values,
         t("better_than", lang): [fmt_better_than(p, lang) for p in frame["better_than_share"]],
-        "P25": [fmt_metric(metric_id, v, ctx) for v in frame["p25"]],
-        t("peer_median", lang): [fmt_metric(metric_id, v, ctx) for v in frame["median"]],
-        "P75": [fmt_metric(metric_id, v, ctx) for v in frame["p75"]],
+        "P25": spread("p25"), t("peer_median", lang): spread("median"), "P75": spread("p75"),
     })
     st.dataframe(shown, hide_index=True, width="stretch", column_config={
         t("better_than", lang): st.column_config.TextColumn(help=BETTER_THAN_DEFINITION[lang])})
@@ -455,13 +464,37 @@ def download_buttons(frame: pl.DataFrame, filters: Any, metric_ids: Sequence[str
                  key=f"{key}_{fmt}", meta=meta, labels=ctx.lang, ctx=ctx, width="stretch")
 
 
+def inert_labels(fig: go.Figure) -> go.Figure:
+    """The figure with every category, trace name, hover text and tick label made inert (core.untrusted.plotly):
+    a firm's name from the registry never becomes a link or markup in a chart. Value labels (`text`) and the
+    templates are the charts' own and keep their `<br>`."""
+    def inert(values: Any) -> Any:
+        if isinstance(values, str):
+            return untrusted.plotly(values)
+        if isinstance(values, (list, tuple)):
+            return [inert(v) for v in values]
+        return values
+
+    for trace in fig.data:
+        for attr in ("x", "y", "name", "hovertext", "customdata", "labels"):
+            if attr in trace and trace[attr] is not None and not hasattr(trace[attr], "dtype"):
+                trace[attr] = inert(trace[attr])
+    for axis in ("xaxis", "yaxis"):
+        for attr in ("ticktext", "tickvals"):  # tickvals: the categories (escaped like the trace's) they label
+            ticks = fig.layout[axis][attr] if axis in fig.layout else None
+            if ticks is not None and not hasattr(ticks, "dtype"):
+                fig.layout[axis][attr] = inert(list(ticks))
+    return fig
+
+
 def chart(fig: go.Figure, key: str | None = None) -> None:
-    """A Plotly figure with the offline config (local topojson, no logo); fonts enlarged on the projector."""
+    """A Plotly figure with the offline config (local topojson, no logo), its labels inert; fonts enlarged on the
+    projector."""
     if _ctx().present:
         from dashboard import present
 
         present.enlarge(fig)
-    st.plotly_chart(fig, config=PLOTLY_CONFIG, width="stretch", key=key, theme=None)
+    st.plotly_chart(inert_labels(fig), config=PLOTLY_CONFIG, width="stretch", key=key, theme=None)
 
 
 def pair(ctx: PageContext | None = None) -> tuple[Any, Any]:

@@ -43,7 +43,9 @@ def warm(warehouse: Path) -> None:
     from dashboard.charts.china_map import provinces_geojson
 
     provinces_geojson()
-    data.warehouse(warehouse)
+    from query import Scope
+
+    data.warehouse(warehouse, Scope())  # the one load every session's scoped twin shares (no session here)
     # What is loaded now lives as long as the server: keep it out of every later garbage collection, which
     # otherwise walks it all again in the middle of some click.
     gc.freeze()

@@ -15,8 +15,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
-from core import atomic
+from core import atomic, untrusted
 from core.status import FILE_STATUSES, NEEDS_ATTENTION
 from etl.model import Issue
 from etl.store import Outcome
@@ -74,7 +75,9 @@ class Report:
         return counts
 
     def entries(self) -> list[dict]:
-        return [{**entry(o), "not_written": self.not_written} for o in self.outcomes]
+        """The report's entries; every string cleaned of escape sequences, controls and bidi characters (file names,
+        cells and messages come from members' files: a report opened in a terminal must not act on them)."""
+        return [cast("dict", untrusted.deep({**entry(o), "not_written": self.not_written})) for o in self.outcomes]
 
     def write(self, path: Path) -> None:
         """The JSON report, written atomically (a reader never sees half a report)."""

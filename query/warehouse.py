@@ -9,7 +9,8 @@ bound parameters.
 
 from __future__ import annotations
 
-import hashlib
+import copy
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from core import layout
 from core.contract import SHEETS_BY_ID
 from core.quarters import shift
 from core.reference import FIRM_TYPES, REGISTRY_COLUMNS, load_regions
-from query import catalog, firm_status
+from query import catalog, firm_status, pseudonyms
 from query.filters import MIN_PEERS, Filters, Scope
 
 DIMS: dict[str, tuple[str, ...]] = {
@@ -74,14 +75,14 @@ def _without(filters: Filters, name: str) -> Filters:
     return Filters(**{**vars(filters), name: ()})
 
 
-def _letters(n: int) -> str:
-    """0 → A, 25 → Z, 26 → AA: stable pseudonym suffixes."""
-    out = ""
-    n += 1
-    while n:
-        n, r = divmod(n - 1, 26)
-        out = chr(65 + r) + out
-    return out
+# What a member is told when a filter names a firm it may not choose: one message whatever the value, so that it
+# never says whether such a firm exists.
+REFUSED_FIRM = "只能按本公司（或页面上显示的同业代号）筛选公司。"
+REFUSED_AGGREGATE = "合计只能按本公司筛选：多家同业的合计可相减得出单家公司的数据。"
+# The finest grain of each dataset's figures other than the firm: every aggregate is a union of these cells.
+ATOMS = {dataset: ("period", "firm_type", "region_code", *(("product_line",) if dataset == "complaints_by_line"
+                                                           else ())) for dataset in layout.FACT_DATASETS}
+KEYS = ("period", "firm_id", "region_code", "product_line", "year", "quarter")
 
 
 class Warehouse:
@@ -95,10 +96,26 @@ class Warehouse:
         self._con = duckdb.connect(":memory:")
         self._periods: list[str] | None = None
         self._load()
-        firms = self._query("SELECT firm_id FROM firms ORDER BY firm_id")["firm_id"].to_list()
-        ordered = sorted(firms, key=lambda f: hashlib.sha256(f"xiaobao-peer:{f}".encode()).hexdigest())
-        self._pseudonyms = {f: f"同业{_letters(i)}"
-                            for i, f in enumerate(f for f in ordered if f != self.scope.firm_id)}
+        self._firm_ids = self._query("SELECT firm_id FROM firms ORDER BY firm_id")["firm_id"].to_list()
+        self._shared: dict = {"lock": threading.Lock(), "atoms": False}  # shared by every scoped() twin
+        self._pseudonyms = self._pseudonyms_for(self.scope)
+
+    def scoped(self, scope: Scope) -> Warehouse:
+        """The same loaded snapshot under another Scope (the dashboard keeps one load and a twin per user)."""
+        twin = copy.copy(self)
+        twin.scope = scope
+        twin._pseudonyms = self._pseudonyms_for(scope)
+        return twin
+
+    def _pseudonyms_for(self, scope: Scope) -> dict[str, str]:
+        if scope.firm_id is None or not self._firm_ids:
+            return {}
+        return pseudonyms.assign(self._firm_ids, scope.firm_id, pseudonyms.key(self.path))
+
+    @property
+    def member(self) -> str | None:
+        """The member firm this Warehouse answers for (None: the secretariat or an analyst, who see all)."""
+        return self.scope.firm_id
 
     # ── loading ─────────────────────────────────────────────────────────────────────────────────────────────
     def _load(self) -> None:
@@ -140,10 +157,12 @@ class Warehouse:
         return list(self._periods)
 
     def firms(self, filters: Filters | None = None) -> pl.DataFrame:
-        """The registry: firm_id, name, short_name, firm_type; kept to the filters' firm type and firms."""
-        frame = self._select(
-            self._query("SELECT firm_id, name, short_name, firm_type FROM firms ORDER BY firm_id"), filters)
-        return self._pseudonymise(frame, extra_names=("name", "short_name")).sort("firm_id")
+        """The registry: firm_id, name, short_name, firm_type; kept to the filters' firm type and firms. A member's
+        registry is its own firm alone: the firms it may choose (sidebar, URL, peer focus) and benchmark."""
+        frame = self._query("SELECT firm_id, name, short_name, firm_type FROM firms ORDER BY firm_id")
+        if self.member is not None:
+            frame = frame.filter(pl.col("firm_id") == self.member)
+        return self._select(frame, filters).sort("firm_id")
 
     def regions(self) -> pl.DataFrame:
         """region_name / name_en: the name of the region's own rows (广东省（不含深圳）: the province row leaves its
@@ -176,7 +195,10 @@ class Warehouse:
         if "product_line" in by and any(m.dataset != "complaints_by_line" for m in metrics):
             raise QueryError("险种（product_line）维度只适用于分险种投诉件数（complaints）")
         dims = [c for d in by for c in DIMS[d]]
-        filters = self._unpseudonymise(filters)
+        filters = self._firm_filter(filters, aggregate="firm_id" not in dims)
+        restricted = self._restricted(dims, filters)
+        if restricted:
+            self._ensure_atoms()
         frames = []
         for dataset in dict.fromkeys(m.dataset for m in metrics):
             group = [m for m in metrics if m.dataset == dataset]
@@ -190,9 +212,11 @@ class Warehouse:
             result = (result.join(frame, on=keys, how="full", coalesce=True, nulls_equal=True) if dims
                       else pl.concat([result, frame], how="horizontal"))
         flags = [f"{m.id}__low_base" for m in metrics if m.low_base]
-        n_firms = [c for c in result.columns if c.startswith("__n_firms")]
-        result = self._suppress(result, [m.id for m in metrics], by, filters, n_firms)
-        result = result.select([*dims, *(m.id for m in metrics), *flags])
+        if restricted:
+            result = self._suppress(result, metrics, aggregate="firm_id" not in dims)
+        if self.member is not None and "firm_id" in dims:
+            result = self._guard_index(result, [m for m in metrics if m.kind == "index"], dims)
+        result = result.select([*dims, *(m.id for m in metrics), *flags, *(["withheld"] if restricted else [])])
         return self._pseudonymise(result.sort(dims, nulls_last=True) if dims else result)
 
     def sql(self, dataset: str, metrics: list[catalog.Metric], dims: list[str], filters: Filters,
@@ -218,13 +242,28 @@ class Warehouse:
                     params[f"lb_{base}"] = thresholds[base]
                     tests.append(f"coalesce(sum({base}), 0) < $lb_{base}")
                 columns.append(f"({' OR '.join(tests)}) AS {m.id}__low_base")
-        columns.append(f"count(DISTINCT firm_id) AS __n_firms_{dataset}")
+        source = f"base_{dataset}"
+        if self._restricted(dims, filters):
+            # A member: other firms' figures only from cells with MIN_PEERS firms besides its own (its own always).
+            # The other rows stay, their figures nulled, so that a group left out whole still shows (no value) and
+            # every group says whether something was left out (__withheld).
+            measures = [c for c in SHEETS_BY_ID[dataset].schema() if c not in KEYS]
+            nulled = ", ".join(f"CASE WHEN __safe THEN {c} END AS {c}" for c in measures)
+            reported = " OR ".join(f"{c} IS NOT NULL" for c in measures)
+            source = (f"(SELECT * REPLACE ({nulled}), (NOT __safe AND ({reported})) AS __held FROM "
+                      f"(SELECT *, (firm_id = $scope_firm OR {self._safe(dataset)}) AS __safe FROM base_{dataset}))")
+            params |= {"scope_firm": self.member, "min_peers": MIN_PEERS}
+            columns += [f"count(DISTINCT firm_id) FILTER (WHERE __safe) AS __n_firms_{dataset}",
+                        (f"count(DISTINCT firm_id) FILTER (WHERE __safe AND firm_id <> $scope_firm) "
+                        f"AS __n_others_{dataset}"), f"coalesce(bool_or(__held), FALSE) AS __withheld_{dataset}"]
+        else:
+            columns.append(f"count(DISTINCT firm_id) AS __n_firms_{dataset}")
         latest = ", ".join(["firm_id", "region_code", *time_dims])
         regional = ", ".join(dict.fromkeys([*dims, "region_code"]))
         select_group = ", ".join(group)
         sql = f"""
 WITH filtered AS (
-    SELECT * FROM base_{dataset} WHERE {where}
+    SELECT * FROM {source} WHERE {where}
 ),
 marked AS (
     SELECT
@@ -250,7 +289,7 @@ SELECT * FROM final"""
             aggs = ", ".join(f"{m.aggregate}(v) AS {m.id}" for m in across)
             sql = f"""
 WITH main AS ({sql}),
-filtered AS (SELECT * FROM base_{dataset} WHERE {where}),
+filtered AS (SELECT * FROM {source} WHERE {where}),
 marked AS (
     SELECT *, period = max(period) OVER (PARTITION BY {latest}) AS is_latest FROM filtered
 ),
@@ -320,21 +359,91 @@ SELECT * FROM final"""
                 pl.col("firm_id").replace_strict(mapping, default=pl.lit("同业"), return_dtype=pl.Utf8))
             .alias("firm_id"))
 
-    def _unpseudonymise(self, filters: Filters) -> Filters:
-        if self.scope.firm_id is None or not filters.firms:
+    def _firm_filter(self, filters: Filters, aggregate: bool = False) -> Filters:
+        """A member's firm filter in real ids. It may name its own firm and the pseudonyms it is shown; any other
+        value (another firm's real id, an unknown id) is refused with one message (REFUSED_FIRM), so the answer
+        never tells whether that firm exists. An aggregate (no firm dimension) may be kept to its own firm only:
+        the totals of two sets of peers differing by one firm would give that firm's figures (REFUSED_AGGREGATE)."""
+        if self.member is None or not filters.firms:
             return filters
         back = {v: k for k, v in self._pseudonyms.items()}
-        return replace(filters, firms=tuple(back.get(f, f) for f in filters.firms))
+        real = []
+        for f in filters.firms:
+            if f == self.member or f in back:
+                real.append(self.member if f == self.member else back[f])
+            else:
+                raise QueryError(REFUSED_FIRM)
+        if aggregate and set(real) != {self.member}:
+            raise QueryError(REFUSED_AGGREGATE)
+        return replace(filters, firms=tuple(dict.fromkeys(real)))
 
-    def _suppress(self, frame: pl.DataFrame, metric_ids: list[str], by: list[str], filters: Filters,
-                  n_columns: list[str]) -> pl.DataFrame:
-        """Under a member's scope, an aggregate over fewer than MIN_PEERS firms (other than the member's own
-        figures alone) shows no value."""
-        if self.scope.firm_id is None or "firm" in by or filters.firms == (self.scope.firm_id,) or not n_columns:
+    def _unpseudonymise(self, filters: Filters) -> Filters:
+        return self._firm_filter(filters)
+
+    def _restricted(self, dims: list[str], filters: Filters) -> bool:
+        """A member's result that may hold other firms' figures (not its own firm's alone): other firms' rows are
+        taken from safe cells only (a cell: quarter × firm type × region [× product line], ATOMS), its own always.
+        Every figure a member sees is then a function of its own rows and of cells with MIN_PEERS firms besides
+        its own; no difference of two results can isolate fewer."""
+        return self.member is not None and filters.firms != (self.member,)
+
+    def prepare_scopes(self) -> None:
+        """Make now what a member's first query would otherwise wait for (the cells and their firms, a few
+        seconds at ten years × 250 firms); the dashboard calls it in the background when it opens a snapshot."""
+        self._ensure_atoms()
+
+    def _ensure_atoms(self) -> None:
+        """atoms_<dataset>: per finest cell (ATOMS: quarter × firm type × region [× product line]) the firms that
+        reported a figure in it. Made once per loaded snapshot, at a member's first aggregate."""
+        with self._shared["lock"]:
+            if self._shared["atoms"]:
+                return
+            cursor = self._con.cursor()
+            try:
+                for dataset in layout.FACT_DATASETS:
+                    keys = ", ".join(ATOMS[dataset])
+                    reported = " OR ".join(f"{c} IS NOT NULL" for c in SHEETS_BY_ID[dataset].schema() if c not in KEYS)
+                    cursor.execute(f"""CREATE OR REPLACE TABLE atoms_{dataset} AS
+                        SELECT {keys}, count(DISTINCT firm_id) AS n, list(DISTINCT firm_id) AS firms
+                        FROM base_{dataset} WHERE {reported} GROUP BY {keys}""")
+            finally:
+                cursor.close()
+            self._shared["atoms"] = True
+
+    @staticmethod
+    def _safe(dataset: str) -> str:
+        """SQL: the row of base_<dataset> lies in a cell with at least $min_peers firms besides $scope_firm."""
+        on = " AND ".join(f"a.{c} = base_{dataset}.{c}" for c in ATOMS[dataset])
+        return (f"EXISTS (SELECT 1 FROM atoms_{dataset} a WHERE {on} AND a.n - CASE WHEN "
+                f"list_contains(a.firms, $scope_firm) THEN 1 ELSE 0 END >= $min_peers)")
+
+    def _suppress(self, frame: pl.DataFrame, metrics: list[catalog.Metric], aggregate: bool) -> pl.DataFrame:
+        """A member's rows: `withheld` says whether any figure of the row was left out for confidentiality. An
+        aggregate row over fewer than MIN_PEERS firms besides the member's own shows no value (nor low-base flag):
+        a cell of its own figures with a peer or two left out would otherwise read as a total."""
+        withheld = pl.any_horizontal([pl.col(c).fill_null(False) for c in frame.columns
+                                      if c.startswith("__withheld_")] or [pl.lit(False)])
+        if not aggregate:
+            return frame.with_columns(withheld.alias("withheld"))
+        out = []
+        for m in metrics:
+            others = f"__n_others_{m.dataset}"
+            few = pl.col(others).fill_null(0) < MIN_PEERS if others in frame.columns else pl.lit(False)
+            out += [pl.when(few).then(None).otherwise(pl.col(c)).alias(c)
+                    for c in (m.id, f"{m.id}__low_base") if c in frame.columns]
+            firms = f"__n_firms_{m.dataset}"
+            withheld = withheld | (few & (pl.col(firms).fill_null(0) > 0) if firms in frame.columns
+                                   else pl.lit(False))
+        return frame.with_columns(*out, withheld.alias("withheld"))
+
+    def _guard_index(self, frame: pl.DataFrame, metrics: list[catalog.Metric], dims: list[str]) -> pl.DataFrame:
+        """A member's per-firm complaint index compares a firm with its peer group's totals: no value where that
+        group (firm type × the time dimensions) holds fewer than MIN_PEERS firms besides the member's own."""
+        if not metrics or frame.height == 0:
             return frame
-        n = pl.max_horizontal([pl.col(c).fill_null(0) for c in n_columns])
-        return frame.with_columns([pl.when(n >= MIN_PEERS).then(pl.col(m)).otherwise(None).alias(m)
-                                   for m in metric_ids])
+        group = ["firm_type", *(c for c in dims if c in TIME_COLUMNS)]
+        others = pl.col("firm_id").filter(pl.col("firm_id") != self.member).n_unique().over(group)
+        return frame.with_columns([pl.when(others >= MIN_PEERS).then(pl.col(m.id)).alias(m.id) for m in metrics])
 
     def _by_dataset(self, metrics: list[str] | tuple[str, ...]) -> list[list[str]]:
         """The metrics (each once, in order) grouped by the dataset they aggregate: a metric's rows are the groups
@@ -379,12 +488,18 @@ SELECT * FROM final"""
             tables |= dict.fromkeys(group, t)
         out = {}
         for metric in metrics:
-            rows = tables[metric].select([*dims, "period", "__i", pl.col(metric).alias("value")])
-            base = rows.select([*dims, "__i", "value"])
+            # a member's aggregates: `withheld` when any of the three quarters compared left figures out
+            noted = "withheld" in tables[metric].columns
+            flag = [pl.col("withheld").fill_null(False)] if noted else []
+            rows = tables[metric].select([*dims, "period", "__i", pl.col(metric).alias("value"), *flag])
+            base = rows.select([*dims, "__i", "value", *flag])
             one = rows.join(base.with_columns(pl.col("__i") + 1).rename({"value": "prev_quarter"}),
-                            on=[*dims, "__i"], how="left", nulls_equal=True)
+                            on=[*dims, "__i"], how="left", nulls_equal=True, suffix="_q")
             one = one.join(base.with_columns(pl.col("__i") + 4).rename({"value": "prev_year"}), on=[*dims, "__i"],
-                           how="left", nulls_equal=True)
+                           how="left", nulls_equal=True, suffix="_y")
+            if noted:
+                held = pl.col("withheld", "withheld_q", "withheld_y").fill_null(False)
+                one = one.with_columns(pl.any_horizontal(held).alias("withheld"))
             one = one.filter(pl.col("period").is_between(pl.lit(start), pl.lit(end)))
             one = one.with_columns(
                 (pl.col("value") - pl.col("prev_quarter")).alias("qoq_abs"),
@@ -394,7 +509,8 @@ SELECT * FROM final"""
                 pl.when(pl.col("prev_year") != 0).then((pl.col("value") - pl.col("prev_year"))
                                                        / pl.col("prev_year").abs()).alias("yoy_pct"),
             ).with_columns(pl.col("value", "prev_quarter", "prev_year", "qoq_abs", "yoy_abs").cast(pl.Float64))
-            one = one.select(columns).sort([*dims, *(["period"] if rows_per_period else [])], nulls_last=True)
+            one = one.select([*columns, *(["withheld"] if noted else [])]) \
+                .sort([*dims, *(["period"] if rows_per_period else [])], nulls_last=True)
             if not dims and not rows_per_period and one.height == 0:
                 one = pl.DataFrame([{c: None for c in columns}], schema={c: pl.Float64 for c in columns})
             out[metric] = one
@@ -456,9 +572,15 @@ SELECT * FROM final"""
         for group in self._by_dataset(metrics):
             t = self._table(list(dict.fromkeys([*group, "complaint_index"])), ["firm", "period"], window, thresholds)
             tables |= dict.fromkeys(group, t)
+        firms = self._check_names(firms)
         value = pl.col("value")
         n = value.count().over("period")  # the firms of the group that have a value
-        suppressed = n < MIN_PEERS if self.scope.firm_id is not None else pl.lit(False)
+        # Under a member's scope the group's figures need MIN_PEERS firms with a value besides its own.
+        if self.member is not None:
+            others = (value.is_not_null() & (pl.col("firm_id") != self.member)).sum().over("period")
+            suppressed = others < MIN_PEERS
+        else:
+            suppressed = pl.lit(False)
 
         def spread(q: float) -> pl.Expr:
             return pl.when((n > 0) & ~suppressed).then(value.quantile(q, "linear").over("period"))
@@ -472,8 +594,9 @@ SELECT * FROM final"""
                 pl.col(m.id).alias("value"), pl.col("complaint_index"),
                 (pl.col(flag) if flag in t.columns else pl.lit(False)).alias("low_base"),
             ).with_columns(
-                value.rank("min", descending=m.direction != "lower").over("period").cast(pl.Int64).alias("rank"),
-                better_than(value, n, m.direction).alias("better_than_share"),
+                pl.when(~suppressed).then(value.rank("min", descending=m.direction != "lower").over("period"))
+                .cast(pl.Int64).alias("rank"),
+                pl.when(~suppressed).then(better_than(value, n, m.direction)).alias("better_than_share"),
                 spread(0.25).cast(pl.Float64).alias("p25"), spread(0.5).cast(pl.Float64).alias("median"),
                 spread(0.75).cast(pl.Float64).alias("p75"), n.cast(pl.Int64).alias("n_firms"),
                 pl.lit(m.direction, pl.Utf8).alias("direction"), suppressed.alias("suppressed"),
@@ -484,6 +607,13 @@ SELECT * FROM final"""
         out = pl.concat([f.select(columns) for f in frames], how="vertical_relaxed")  # counts and rates
         # rows are already as the scope shows them (pseudonyms), and so are the firm ids a caller can know
         return out.filter(pl.col("firm_id").is_in(list(firms))) if firms else out
+
+    def _check_names(self, firms: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+        """Firm names a member passes (its own id, the pseudonyms it is shown): anything else is refused."""
+        firms = tuple(firms)
+        if self.member is not None and any(f != self.member and f not in self._pseudonyms.values() for f in firms):
+            raise QueryError(REFUSED_FIRM)
+        return firms
 
     # ── anomalies ───────────────────────────────────────────────────────────────────────────────────────
     def anomalies(self, filters: Filters | None = None) -> pl.DataFrame:
@@ -505,12 +635,18 @@ SELECT * FROM final"""
         period = filters.latest or (periods[-1] if periods else None)
         if period is None:
             return pl.DataFrame(schema=columns)
-        cells = self._query("""
+        params: dict[str, object] = {"start": shift(period, -ANOMALY_HISTORY), "period": period}
+        safe, source = "TRUE", "complaints"
+        if self.member is not None:  # other firms' cells only where 5 firms besides the member's report
+            self._ensure_atoms()
+            safe, source = f"(firm_id = $scope_firm OR {self._safe('complaints')})", "base_complaints"
+            params |= {"scope_firm": self.member, "min_peers": MIN_PEERS}
+        cells = self._query(f"""
             SELECT firm_id, region_code, period, CAST(sum(complaints_total) AS BIGINT) AS complaints,
                    CAST(sum(proxy_surrender_suspected) AS BIGINT) AS proxy
-            FROM complaints
-            WHERE period BETWEEN $start AND $period
-            GROUP BY firm_id, region_code, period""", {"start": shift(period, -ANOMALY_HISTORY), "period": period})
+            FROM {source}
+            WHERE period BETWEEN $start AND $period AND {safe}
+            GROUP BY firm_id, region_code, period""", params)
         key = ["firm_id", "region_code"]
         past = cells.filter(pl.col("period") < period)
         history = past.group_by(key).agg(pl.col("complaints").median().alias("baseline_median"),
@@ -574,7 +710,10 @@ SELECT * FROM final"""
         path = self.snapshot / layout.SUBMISSIONS if self.snapshot else None
         latest = None
         if path is not None and path.exists():
-            latest = pl.read_parquet(path, columns=["received_at"])["received_at"].max()
+            received = pl.read_parquet(path, columns=["received_at", "status"])
+            if self.member is not None:  # a member: when the figures last changed, not when any file arrived
+                received = received.filter(pl.col("status") == "accepted")
+            latest = received["received_at"].max()
         return {"version": self.version, "ingested_at": latest}
 
     # Filters in the order a reader names them; `why_empty` reports which of them emptied a result.
@@ -587,10 +726,13 @@ SELECT * FROM final"""
         the filters (FILTER_FIELDS; the period fields count as one, "period") without which the metrics would have
         a value, each tried alone. Both empty: nothing holds these metrics whatever the filters."""
         metrics = list(metrics)
-        f = self._unpseudonymise(filters)
+        f = filters  # as the caller names firms (a member: its own id and pseudonyms)
+        real = self._firm_filter(filters)
 
         def has_value(candidate: Filters) -> bool:
-            frame = self.table(metrics, [], candidate)
+            # a member's total over peers it chose by pseudonym is refused (REFUSED_AGGREGATE): their rows tell
+            by = ["firm"] if self.member is not None and set(candidate.firms) - {self.member} else []
+            frame = self.table(metrics, by, candidate)
             return any(frame[m].null_count() < frame.height for m in dict.fromkeys(metrics))
 
         culprits: list[str] = []
@@ -606,18 +748,18 @@ SELECT * FROM final"""
             if has_value(loosened):
                 culprits.append(name)
         firms = pl.DataFrame()
-        if f.firms:
+        if real.firms:  # a member learns only its own firm's files (the registry it is given: firms())
             everything = self.submissions()
-            registry = self._query("SELECT firm_id, name, short_name, firm_type FROM firms ORDER BY firm_id")
-            registry = registry.filter(pl.col("firm_id").is_in(list(f.firms)))
-            status = firm_status.firm_status(registry, firm_status.within(everything, f), everything=everything)
-            firms = self._pseudonymise(status.filter(pl.col("status") != "accepted"),
-                                       extra_names=("name", "short_name"))
+            registry = self.firms().filter(pl.col("firm_id").is_in(list(real.firms)))
+            status = firm_status.firm_status(registry, firm_status.within(everything, real), everything=everything)
+            firms = status.filter(pl.col("status") != "accepted")
         return {"firms": firms, "culprits": tuple(culprits)}
 
     def original_file(self, submission_id: str) -> tuple[str, bytes]:
-        rows = self.submissions().filter(pl.col("submission_id") == submission_id)
+        """The file name and bytes of a file received; a member only its own firm's (another firm's, an unknown id:
+        the same refusal)."""
+        rows = self.submissions().filter(pl.col("submission_id") == submission_id)  # scoped: a member's own only
         if rows.height == 0 or rows["stored_file"][0] is None:
-            raise QueryError(f"找不到报送 {submission_id} 的原始文件")
+            raise QueryError("找不到该报送的原始文件")
         row = rows.row(0, named=True)
         return row["file_name"], (self.path / row["stored_file"]).read_bytes()

@@ -13,13 +13,14 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from core import clock, layout
+from core import clock, layout, untrusted
+from core.atomic import refusal
 from core.settings import registry_path, warehouse_dir
 from core.status import FILE_LABELS, FIRM_LABELS
 from etl.ingest import IngestFailed, UsageError, run
 from etl.normalise import parse_period
 from etl.report import Report
-from etl.store import Outcome, load_submissions, refusal
+from etl.store import Outcome, load_submissions, read_parquet
 from query import firm_status
 
 MAX_REASONS = 10  # per file on the terminal; the JSON report and the 报送情况 page list every one
@@ -31,7 +32,8 @@ INGEST_HELP = (
     "按填报日期、再按文件名；旧版本保留在历史中，说明中写明依据哪条规则。与已收文件完全相同的文件不重复入库。"
     "每个收到的文件（含退回与暂缓的）原样保存在数据仓库 files/ 下。"
     "\n\n退出码：0 全部入库（重复文件、同批被替换的旧版本不算问题）；1 有退回或暂缓；2 用法错误（路径不存在、"
-    "会员名录无法读取、数据仓库无法写入）。"
+    "会员名录无法读取）或数据仓库、报告无法写入（磁盘已满、只读、无权限：数据仓库保持原样，报告仍会写出，"
+    "其中 not_written 说明原因）。"
     "\n\n示例：\n\n    xiaobao ingest data/inbox/2025Q3 --report 2025Q3导入报告.json"
 )
 VALIDATE_HELP = (
@@ -59,6 +61,12 @@ ReportOpt = Annotated[Path | None, typer.Option("--report", metavar="REPORT.json
 
 
 # ── ingest / validate ─────────────────────────────────────────────────────────────────────────────────────────
+def _t(value: object) -> str:
+    """Text from outside (file names, cells, the registry, paths) for the terminal: escape sequences, controls and
+    bidi characters dropped (core.untrusted), Rich markup escaped; line breaks kept."""
+    return escape(untrusted.text(value if value is not None else "—", lines=True))
+
+
 def _consoles() -> tuple[Console, Console]:
     """Made per command, so the terminal width (or COLUMNS) is read when the command runs, not at import."""
     return Console(soft_wrap=True), Console(stderr=True, soft_wrap=True)
@@ -69,10 +77,11 @@ def _writable_report(report: Path, err: Console) -> None:
     try:
         report.parent.mkdir(parents=True, exist_ok=True)
         probe = report.with_name(f".{report.name}.{os.getpid()}.probe.tmp")
-        probe.write_bytes(b"")
+        with open(probe, "wb"):
+            pass
         probe.unlink()
     except OSError as exc:
-        err.print(f"[red]错误：报告 {escape(str(report))} 无法写入：{escape(refusal(exc))}；未导入任何文件[/red]")
+        err.print(f"[red]错误：报告 {_t(report)} 无法写入：{_t(refusal(exc))}；未导入任何文件[/red]")
         raise typer.Exit(2) from exc
 
 
@@ -80,9 +89,9 @@ def _write_report(result: Report, report: Path, console: Console, err: Console) 
     try:
         result.write(report)
     except OSError as exc:
-        err.print(f"[red]错误：报告 {escape(str(report))} 无法写入：{escape(refusal(exc))}[/red]")
+        err.print(f"[red]错误：报告 {_t(report)} 无法写入：{_t(refusal(exc))}[/red]")
         return False
-    console.print(f"逐个文件的结果已写入 {escape(str(report))}")
+    console.print(f"逐个文件的结果已写入 {_t(report)}")
     return True
 
 
@@ -105,20 +114,20 @@ def _run(paths: list[Path], warehouse: Path | None, registry: Path | None, repor
             result = run(paths, target, registry_path(registry), dry_run=dry_run, progress=progress,
                          on_wait=lambda: err.print("另一个导入正在写入该数据仓库，等待其完成……"))
         except UsageError as exc:
-            err.print(f"[red]错误：{escape(str(exc))}[/red]")
+            err.print(f"[red]错误：{_t(exc)}[/red]")
             raise typer.Exit(2) from exc
         except IngestFailed as exc:  # disk full, read-only, permissions: nothing changed, the report still written
             failed = exc
         except OSError as exc:  # anything the steps above do not name
-            err.print(f"[red]错误：数据仓库 {escape(str(target))} 无法读写：{escape(refusal(exc))}[/red]")
+            err.print(f"[red]错误：数据仓库 {_t(target)} 无法读写：{_t(refusal(exc))}[/red]")
             raise typer.Exit(2) from exc
         except RuntimeError as exc:  # a damaged warehouse, a file changed while being read: no snapshot written
-            err.print(f"[red]错误：{escape(str(exc))}[/red]")
+            err.print(f"[red]错误：{_t(exc)}[/red]")
             raise typer.Exit(2) from exc
         else:
             failed = None
     if failed is not None:
-        err.print(f"[red]错误：{escape(str(failed))}[/red]")
+        err.print(f"[red]错误：{_t(failed)}[/red]")
         if report:
             _write_report(failed.report, report, console, err)
         raise typer.Exit(2)
@@ -146,16 +155,16 @@ def _summary(result: Report, warehouse: Path, console: Console) -> None:
         for header in ("文件", "公司", "期间", "状态", "原因"):
             table.add_column(header, overflow="fold")
         for o in problems:
-            table.add_row(escape(o.file_name), o.firm_id or "—", o.period or "—", STATUS_ZH[o.status],
-                          escape(_reasons(o)))
+            table.add_row(_t(o.file_name), _t(o.firm_id), o.period or "—", STATUS_ZH[o.status],
+                          _t(_reasons(o)))
         console.print(table)
     if result.earlier:
         table = Table(title="本次导入改变了状态的早前报送", show_lines=True)
         for header in ("文件", "公司", "期间", "原状态", "现状态", "说明"):
             table.add_column(header, overflow="fold")
         for o in result.earlier:
-            table.add_row(escape(o.file_name), o.firm_id or "—", o.period or "—", STATUS_ZH[o.previous_status],
-                          STATUS_ZH[o.status], escape(_reasons(o)))
+            table.add_row(_t(o.file_name), _t(o.firm_id), o.period or "—", STATUS_ZH[o.previous_status],
+                          STATUS_ZH[o.status], _t(_reasons(o)))
         console.print(table)
     replacing = [o for o in result.files if o.status == "superseded" or (o.status == "accepted" and o.message)]
     if replacing:  # which file of a firm and quarter counts, and by which rule (DOMAIN.md, resubmissions)
@@ -164,8 +173,8 @@ def _summary(result: Report, warehouse: Path, console: Console) -> None:
             table.add_column(header, overflow="fold")
         for o in replacing:
             notes = [o.message or ""] + [i.message for i in o.issues if i.rule == "same_version_resubmission"]
-            table.add_row(escape(o.file_name), o.firm_id or "—", o.period or "—", str(o.version or "—"),
-                          STATUS_ZH[o.status], escape("\n".join(notes)))
+            table.add_row(_t(o.file_name), _t(o.firm_id), o.period or "—", str(o.version or "—"),
+                          STATUS_ZH[o.status], _t("\n".join(notes)))
         console.print(table)
     warned = sum(1 for o in result.files if o.status != "duplicate" and any(i.severity == "warning" for i in o.issues))
     totals = Table(title="校验结果（未写入数据仓库）" if result.dry_run else "导入结果")
@@ -175,7 +184,7 @@ def _summary(result: Report, warehouse: Path, console: Console) -> None:
     totals.add_row(*(str(n) for n in result.counts().values()), str(warned))
     console.print(totals)
     if not result.dry_run:
-        console.print(f"数据仓库 {escape(str(warehouse))}：当前版本 {layout.version(warehouse) or '（空）'}")
+        console.print(f"数据仓库 {_t(warehouse)}：当前版本 {layout.version(warehouse) or '（空）'}")
 
 
 def ingest(paths: Paths, warehouse: WarehouseOpt = None, registry: RegistryOpt = None,
@@ -202,14 +211,18 @@ def status(period: Annotated[str | None, typer.Option(
     if period is not None:
         wanted = parse_period(period)
         if wanted is None:
-            err.print(f"[red]错误：报送期间“{escape(period)}”无法识别，应为如 2025Q3 的自然季度[/red]")
+            err.print(f"[red]错误：报送期间“{_t(period)}”无法识别，应为如 2025Q3 的自然季度[/red]")
             raise typer.Exit(2)
-    snapshot = layout.current_snapshot(target)
-    if snapshot is None:
-        console.print(f"数据仓库 {escape(str(target))} 中还没有数据。先运行：xiaobao ingest 报送文件夹")
-        return
-    subs = load_submissions(snapshot)
-    firms = pl.read_parquet(snapshot / layout.FIRMS)
+    try:
+        snapshot = layout.current_snapshot(target)
+        if snapshot is None:
+            console.print(f"数据仓库 {_t(target)} 中还没有数据。先运行：xiaobao ingest 报送文件夹")
+            return
+        subs = load_submissions(snapshot)
+        firms = read_parquet(snapshot / layout.FIRMS)
+    except OSError as exc:
+        err.print(f"[red]错误：数据仓库 {_t(target)} 无法读取：{_t(refusal(exc))}[/red]")
+        raise typer.Exit(2) from exc
     periods = sorted(subs["period"].drop_nulls().unique().to_list())
     overview = Table(title=f"已有期间（会员 {firms.height} 家，数据仓库版本 {snapshot.name}）")
     for header in ("期间", *FIRM_STATUS_ZH.values(), "收到文件"):
@@ -231,7 +244,7 @@ def status(period: Annotated[str | None, typer.Option(
         names = per_firm.filter(pl.col("status") == s)
         if names.height:
             console.print(f"{FIRM_STATUS_ZH[s]}：" + "、".join(
-                f"{escape(r['short_name'])}（{r['firm_id']}）" for r in names.iter_rows(named=True)))
+                f"{_t(r['short_name'])}（{_t(r['firm_id'])}）" for r in names.iter_rows(named=True)))
     # Files whose period could not be read may belong to this quarter: they must not drop out of sight.
     problems = subs.filter(pl.col("status").is_in(["rejected", "held"])
                            & ((pl.col("period") == period) | pl.col("period").is_null())).sort("seq")
@@ -243,8 +256,8 @@ def status(period: Annotated[str | None, typer.Option(
             lines = (r["reasons"] or "").splitlines()
             if len(lines) > MAX_REASONS:
                 lines = [*lines[:MAX_REASONS], f"……另有 {len(lines) - MAX_REASONS} 条"]
-            table.add_row(escape(r["file_name"]), r["firm_id"] or "（未识别）", STATUS_ZH[r["status"]],
-                          clock.shown(r["received_at"]), escape("\n".join(lines)))
+            table.add_row(_t(r["file_name"]), _t(r["firm_id"] or "（未识别）"), STATUS_ZH[r["status"]],
+                          clock.shown(r["received_at"]), _t("\n".join(lines)))
         console.print(table)
 
 

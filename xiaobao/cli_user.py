@@ -114,7 +114,12 @@ def add(
 
 @app.command("list")
 def list_users(users_file: UsersOpt = None) -> None:
-    """列出用户（用户名、角色、公司、显示名、状态；不显示密码散列）。"""
+    """列出用户（用户名、角色、公司、显示名、状态；不显示密码散列）。
+
+    示例：
+
+        xiaobao user list
+    """
     try:
         accounts = users.load(users.users_path(users_file))
     except users.UserError as exc:
@@ -148,28 +153,48 @@ def _change(what: str, username: str, users_file: Path | None, warehouse: Path |
 @app.command("remove")
 def remove(username: Annotated[str, typer.Argument(help="用户名。")], users_file: UsersOpt = None,
            warehouse: WarehouseOpt = None) -> None:
-    """删除用户；其已打开的会话在下一次操作时结束。"""
+    """删除用户；其已打开的会话在下一次操作时结束。
+
+    示例：
+
+        xiaobao user remove zhangsan
+    """
     _change("user_remove", username, users_file, warehouse, "已删除用户 {user}。")
 
 
 @app.command("disable")
 def disable(username: Annotated[str, typer.Argument(help="用户名。")], users_file: UsersOpt = None,
             warehouse: WarehouseOpt = None) -> None:
-    """停用用户：不能再登录，已打开的会话在下一次操作时结束。"""
+    """停用用户：不能再登录，已打开的会话在下一次操作时结束。
+
+    示例：
+
+        xiaobao user disable zhangsan
+    """
     _change("user_disable", username, users_file, warehouse, "已停用用户 {user}。")
 
 
 @app.command("enable")
 def enable(username: Annotated[str, typer.Argument(help="用户名。")], users_file: UsersOpt = None,
            warehouse: WarehouseOpt = None) -> None:
-    """重新启用已停用的用户。"""
+    """重新启用已停用的用户。
+
+    示例：
+
+        xiaobao user enable zhangsan
+    """
     _change("user_enable", username, users_file, warehouse, "已启用用户 {user}。")
 
 
 @app.command("reset-password")
 def reset_password(username: Annotated[str, typer.Argument(help="用户名。")], users_file: UsersOpt = None,
                    warehouse: WarehouseOpt = None) -> None:
-    """重置密码（从标准输入读取新密码）；该用户已打开的会话在下一次操作时结束。"""
+    """重置密码（从标准输入读取新密码）；该用户已打开的会话在下一次操作时结束。
+
+    示例：
+
+        xiaobao user reset-password zhangsan
+    """
     path = users.users_path(users_file)
     try:
         known = username in users.load(path)

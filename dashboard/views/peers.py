@@ -11,9 +11,11 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
+from core import untrusted
 from dashboard import page_params, theme, ui
 from dashboard.charts.peers import bullet_benchmark, rank_over_time
 from dashboard.context import current
+from dashboard.filters import plain
 from dashboard.i18n import pick, t
 from dashboard.sizes import table_height
 from query import BETTER_THAN_DEFINITION, MIN_PEERS
@@ -68,12 +70,14 @@ rows = [{"metric": m.id, "label": ctx.metric_name(m.id), "unit": ctx.metric_unit
 bench = pl.DataFrame(rows, infer_schema_length=None)
 
 with ui.slide("benchmark"):
-    st.subheader(pick({"zh": f"{firm_name}与同业（{ctx.period}）", "en": f"{firm_name} against peers ({ctx.period})"}))
+    st.subheader(pick({"zh": f"{plain(firm_name)}与同业（{ctx.period}）",
+                       "en": f"{plain(firm_name)} against peers ({ctx.period})"}))
     if bench["median"].null_count() == bench.height:
         ui.empty_result([m.id for m in metrics], ctx.at())
     else:
-        ui.chart(bullet_benchmark(bench, firm_label=firm_name, lang=lang, low_base_label=t("low_base", lang),
-                                  median_label=t("peer_median", lang)), key="peers_bullets")
+        ui.chart(bullet_benchmark(bench, firm_label=untrusted.plotly(firm_name), lang=lang,
+                                  low_base_label=t("low_base", lang), median_label=t("peer_median", lang)),
+                 key="peers_bullets")
         st.caption(pick({"zh": "菱形为本公司数值（蓝色实心优于同业中位数，橙色带×劣于）；"
                                "灰条为同业 P25–P75，竖线为中位数。",
                          "en": "Diamond: this firm (solid blue better than the peer median, orange with × worse); "
@@ -111,7 +115,7 @@ with ui.slide("rank"):
     if history["rank"].null_count() == history.height:
         ui.empty_state("empty_metric", lang)
     else:
-        ui.chart(rank_over_time(history, title=f"{firm_name} · {ctx.metric_name(metric)}", lang=lang,
+        ui.chart(rank_over_time(history, title=f"{untrusted.plotly(firm_name)} · {ctx.metric_name(metric)}", lang=lang,
                                 rank_label=t("rank", lang), of_label=pick({"zh": "共 {n} 家", "en": "of {n}"}),
                                 low_base_label=t("low_base", lang)), key="peers_rank")
         ui.metric_help(metric, ctx)

@@ -48,7 +48,8 @@ with ui.slide("summary"):
     cols[5].metric(pick({"zh": "收到文件", "en": "Files received"}), received.height, border=True)
     missing = [r["short_name"] for r in firms.iter_rows(named=True) if r["status"] == "missing"]
     if missing:
-        st.warning(pick({"zh": "未报送：", "en": "Missing: "}) + ("、" if lang == "zh" else ", ").join(missing),
+        st.warning(pick({"zh": "未报送：", "en": "Missing: "})
+                   + ("、" if lang == "zh" else ", ").join(map(plain, missing)),  # names read as written
                    icon=theme.ICON_MISSING)
 
 with ui.slide("firms"):

@@ -71,3 +71,53 @@ def shown(metric, value) -> str:
 def no_traceback(at) -> None:
     assert not at.exception, [e.value for e in at.exception]
     assert not [e for e in at.error if PAGE_ERROR_ZH in e.value], [e.value for e in at.error]
+
+
+# ── member scope: what a run shows, and the names of the firms a member may not see ───────────────────────────
+def other_firms(registry: pl.DataFrame, own: str) -> set[str]:
+    """Every id, legal name, short name and alias of the registry's firms other than `own`."""
+    tokens: set[str] = set()
+    for row in registry.filter(pl.col("firm_id") != own).iter_rows(named=True):
+        tokens |= {row["firm_id"], row["name"], row["short_name"], *(row["aliases"] or "").split("|")}
+    return {t for t in tokens if t}
+
+
+def run_texts(at) -> list[tuple[str, str]]:
+    """Everything a run sends to the browser that can hold a name, as (element type, text): every element's
+    protobuf as JSON (labels, options, captions, values, help), each dataframe's every cell and column, each
+    chart's Plotly spec (hover text and customdata included), and the URL's query parameters ("query_params")."""
+    from google.protobuf.json_format import MessageToDict
+
+    out: list[tuple[str, str]] = []
+
+    def walk(node) -> None:
+        kind = getattr(node, "type", None)
+        proto = getattr(node, "proto", None)
+        if kind == "dataframe":
+            frame = node.value
+            out.append((kind, ",".join(map(str, frame.columns)) + "\n" + frame.to_csv(index=False)))
+        elif kind == "plotly_chart":
+            out.append((kind, json.dumps(json.loads(proto.spec), ensure_ascii=False)))
+        elif proto is not None:
+            out.append((str(kind), json.dumps(MessageToDict(proto), ensure_ascii=False)))
+        children = getattr(node, "children", None)
+        for child in (children.values() if isinstance(children, dict) else []):
+            walk(child)
+
+    walk(at._tree)
+    out.append(("query_params", json.dumps({k: at.query_params[k] for k in at.query_params}, ensure_ascii=False)))
+    return out
+
+
+def download_texts(data: bytes, file_name: str) -> str:
+    """A downloaded file as text to search: CSV / JSON as is, XLSX every XML part, Parquet every cell."""
+    import io
+    import zipfile
+
+    if file_name.endswith(".xlsx") and zipfile.is_zipfile(io.BytesIO(data)):  # a member's original may be anything
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            return "\n".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
+    if file_name.endswith(".parquet"):
+        frame = pl.read_parquet(io.BytesIO(data))
+        return ",".join(frame.columns) + "\n" + frame.write_csv()
+    return data.decode("utf-8-sig", "replace")

@@ -188,3 +188,58 @@ def test_a_firm_not_of_the_chosen_type_is_reported_in_the_link_and_in_the_sideba
     said = [w.value.replace("\\", "") for w in at.warning]
     assert any(life["short_name"] in w and "财产险" in w for w in said), said
     assert at.multiselect(key="_w_firms").value == []
+
+
+# ── the login gate and navigation by role ──────────────────────────────────────────────────────────────────────
+def test_nobody_logged_in_sees_only_the_login_link_and_the_warehouse_is_never_opened(app_test, monkeypatch):
+    from dashboard import data
+
+    opened = []
+    monkeypatch.setattr(data, "warehouse", lambda *a, **k: opened.append(a) or (_ for _ in ()).throw(AssertionError))
+    at = app_test(user=None, params={"period": "2025Q3"})
+    assert not at.exception and opened == []
+    assert [e.value for e in at.info] == ["请先登录。登录后即可查看分析看板。"]
+    (link,) = [h for h in at.get("html") if "href" in h.proto.body]
+    assert 'href="/xb/login"' in link.proto.body and "前往登录页" in link.proto.body
+    assert not at.metric and not at.get("plotly_chart") and not at.dataframe and not at.sidebar.selectbox
+    english = app_test(user=None, params={"lang": "en"})
+    body = next(h.proto.body for h in english.get("html") if "href" in h.proto.body)
+    assert "Go to the login page" in body and "lang=en" in body
+
+
+@pytest.mark.parametrize(("role", "sees_audit"), [("secretariat", True), ("analyst", False), ("member", False)])
+def test_the_audit_page_is_offered_to_the_secretariat_only(app_test, role, sees_audit, demo_wh):
+    from auth.model import User
+
+    user = User(username=f"t-{role}", role=role, firm_id=demo_wh.firms()["firm_id"][0] if role == "member" else None)
+    at = app_test(user=user)
+    no_traceback(at)
+    assert any("t-" + role in c.value for c in at.sidebar.caption)
+    assert ("audit" in dashboard_app.known_paths(user)) is sees_audit
+    logout = [h.proto.body for h in at.sidebar.get("html") if "/xb/logout" in h.proto.body]
+    assert logout and "退出登录" in logout[0]
+    if sees_audit:
+        at.switch_page("views/audit.py").run()
+        assert "审计日志" in [t.value for t in at.title]
+    else:   # not in this user's navigation at all
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page("views/audit.py")
+
+
+def test_the_audit_page_lists_logins_and_exports_newest_first(app_test, demo_warehouse, monkeypatch):
+    from core import audit, clock
+
+    now = clock.now().isoformat(timespec="seconds")
+    audit.append(demo_warehouse, {"at": now, "who": "zhang\x1b[31m", "role": "analyst", "what": "login",
+                                  "client": "10.0.0.1"})
+    audit.append(demo_warehouse, {"at": now, "who": "li", "role": "analyst", "what": "table", "rows": 7,
+                                  "format": "csv"})
+    at = app_test("audit.py")
+    no_traceback(at)
+    frame = pl.from_pandas(at.dataframe[0].value)
+    assert frame.columns == ["时间", "用户", "角色", "事件", "详情"]
+    mine = frame.filter(pl.col("用户").is_in(["zhang[31m", "li"]))
+    assert mine["事件"].to_list() == ["导出数据", "登录"] and mine["详情"].to_list() == ["rows=7 format=csv",
+                                                                                       "client=10.0.0.1"]
+    at.selectbox(key="audit_user").set_value("li").run()
+    assert pl.from_pandas(at.dataframe[0].value)["用户"].to_list() == ["li"]

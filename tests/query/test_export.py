@@ -241,12 +241,16 @@ ALLOWED = {
     "core/audit.py": "the audit log itself (query.export appends its lines through it): who did what, no data",
     "auth/sessions.py": "the server's session secret, made at first start",
     "etl/store.py": "the warehouse's own snapshot and original files, read back only through the query layer",
-    "etl/template.py": "the blank submission template: no data in it",
+    "etl/template.py": "the submission template, blank or with the uploader's own cover filled in: no data in it",
+    "core/collection.py": "the collection periods the secretariat opens: no data",
+    "core/uploads.py": "the portal's history of uploads received (who sent which file, what became of it)",
+    "etl/intake.py": "keeps each uploaded file as received, with its receipt (nothing a member sent is lost)",
     "etl/report.py": "the ingest operator's own --report of the batch just read (what was received, not data out)",
     "xiaobao/cli_ingest.py": "writes that --report (etl.report)",
     "fixtures/demo.py": "the demo inbox and registry, made up for `xiaobao demo` and the tests",
     "fixtures/messy.py": "made-up messy submissions for the tests",
     "fixtures/synthetic.py": "a made-up warehouse for the tests",
+    "query/pseudonyms.py": "the secret that letters a member's peers (同业A …): a key, no data",
     "deck/build.py": "renders the deck into memory; it leaves through query.export.document (deck.make, the page)",
     "deck/pdf.py": "LibreOffice's input and output in a private temporary folder, removed after the conversion",
 }
@@ -476,7 +480,7 @@ def test_a_cli_export_that_cannot_be_audited_writes_nothing(evil, tmp_path):
                  ["export", "complaints_total", "--by", "firm"],
                  ["peers", "complaints_total", "--period", "2025Q3", "--format", "json"]):
         r = runner.invoke(app, [*args, "--warehouse", str(blocked)])
-        assert r.exit_code == 1 and "无法写入导出审计记录" in r.stderr
+        assert r.exit_code == 2 and "无法写入导出审计记录" in r.stderr
         assert r.stdout_bytes == b"" and not out.exists()
 
 
@@ -551,7 +555,7 @@ def test_a_dashboard_download_that_cannot_be_audited_hands_out_nothing(evil, mon
 def test_an_unwritable_out_file_is_a_clear_error(evil, tmp_path):
     r = runner.invoke(app, ["export", "complaints_total", "--out", str(tmp_path / "no" / "such" / "e.csv"),
                             "--warehouse", str(evil)])
-    assert r.exit_code == 1 and "无法写入" in r.stderr and "Traceback" not in r.output
+    assert r.exit_code == 2 and "无法写入" in r.stderr and "Traceback" not in r.output
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

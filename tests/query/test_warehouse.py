@@ -19,7 +19,7 @@ from core.quarters import shift
 from core.reference import REGISTRY_COLUMNS
 from etl import store
 from fixtures import synthetic, warehouse
-from query import Filters, QueryError, Scope, Warehouse
+from query import Filters, QueryError, Scope, Warehouse, pseudonyms
 from tests.query import handmade
 from tests.query.handmade import _frame, complaint
 
@@ -297,9 +297,9 @@ def test_the_registry_is_kept_to_the_chosen_type_and_firms(wh):
     assert wh.firms(Filters(firm_type="财产险", firms=("C", "D")))["firm_id"].to_list() == ["D"]
     assert wh.firms()["firm_id"].to_list() == ["A", "B", "C", "D"]
     member = Warehouse(wh.path, scope=Scope(firm_id="A"))
-    pseudonym = member.firms().filter(pl.col("firm_type") == "人身险")["firm_id"][0]
-    chosen = member.firms(Filters(firms=(pseudonym,)))  # a member chooses peers by the names it sees
-    assert chosen["firm_id"].to_list() == [pseudonym] and chosen["short_name"].to_list() == [pseudonym]
+    assert member.firms()["firm_id"].to_list() == ["A"]  # a member's registry: its own firm, identified
+    assert member.firms()["short_name"].to_list() == ["甲财险"]
+    assert member.firms(Filters(firm_type="人身险")).height == 0
 
 
 def test_peer_rows_are_the_chosen_firms_against_the_whole_group(wh):
@@ -413,8 +413,10 @@ def test_movers_keep_n_per_firm_type_and_follow_the_filters(movers_wh):
 def test_a_members_movers_show_peers_as_pseudonyms(movers_wh):
     member = Warehouse(movers_wh.path, scope=Scope(firm_id="P1"))
     m = member.movers("complaints_per_100m_premium", Filters(period="2025Q2"))
-    assert m["firm_id"][0] == "P1" and all(f.startswith("同业") for f in m["firm_id"][1:])
-    assert m["mover_rank"].to_list() == [1, 2, None, None, 1, 2, None]
+    # every firm reports only 广东: 3 property and 3 life firms besides P1, too few to show any of them
+    assert m["firm_id"].to_list() == ["P1"] and m["mover_rank"].to_list() == [1]
+    low = Warehouse(movers_wh.path, scope=Scope(firm_id="P1"), low_base={"complaints_total": 10})
+    assert low.movers("complaints_per_100m_premium", Filters(period="2025Q2"))["firm_id"].to_list() == ["P1"]
 
 
 # ── property: every rate the query layer returns (`table`, `changes`, `movers`, `peers`, `peer_groups`,
@@ -656,3 +658,169 @@ def test_as_of_is_the_snapshot_and_the_latest_receipt(wh_with_files):
 
     assert wh_with_files.as_of() == {"version": wh_with_files.version,
                                      "ingested_at": datetime(2026, 1, 5, 8, 3, tzinfo=UTC)}
+
+
+# ── member scope (issue 10): pseudonyms, withheld cells, refused firm ids, differencing; tests/query/handmade.py
+# build_scope's figures, by hand ────────────────────────────────────────────────────────────────────────────────
+Q1 = Filters(period="2025Q1")
+
+
+@pytest.fixture(scope="module")
+def scope_path(tmp_path_factory) -> Path:
+    return handmade.build_scope(tmp_path_factory.mktemp("scope"))
+
+
+@pytest.fixture(scope="module")
+def member(scope_path) -> Warehouse:
+    return Warehouse(scope_path, scope=Scope(firm_id="M", user="m"))
+
+
+def others_named(frame: pl.DataFrame) -> set[str]:
+    """Every text of `frame` that names a firm of the registry other than M (ids, names, short names, aliases)."""
+    secret = {v for row in handmade.SCOPE_FIRMS if row[0] != "M" for v in row[:4] if v}
+    texts = {str(v) for c in frame.columns for v in frame[c].to_list() if v is not None}
+    return {t for t in texts if any(s in t for s in secret)}
+
+
+def test_a_members_aggregates_hold_only_cells_with_five_firms_besides_its_own(member, scope_path):
+    secretariat = Warehouse(scope_path)
+    assert secretariat.table(["complaints_total"], [], Q1)["complaints_total"].to_list() == [7360]
+    total = member.table(["complaints_total"], [], Q1)
+    # its own 114 (广东 100, 深圳 5, 上海 9) + 广东's 5 peers 150 + 北京's 6 property firms 24; the peers of 深圳
+    # (2 besides M), 上海 (4 besides M, 5 with it: the old count let them through) and 北京's 3 life firms are left
+    # out, and the row says so
+    assert total.row(0, named=True) == {"complaints_total": 288, "withheld": True}
+    regions = member.table(["complaints_total"], ["region"], Q1)
+    assert dict(zip(regions["region_code"], regions["complaints_total"], strict=True)) == {
+        "110000": 24, "310000": None, "440000": 250, "440300": None}  # 深圳, 上海: no peer left, no total
+    assert regions["withheld"].to_list() == [True, True, False, True]
+    provinces = member.table(["complaints_total"], ["province"], Q1)
+    # 广东省 = 广东（不含深圳） 250 + its own 深圳 5: the difference with the region is its own figure
+    assert dict(zip(provinces["province_code"], provinces["complaints_total"], strict=True)) == {
+        "110000": 24, "310000": None, "440000": 255}
+    types = member.table(["complaints_total"], ["firm_type"], Q1)
+    assert dict(zip(types["firm_type"], types["complaints_total"], strict=True)) == {"财产险": 288, "人身险": None}
+    # its own firm alone: every figure of its own, no note
+    assert member.table(["complaints_total"], [], Filters(period="2025Q1", firms=("M",))).row(0, named=True) == {
+        "complaints_total": 114}
+
+
+def member_views(wh: Warehouse) -> list[pl.DataFrame]:
+    """Every shape of result a member can ask for over the scope warehouse: aggregates by every dimension under
+    every firm type and region / province choice (single, all but one), per-firm rows, peers, anomalies."""
+    regions = ("440000", "440300", "310000", "110000")
+    out = []
+    for firm_type in (None, "人身险"):  # 财产险 is every cell but the life firms': None covers it
+        chosen = [(), *((r,) for r in regions), *(tuple(r for r in regions if r != x) for x in regions)]
+        filters = [Filters(period="2025Q1", firm_type=firm_type, regions=c) for c in chosen]
+        filters += [Filters(period="2025Q1", firm_type=firm_type, provinces=("440000",))]
+        for f in filters:
+            for by in ([], ["province"], ["firm_type"], ["firm", "region"]):
+                out.append(wh.table(["complaints_total", "complaints_per_100m_premium", "complaint_index"], by, f))
+            out.append(wh.change("complaints_total", [], f))
+    for firm_type in ("财产险", "人身险"):
+        out.append(wh.peers("complaints_per_100m_premium", "2025Q1", firm_type))
+    out.append(wh.anomalies(Q1))
+    return out
+
+
+def test_differencing_two_allowed_results_never_gives_a_withheld_cell(member, scope_path, tmp_path):
+    # Every withheld figure ten times larger: a member's every result is the same, so no difference, sum or other
+    # combination of them can tell anything about those figures; the secretariat's results do change.
+    bumped = handmade.build_scope(tmp_path / "bumped", bump=10)
+    key = pseudonyms.key_path(bumped)
+    key.parent.mkdir(mode=0o700)
+    key.write_bytes(pseudonyms.key(scope_path))  # the same letters, to compare the frames as they are
+    for seen, other in zip(member_views(member), member_views(Warehouse(bumped, scope=Scope(firm_id="M"))),
+                           strict=True):
+        assert_frame_equal(seen, other)
+    assert Warehouse(bumped).table(["complaints_total"], [], Q1)["complaints_total"][0] != 7360
+    # and by hand, every total shown: everything 288; 广东 250, 北京 24, 广东省 255 (with its own 深圳 5); without
+    # 深圳 283 (288 − its own 5), without 上海 279 (− its own 9), without 广东 38 (its own 5 + 9, 北京 24), without
+    # 北京 264 — each its own figures plus whole cells of 5 or more peers
+    shown = {v for f in member_views(member) if "complaints_total" in f.columns and "firm_id" not in f.columns
+             for v in f["complaints_total"].to_list() if v is not None}
+    assert shown == {288, 250, 24, 255, 283, 279, 38, 264}
+
+
+def test_a_member_sees_every_other_firm_only_as_a_stable_pseudonym(member, scope_path):
+    by_firm = member.table(["complaints_total"], ["firm"], Q1)
+    names = dict(zip(by_firm["firm_id"], by_firm["firm_name"], strict=True))
+    assert names.pop("M") == "会员财险"
+    assert set(names) == set(names.values()) and all(n.startswith("同业") for n in names)  # the id is the name
+    assert sorted(names) == sorted(f"同业{c}" for c in "ABCDEFGHI")
+    assert others_named(by_firm) == set()
+    again = Warehouse(scope_path, scope=Scope(firm_id="M")).table(["complaints_total"], ["firm"], Q1)
+    assert_frame_equal(again, by_firm)  # the same letters in another session (the key is kept in the warehouse)
+    twin = Warehouse(scope_path).scoped(Scope(firm_id="M"))
+    assert_frame_equal(twin.table(["complaints_total"], ["firm"], Q1), by_firm)
+    # each peer's figures from the cells with 5 firms besides M only: P1 广东 10 + 北京 1, P6 北京 8, the life
+    # firms nothing (each row withheld in part or whole, and saying so)
+    figures = sorted(by_firm["complaints_total"].to_list(), key=lambda v: (v is None, v))
+    assert figures == [8, 11, 22, 33, 44, 56, 114, None, None, None]
+    assert by_firm.filter(pl.col("complaints_total").is_null())["withheld"].all()
+
+
+def test_a_firm_filter_naming_another_firm_is_refused_with_one_message(member):
+    pseudonym = next(f for f in member.table(["complaints_total"], ["firm"], Q1)["firm_id"] if f != "M")
+    messages = set()
+    for value in ("P1", "L2", "NOPE", "同业ZZ"):  # real ids of peers, an unknown id, an unknown pseudonym
+        for call in (lambda f: member.table(["complaints_total"], ["firm"], f), member.anomalies,
+                     member.submissions, lambda f: member.why_empty(["complaints_total"], f)):
+            with pytest.raises(QueryError) as err:
+                call(Filters(period="2025Q1", firms=(value,)))
+            messages.add(str(err.value))
+        with pytest.raises(QueryError) as err:
+            member.peers("complaints_per_100m_premium", "2025Q1", "财产险", firms=(value,))
+        messages.add(str(err.value))
+    assert len(messages) == 1 and not any(v in m for m in messages for v in ("P1", "L2", "NOPE"))
+    # a pseudonym the member is shown selects that firm's rows; a total over peers it chose is refused
+    row = member.table(["complaints_total"], ["firm"], Filters(period="2025Q1", firms=(pseudonym,)))
+    assert row["firm_id"].to_list() == [pseudonym]
+    with pytest.raises(QueryError, match="合计只能按本公司"):
+        member.table(["complaints_total"], [], Filters(period="2025Q1", firms=("M", pseudonym)))
+
+
+def test_a_members_peer_spread_needs_five_firms_with_a_value_besides_its_own(member):
+    p = member.peers("complaints_per_100m_premium", "2025Q1", "财产险")
+    own = p.filter(pl.col("firm_id") == "M").row(0, named=True)
+    # rates per 亿元 over the cells shown: M 114/3 = 38, P1 11/2, P2 22/2, P3 33/2, P4 44/2, P5 56/2, P6 8/1
+    # → median P3's 16.5
+    assert own["value"] == pytest.approx(38) and own["median"] == pytest.approx(16.5)
+    assert own["rank"] == 7 and own["better_than_share"] == 0 and not own["suppressed"]
+    assert others_named(p) == set()
+    life = member.peers("complaints_per_100m_premium", "2025Q1", "人身险")  # 3 firms: nothing of the group
+    assert life["suppressed"].all() and life["median"].null_count() == life.height
+    assert life["rank"].null_count() == life.height and life["better_than_share"].null_count() == life.height
+    index = member.table(["complaint_index"], ["firm"], Q1)
+    assert index.filter(pl.col("firm_id") == "M")["complaint_index"][0] is not None  # 6 property peers
+    life_ids = set(life["firm_id"])
+    assert index.filter(pl.col("firm_id").is_in(list(life_ids)))["complaint_index"].null_count() == 3
+
+
+def test_a_member_gets_only_its_own_files_and_registry(tmp_path):
+    subs = handmade.SUBMISSIONS.with_columns(pl.col("firm_id").replace({"F1": "M", "F2": "P1", "F3": "L1"}),
+                                             pl.int_range(pl.len()).alias("seq"))
+    subs = pl.concat([store.load_submissions(None), subs], how="diagonal_relaxed")
+    path = handmade.build_scope(tmp_path / "wh", submissions=subs)
+    for sid in ("s1", "s2", "s3", "s6"):
+        (path / f"files/{sid}.bin").parent.mkdir(parents=True, exist_ok=True)
+        (path / f"files/{sid}.bin").write_bytes(sid.encode())
+    subs_path = next(path.glob("snapshots/*/submissions.parquet"), None) or \
+        (Warehouse(path).snapshot / "submissions.parquet")
+    pl.read_parquet(subs_path).with_columns(
+        pl.when(pl.col("submission_id").is_in(["s1", "s2", "s3", "s6"]))
+        .then(pl.lit("files/") + pl.col("submission_id") + ".bin").alias("stored_file")).write_parquet(subs_path)
+    member = Warehouse(path, scope=Scope(firm_id="M"))
+    assert member.submissions()["submission_id"].to_list() == ["s1", "s2", "s6"]  # not P1's, not the unreadable
+    assert member.original_file("s2") == ("a2.xlsx", b"s2")
+    messages = set()
+    for sid in ("s3", "nope"):  # another firm's file, an unknown id: the same refusal
+        with pytest.raises(QueryError) as err:
+            member.original_file(sid)
+        messages.add(str(err.value))
+    assert len(messages) == 1
+    assert Warehouse(path).original_file("s3") == ("b.xlsx", b"s3")
+    assert member.firms()["firm_id"].to_list() == ["M"]
+    assert member.why_empty(["complaints_total"], Filters(period="2024Q4", firms=("M",)))["firms"][
+        "firm_id"].to_list() == ["M"]

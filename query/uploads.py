@@ -61,6 +61,7 @@ def reminders(wh: Warehouse, period: str) -> pl.DataFrame:
     if wh.scope.firm_id is not None:
         registry = registry.filter(pl.col("firm_id") == wh.scope.firm_id)
     received = wh.submissions(Filters(period=period)).filter(pl.col("period") == period)
+    received = received.with_columns(pl.col("received_at").cast(pl.Datetime("us", "UTC")))  # typed when empty
     status = firm_status.firm_status(registry, received, everything=wh.submissions())
     latest = (received.filter(pl.col("firm_id").is_not_null()).sort("received_at")
               .group_by("firm_id").agg(pl.col("filler").last(), pl.col("phone").last(),

@@ -4,12 +4,28 @@ refused; errors are listed; the history is the member's own; the secretariat ope
 from __future__ import annotations
 
 import re
-from datetime import date
+import shutil
+import subprocess
+from datetime import date, timedelta
+from pathlib import Path
 
 import polars as pl
 import pytest
 
-from core import collection, layout
+from core import collection, layout, quarters
+from core.status import FILE_LABELS
+from fixtures.browser import (
+    DEMO_FIRMS,
+    DEMO_SEED,
+    DEMO_TO,
+    XIAOBAO,
+    log_in,
+    new_page,
+    open_page,
+    screenshot,
+    serve,
+    wait_settled,
+)
 from tests.dashboard.apptest import SECRETARIAT, member, no_traceback
 from tests.etl.workbooks import good_sheets, write_registry, write_xlsx
 
@@ -106,3 +122,50 @@ def test_the_secretariat_opens_a_period_and_sees_whom_to_remind(app_test, portal
     at.selectbox(key="upload_period").set_value("2025Q3").run()
     reminders = at.dataframe[-1].value
     assert reminders[["公司", "状态"]].values.tolist() == [["示例康宁人寿", "未报送"]]  # 安泰 is in, on time
+
+
+# ── in Chromium, logged in as a member, over a copy of the browser suite's warehouse ─────────────────────────────
+@pytest.fixture(scope="module")
+def portal_server(e2e_warehouse, e2e_users, tmp_path_factory):
+    """A server of its own over a copy of the e2e warehouse (uploads change its figures), the quarter after the
+    demo's open, and that quarter's demo files (same seed and firms: the member's firm's file among them)."""
+    warehouse, registry = e2e_warehouse
+    root = tmp_path_factory.mktemp("portal-e2e")
+    copy = root / "parquet"
+    shutil.copytree(warehouse, copy, symlinks=True)
+    upcoming = quarters.shift(DEMO_TO, 1)
+    collection.open_period(copy, upcoming, quarters.end_date(upcoming) + timedelta(days=3650))
+    subprocess.run([str(XIAOBAO), "demo", str(root / "next"), "--firms", str(DEMO_FIRMS), "--from", upcoming,
+                    "--to", upcoming, "--seed", str(DEMO_SEED)], check=True, capture_output=True)
+    manifest = pl.read_csv(root / "next" / "manifest.csv")
+    files = {row["firm_id"]: next((root / "next" / "submissions").rglob(row["file_name"]))
+             for row in manifest.iter_rows(named=True)}
+    with serve(copy, registry, users=Path(e2e_users["file"])) as base_url:
+        yield base_url, copy, upcoming, files, manifest
+
+
+@pytest.mark.browser
+def test_a_member_uploads_in_chromium_and_sees_the_result_at_once(portal_server, chromium, e2e_users,
+                                                                   e2e_member_firm):
+    base_url, warehouse, upcoming, files, manifest = portal_server
+    page = new_page(chromium, [])
+    log_in(page, base_url, e2e_users["member"])
+    open_page(page, f"{base_url}/upload")
+    assert page.get_by_role("heading", name="数据报送").is_visible()
+    other = next(f for f, path in files.items() if f != e2e_member_firm)
+    page.locator('input[type="file"]').set_input_files(str(files[other]))
+    page.get_by_text("未受理").wait_for(timeout=60_000)
+    wait_settled(page)
+    assert "公司名称与您账户所属的会员公司不符" in page.inner_text("body")
+    expected = manifest.filter(pl.col("firm_id") == e2e_member_firm)["status"][0]
+    page.locator('input[type="file"]').set_input_files(str(files[e2e_member_firm]))
+    page.get_by_text(FILE_LABELS["zh"][expected] + "：").first.wait_for(timeout=60_000)
+    wait_settled(page)
+    screenshot(page, "upload_member_zh")
+    body = page.inner_text("body")
+    assert files[e2e_member_firm].name in body
+    subs = pl.read_parquet(layout.current_snapshot(warehouse) / layout.SUBMISSIONS)
+    mine = subs.filter((pl.col("firm_id") == e2e_member_firm) & (pl.col("period") == upcoming))
+    assert mine["status"].to_list() == [expected]
+    assert subs.filter(pl.col("firm_id") == other).filter(pl.col("period") == upcoming).height == 0
+    page.context.close()

@@ -7,12 +7,37 @@ per file), and `commit` waits for them, then renames each into place."""
 
 from __future__ import annotations
 
+import errno
 import os
 import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
+
+# Why the system refused a write, and what the operator can do about it (the other errors: check the disk).
+_REFUSALS = {
+    errno.ENOSPC: ("磁盘空间不足", "腾出磁盘空间"),
+    errno.EDQUOT: ("磁盘配额已用完", "腾出空间或提高配额"),
+    errno.EROFS: ("文件系统为只读", "换用可写的位置（或将其重新挂载为可写）"),
+    errno.EACCES: ("没有访问权限", "以有读写权限的用户运行，或修正目录权限"),
+    errno.EPERM: ("操作不被允许", "以有读写权限的用户运行，或修正目录权限"),
+    errno.EIO: ("磁盘读写错误", "检查磁盘"),
+    errno.EEXIST: ("该位置已有同名文件", "换用其他目录"),
+    errno.ENOTDIR: ("路径中有一段不是目录", "换用其他目录"),
+}
+
+
+def refusal(error: OSError) -> str:
+    """An OSError as an operator reads it: 磁盘空间不足（/data/wh/snapshots/…）."""
+    reason = _REFUSALS.get(error.errno or 0, (f"系统错误：{error.strerror or error}", ""))[0]
+    return f"{reason}（{error.filename}）" if error.filename else reason
+
+
+def advice(error: OSError) -> str:
+    """What the operator can do about a refused write: 腾出磁盘空间, 修正目录权限 …"""
+    return _REFUSALS.get(error.errno or 0, ("", "检查磁盘"))[1]
+
 
 FSYNC_THREADS = 4  # concurrent fsyncs (store apply under load, median: 4 threads 0.34 s, 8 0.35, 16 0.41, 32 0.41)
 

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import polars as pl
 
+from core.atomic import refusal
 from core.reference import load_regions, load_registry
 from etl.model import ParsedSubmission
 from etl.parse import Source, Unread, parse_file, parse_files, read_source
 from etl.read import UnreadableFile, find_submissions, source_bytes
 from etl.report import Report
-from etl.store import Outcome, WriteFailed, apply, issues_from_json, received, refusal
+from etl.store import Outcome, WriteFailed, apply, issues_from_json, received
 from etl.validate import make_issue, rule_text
 
 Progress = Callable[[int, int, Path], None]  # (files parsed, files found, the file just parsed)

@@ -29,7 +29,6 @@ after `current` was swapped, leaves the new snapshot in force (`WriteFailed.chan
 
 from __future__ import annotations
 
-import errno
 import fcntl
 import hashlib
 import json
@@ -67,25 +66,6 @@ SUBMISSION_SCHEMA = pl.Schema({
 })
 
 
-# Why the system refused a write, and what the operator can do about it (the other errors: check the disk).
-_REFUSALS = {
-    errno.ENOSPC: ("磁盘空间不足", "腾出磁盘空间"),
-    errno.EDQUOT: ("磁盘配额已用完", "腾出空间或提高配额"),
-    errno.EROFS: ("文件系统为只读", "将数据仓库放在可写的位置（或重新挂载为可写）"),
-    errno.EACCES: ("没有写入权限", "以有写入权限的用户运行，或修正目录权限"),
-    errno.EPERM: ("操作不被允许", "以有写入权限的用户运行，或修正目录权限"),
-    errno.EIO: ("磁盘读写错误", "检查磁盘"),
-    errno.EEXIST: ("该位置已有同名文件", "换用其他目录"),
-    errno.ENOTDIR: ("路径中有一段不是目录", "换用其他目录"),
-}
-
-
-def refusal(error: OSError) -> str:
-    """An OSError as an operator reads it: 磁盘空间不足（/data/wh/snapshots/…）."""
-    reason = _REFUSALS.get(error.errno or 0, (f"系统错误：{error.strerror or error}", ""))[0]
-    return f"{reason}（{error.filename}）" if error.filename else reason
-
-
 class WriteFailed(Exception):
     """The warehouse could not be written at `step`; the message (Chinese) says why and what to do.
 
@@ -96,13 +76,13 @@ class WriteFailed(Exception):
     def __init__(self, warehouse: Path, step: str, error: OSError, *, changed: bool = False,
                  outcomes: list[Outcome] | None = None) -> None:
         self.warehouse, self.step, self.error, self.changed, self.outcomes = warehouse, step, error, changed, outcomes
-        advice = _REFUSALS.get(error.errno or 0, ("", "检查磁盘"))[1]
+        advice = atomic.advice(error)
         version = layout.version(warehouse) if _readable(warehouse) else None
         if changed:
             state = f"新数据已生效（当前版本 {version}），但未能确认其已写入磁盘"
         else:
             state = f"数据仓库未作任何改动（当前版本 {version or '（空）'}）"
-        super().__init__(f"数据仓库 {warehouse} 无法写入：{refusal(error)}，在“{step}”时失败。{state}；"
+        super().__init__(f"数据仓库 {warehouse} 无法写入：{atomic.refusal(error)}，在“{step}”时失败。{state}；"
                          f"请{advice}后重新导入同一批文件（已入库的文件不会重复入库）。")
 
 

@@ -5,12 +5,14 @@ explains every field and every validation rule in Chinese.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from pathlib import Path
 
 import polars as pl
 import xlsxwriter
 
+from core import atomic
 from core.contract import (
     BASES,
     CELL_RULES,
@@ -88,11 +90,13 @@ def product_lines() -> list[str]:
 
 def write_template(path: Path, cover: dict[str, str | int] | None = None) -> Path:
     """Write the submission workbook at `path`: blank, or with cover fields filled in (`cover`: field id → value,
-    e.g. firm_name, period, version — the upload portal's pre-filled template)."""
+    e.g. firm_name, period, version — the upload portal's pre-filled template). Whole or not at all (core.atomic);
+    a refused write raises the OSError it is."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     regions = region_order(load_regions())
-    wb = xlsxwriter.Workbook(str(path))
+    buffer = io.BytesIO()
+    wb = xlsxwriter.Workbook(buffer, {"in_memory": True})
     wb.set_properties({"created": FIXED_CREATED, "title": "消保数据季度报送模板", "author": "xiaobao"})
     fmt = {
         "header": wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
@@ -114,6 +118,7 @@ def write_template(path: Path, cover: dict[str, str | int] | None = None) -> Pat
         prefill = names if sheet.key == ("region_code",) else []
         _data_sheet(sheets[sheet.id], sheet, fmt, prefill, region_range, line_range)
     wb.close()
+    atomic.write_bytes(path, buffer.getvalue())
     return path
 
 

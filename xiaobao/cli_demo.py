@@ -8,8 +8,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
+from core.atomic import refusal
 from core.status import file_label
 
 TEMPLATE_HELP = (
@@ -34,7 +36,11 @@ def template(
 
     if out.suffix.lower() != ".xlsx":
         raise typer.BadParameter(f"模板文件应以 .xlsx 结尾：{out}", param_hint="OUT.xlsx")
-    write_template(out)
+    try:
+        write_template(out)
+    except OSError as exc:  # disk full, read-only, no permission: nothing half-written is left
+        Console(stderr=True).print(f"[red]错误：模板 {escape(str(out))} 无法写入：{escape(refusal(exc))}[/red]")
+        raise typer.Exit(2) from exc
     Console().print(f"已生成报送模板：{out}")
 
 
@@ -52,6 +58,9 @@ def demo(
         result = generate(out_dir, firms=firms, period_from=period_from, period_to=period_to, seed=seed)
     except (ValueError, FileExistsError) as exc:
         raise typer.BadParameter(str(exc)) from exc
+    except OSError as exc:
+        Console(stderr=True).print(f"[red]错误：示例数据无法写入 {escape(str(out_dir))}：{escape(refusal(exc))}[/red]")
+        raise typer.Exit(2) from exc
     console = Console()
     statuses = Counter(result.expected.values())
     summary = Table(title=f"示例数据已写入 {out_dir}（{result.seconds:.1f} 秒）", show_header=False)

@@ -14,12 +14,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from core import clock, layout, untrusted
+from core.atomic import refusal
 from core.settings import registry_path, warehouse_dir
 from core.status import FILE_LABELS, FIRM_LABELS
 from etl.ingest import IngestFailed, UsageError, run
 from etl.normalise import parse_period
 from etl.report import Report
-from etl.store import Outcome, load_submissions, read_parquet, refusal
+from etl.store import Outcome, load_submissions, read_parquet
 from query import firm_status
 
 MAX_REASONS = 10  # per file on the terminal; the JSON report and the 报送情况 page list every one
@@ -31,7 +32,8 @@ INGEST_HELP = (
     "按填报日期、再按文件名；旧版本保留在历史中，说明中写明依据哪条规则。与已收文件完全相同的文件不重复入库。"
     "每个收到的文件（含退回与暂缓的）原样保存在数据仓库 files/ 下。"
     "\n\n退出码：0 全部入库（重复文件、同批被替换的旧版本不算问题）；1 有退回或暂缓；2 用法错误（路径不存在、"
-    "会员名录无法读取、数据仓库无法写入）。"
+    "会员名录无法读取）或数据仓库、报告无法写入（磁盘已满、只读、无权限：数据仓库保持原样，报告仍会写出，"
+    "其中 not_written 说明原因）。"
     "\n\n示例：\n\n    xiaobao ingest data/inbox/2025Q3 --report 2025Q3导入报告.json"
 )
 VALIDATE_HELP = (

@@ -115,7 +115,7 @@ with ui.slide("rank"):
     if history["rank"].null_count() == history.height:
         ui.empty_state("empty_metric", lang)
     else:
-        ui.chart(rank_over_time(history, title=f"{firm_name} · {ctx.metric_name(metric)}", lang=lang,
+        ui.chart(rank_over_time(history, title=f"{untrusted.plotly(firm_name)} · {ctx.metric_name(metric)}", lang=lang,
                                 rank_label=t("rank", lang), of_label=pick({"zh": "共 {n} 家", "en": "of {n}"}),
                                 low_base_label=t("low_base", lang)), key="peers_rank")
         ui.metric_help(metric, ctx)

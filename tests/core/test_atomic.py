@@ -65,3 +65,15 @@ def test_fsync_all_reports_a_failure(tmp_path):
     (tmp_path / "a").write_bytes(b"a")
     with pytest.raises(FileNotFoundError):
         atomic.fsync_all([tmp_path / "a", tmp_path / "missing", tmp_path])
+
+
+def test_a_refused_write_reads_as_its_reason_and_what_to_do():
+    import errno
+
+    full = OSError(errno.ENOSPC, "No space left on device", "/wh/snapshots/.tmp-1/submissions.parquet")
+    assert atomic.refusal(full) == "磁盘空间不足（/wh/snapshots/.tmp-1/submissions.parquet）"
+    assert atomic.advice(full) == "腾出磁盘空间"
+    assert atomic.refusal(OSError(errno.EROFS, "Read-only file system")) == "文件系统为只读"
+    assert atomic.refusal(OSError(errno.EACCES, "Permission denied", "/wh/.lock")) == "没有访问权限（/wh/.lock）"
+    odd = OSError(errno.ENAMETOOLONG, "File name too long", "x")
+    assert atomic.refusal(odd) == "系统错误：File name too long（x）" and atomic.advice(odd) == "检查磁盘"

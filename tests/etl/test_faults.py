@@ -21,6 +21,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import duckdb
@@ -215,13 +216,20 @@ from etl.ingest import run
 
 inbox, warehouse, registry, hold = Path(sys.argv[1]), Path(sys.argv[2]), Path(sys.argv[3]), sys.argv[4] == "hold"
 real = store.write_parquet
-def slow(frame, path):  # the first ingest holds the lock a while, so that the second must wait for it
-    Path(str(warehouse) + ".writing").touch()
-    time.sleep(0.05)
+flag = lambda name: Path(f"{warehouse}.{name}")
+def held(frame, path):  # the first ingest holds the lock, writing, until the test has seen the second one wait
+    flag("writing").touch()
+    for _ in range(6000):
+        if flag("release").exists():
+            break
+        time.sleep(0.02)
     real(frame, path)
+def waited():
+    flag("waited").touch()
+    print("waited", flush=True)
 if hold:
-    store.write_parquet = slow
-report = run([inbox], warehouse, registry, on_wait=lambda: print("waited", flush=True))
+    store.write_parquet = held
+report = run([inbox], warehouse, registry, on_wait=waited)
 print([(o.file_name, o.status) for o in report.outcomes])
 """
 
@@ -234,18 +242,27 @@ def test_two_ingests_at_once_lose_nothing(world):
         inbox.mkdir(exist_ok=True)
         shutil.copy(world["batch"] / name, inbox / name)
         inboxes.append(inbox)
-    flag = Path(str(wh) + ".writing")
-    flag.unlink(missing_ok=True)
+    flags = {name: Path(f"{wh}.{name}") for name in ("writing", "waited", "release")}
+    for flag in flags.values():
+        flag.unlink(missing_ok=True)
+
+    def until(flag: Path, process: subprocess.Popen) -> None:
+        for _ in range(2400):  # up to two minutes on a loaded machine
+            if flag.exists() or process.poll() is not None:
+                return
+            time.sleep(0.05)
+
     first = subprocess.Popen([sys.executable, "-c", CONCURRENT, str(inboxes[0]), str(wh), str(world["registry"]),
                               "hold"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
-    for _ in range(1200):  # until the first one writes, under the lock
-        if flag.exists() or first.poll() is not None:
-            break
-        subprocess.run(["sleep", "0.05"], check=True)
-    assert flag.exists(), "the first ingest never started writing"
-    second = subprocess.run([sys.executable, "-c", CONCURRENT, str(inboxes[1]), str(wh), str(world["registry"]), "-"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    until(flags["writing"], first)
+    assert flags["writing"].exists(), "the first ingest never started writing"
+    second = subprocess.Popen([sys.executable, "-c", CONCURRENT, str(inboxes[1]), str(wh), str(world["registry"]),
+                               "-"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    until(flags["waited"], second)  # the second is blocked on the lock while the first writes
+    flags["release"].touch()
+    out_second, err_second = second.communicate(timeout=120)
     out_first, _ = first.communicate(timeout=120)
+    second = subprocess.CompletedProcess(second.args, second.returncode, out_second, err_second)
     assert first.returncode == 0 and second.returncode == 0, second.stderr
     assert "waited" in second.stdout and "waited" not in out_first  # the lock was respected
     assert "('q3_property.xlsx', 'accepted')" in out_first and "('q3_life.xlsx', 'accepted')" in second.stdout
@@ -329,7 +346,7 @@ STEPS = {
     "temporary_link": (lambda p, path: p == "symlink" and path.name.startswith(".current-"), "启用新快照"),
     "current_swap": (lambda p, path: p == "replace" and path.name == "current", "启用新快照"),
 }
-REASONS = {errno.ENOSPC: "磁盘空间不足", errno.EROFS: "文件系统为只读", errno.EACCES: "没有写入权限"}
+REASONS = {errno.ENOSPC: "磁盘空间不足", errno.EROFS: "文件系统为只读", errno.EACCES: "没有访问权限"}
 
 
 def ingest_cli(world, wh: Path, report: Path):
@@ -468,7 +485,7 @@ def test_a_real_permission_denied(world):
                               env={**os.environ, "COLUMNS": "250"})
         output = " ".join((done.stdout + done.stderr).split())
         assert done.returncode == 2, output
-        assert "没有写入权限" in output and "Traceback" not in output
+        assert "没有访问权限" in output and "Traceback" not in output
         assert listing(wh) == before and state(wh) == world["before"]
         assert json.loads((report / "r.json").read_text(encoding="utf-8"))[0]["not_written"]
     finally:

@@ -55,10 +55,15 @@ lock:
 		| $(UV) pip compile --quiet pyproject.toml - --extra dev --universal --python-version 3.11 \
 			--generate-hashes --custom-compile-command "make lock" $(LOCK_ARGS) -o $(LOCK)
 
-# Chromium and a CJK font for browser tests and chart images; installed only when missing.
+# Chromium and a CJK font for browser tests and chart images, LibreOffice Impress for the deck's PDF and poppler's
+# pdftoppm for its checks; installed only when missing.
 system-deps:
 	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium fonts-noto-cjk; \
+	fi
+	@if ! command -v soffice >/dev/null || ! command -v pdftoppm >/dev/null; then \
+		$(SUDO) apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libreoffice-impress poppler-utils; \
 	fi
 
 # The demo warehouse, built only when there is none. Some demo files are meant to be rejected (exit 1).

@@ -5,7 +5,8 @@ middleware that sends a browser without a session to the login form.
 - `POST /xb/login` — checks the password (argon2id, auth.passwords) under the throttle (auth.throttle: 5 failures
   in 15 minutes per user name and per client address → 429 until the window passes, even with the right
   password); on success opens a server-side session (auth.sessions) and sets its cookie: HttpOnly,
-  SameSite=Strict, Secure when the request came over https, Path=/; then 303 to the page asked for.
+  SameSite=Strict, Secure when the request came over https, Path=/, no Max-Age (gone when the browser closes);
+  then 303 to the page asked for.
 - `GET|POST /xb/logout` — ends the session, clears the cookie, back to the form.
 - `LoginRedirect` — a page load (GET of anything but Streamlit's assets and API) without a valid session is
   redirected to the form; `/media/` files (downloads) need a session too. The websocket is not refused here:
@@ -196,9 +197,9 @@ def _record(gate: Gate, what: str, who: str, role: str | None = None, **details:
         return False
 
 
-def _set_cookie(response: Response, value: str, request: Request, max_age: int) -> None:
-    response.set_cookie(sessions.COOKIE, value, max_age=max_age, path="/", httponly=True, samesite="strict",
-                        secure=_secure(request))
+def _set_cookie(response: Response, value: str, request: Request) -> None:
+    """A browser-session cookie (no Max-Age: gone when the browser closes; the server ends it after MAX_AGE_S)."""
+    response.set_cookie(sessions.COOKIE, value, path="/", httponly=True, samesite="strict", secure=_secure(request))
 
 
 def routes(given: Gate | None = None) -> list[Route]:
@@ -241,7 +242,11 @@ def routes(given: Gate | None = None) -> list[Route]:
                                            status=429)
             response.headers["Retry-After"] = str(wait)
             return response
-        account = users.cached(gate.users_file).get(username) if username else None
+        try:
+            account = users.cached(gate.users_file).get(username) if username else None
+        except users.UserError:   # a broken users file lets nobody in (and says so in the server log)
+            log.exception("users file unreadable")
+            account = None
         usable = account is not None and not account.disabled
         ok = await run_in_threadpool(passwords.verify, account.password_hash if usable and account else None, password)
         if not ok or account is None:
@@ -253,7 +258,7 @@ def routes(given: Gate | None = None) -> list[Route]:
         if not _record(gate, "login", account.username, account.role, client=address):
             return form_page(lang, next_path, username, text["unrecorded"], status=503)
         response = RedirectResponse(next_path, status_code=303, headers=_headers())
-        _set_cookie(response, gate.sessions.open(account), request, sessions.MAX_AGE_S)
+        _set_cookie(response, gate.sessions.open(account), request)
         return response
 
     async def logout(request: Request) -> Response:

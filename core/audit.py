@@ -28,7 +28,7 @@ EVENTS_ZH = {
     "user_reset_password": "重置密码",
 }
 EXPORTS_ZH = {"table": "导出数据", "peers": "导出对标", "anomalies": "导出异常", "error_list": "下载错误清单",
-              "original_file": "下载原始文件"}
+              "original_file": "下载原始文件", "deck": "生成会议材料"}
 _CONTROL = dict.fromkeys(c for c in range(0x20) if c not in (0x09,)) | {0x7F: None, 0x09: " "}
 
 

@@ -66,3 +66,11 @@ def upload_limit() -> int:
     env, default = UPLOAD_ENV
     raw = os.environ.get(env, "").strip()
     return (int(raw) if raw.isdigit() and int(raw) > 0 else default) * MIB
+
+
+# ── the province map's files (shipped with the dashboard, read as files by the meeting deck too) ──────────────
+MAP_STATIC = ROOT / "dashboard" / "static"
+MAP_GEOJSON = MAP_STATIC / "china_provinces.geojson"
+MAP_TEN_DASH = MAP_STATIC / "china_ten_dash_line.geojson"
+MAP_TOPOJSON = MAP_STATIC / "topojson"   # stub world topologies: plotly fetches one even with no base map
+MAP_SOURCE = MAP_STATIC / "MAP_SOURCE.md"

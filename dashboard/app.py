@@ -36,7 +36,8 @@ SECTIONS = (
                           ("complaints.py", "complaints", "page_complaints"),
                           ("mediation.py", "mediation", "page_mediation"),
                           ("outreach.py", "outreach", "page_outreach"),
-                          ("map.py", "map", "page_map"))),
+                          ("map.py", "map", "page_map"),
+                          ("deck.py", "deck", "page_deck"))),
     ("section_benchmark", (("peers.py", "peers", "page_peers"),
                            ("explorer.py", "explorer", "page_explorer"))),
     ("section_submissions", (("submissions.py", "submissions", "page_submissions"),)),
@@ -270,6 +271,9 @@ def login_gate(lang: str) -> User:
     user = session.user()
     if user is not None:
         return user
+    # The page menu of an earlier run stays on screen when this run draws none: hide the sidebar altogether.
+    st.html("<style>[data-testid='stSidebar'], [data-testid='stSidebarCollapsedControl'] "
+            "{ display: none !important; }</style>")
     st.title(pick({"zh": "消保分析", "en": "Consumer-protection analytics"}, lang))
     st.info(pick({"zh": "请先登录。登录后即可查看分析看板。", "en": "Please log in to see the dashboard."}, lang),
             icon=theme.ICON_INFO)

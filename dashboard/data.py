@@ -14,6 +14,8 @@ here, once, before it is cached (core.untrusted.frame): no page shows a control,
 
 from __future__ import annotations
 
+import logging
+import threading
 from pathlib import Path
 
 import polars as pl
@@ -23,13 +25,25 @@ from core import layout, untrusted
 from dashboard import session
 from query import Filters, Scope, Warehouse
 
+log = logging.getLogger("xiaobao.dashboard")
 RESULTS = 512   # results kept per function: every page × a few dozen filter combinations
 
 
 @st.cache_resource(max_entries=2, show_spinner=False)
 def _open(path: str, version: str | None) -> Warehouse:
     del version  # part of the cache key only: a new snapshot opens a new Warehouse
-    return Warehouse(Path(path))
+    wh = Warehouse(Path(path))
+    # a member's first page would otherwise wait for the cells' firm counts (member scope); a failure here only
+    # means that first query makes them itself
+    threading.Thread(target=_prepare, args=(wh,), name="xiaobao-scopes", daemon=True).start()
+    return wh
+
+
+def _prepare(wh: Warehouse) -> None:
+    try:
+        wh.prepare_scopes()
+    except Exception:
+        log.exception("preparing member scopes failed")
 
 
 @st.cache_resource(max_entries=256, show_spinner=False)

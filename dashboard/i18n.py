@@ -29,6 +29,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "page_peers": {"zh": "同业对标", "en": "Peer benchmark"},
     "page_explorer": {"zh": "数据浏览与导出", "en": "Explorer & export"},
     "page_submissions": {"zh": "报送情况", "en": "Submissions"},
+    "page_deck": {"zh": "会议材料", "en": "Meeting deck"},
     # sidebar filters
     "filters": {"zh": "筛选", "en": "Filters"},
     "language": {"zh": "语言 / Language", "en": "Language / 语言"},

@@ -431,6 +431,26 @@ def download_original(where: Any, label: str, submission_id: str, file_name: str
                           key=key, on_click="ignore", icon=":material/download:", **button)
 
 
+DOCUMENT_MIMES = {"pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+                  "pdf": "application/pdf"}
+
+
+def download_document(where: Any, label: str, data: bytes, fmt: str, *, file_name: str, key: str,
+                      meta: dict | None = None, what: str = "deck", ctx: PageContext | None = None,
+                      **button: Any) -> None:
+    """A download button for a document already rendered from the query layer's figures (the meeting deck),
+    handed out on click by query.export.document: the download recorded in the audit trail first."""
+    from functools import partial
+
+    from query import export
+
+    ctx = ctx or _ctx()
+    hand_out = partial(export.document, ctx.wh.path, data, fmt, what=what, meta=meta, who=exporter(ctx),
+                       role=exporter_role(), destination=f"download:{file_name}")
+    where.download_button(label, hand_out, file_name=file_name, mime=DOCUMENT_MIMES[fmt], key=key,
+                          on_click="ignore", icon=":material/download:", **button)
+
+
 def download_buttons(frame: pl.DataFrame, filters: Any, metric_ids: Sequence[str], by: Sequence[str],
                      key: str = "dl", ctx: PageContext | None = None) -> None:
     """CSV / XLSX / Parquet of exactly this table, side by side (bytes as `xiaobao export`)."""

@@ -247,6 +247,31 @@ def original(warehouse: Path | str, file_name: str, data: bytes, *, submission_i
     return _hand_out(data, line, Path(warehouse), None)
 
 
+DOCUMENT_FORMATS = ("pptx", "pdf")
+
+
+def document(warehouse: Path | str, data: bytes, fmt: str, out: Path | str | BinaryIO | None = None, *,
+             what: str = "deck", meta: dict | None = None, who: str | None = None, role: str | None = None,
+             destination: str | None = None) -> bytes:
+    """Hand out a document rendered from the query layer's figures (the meeting deck: PPTX or PDF), audited like
+    every export, then written to `out` (a path, atomically; a stream; None: only returned). The renderer
+    neutralises the text it puts into the document's own workbooks (deck/render.py: a chart's data).
+    Raises `ExportError` — and hands out nothing — when the audit line cannot be written."""
+    if fmt not in DOCUMENT_FORMATS:
+        raise ValueError(f"格式应为 {'、'.join(DOCUMENT_FORMATS)} 之一：{fmt}")
+    meta = dict(meta or {})
+    at = clock.now()
+    if destination is None:
+        destination = str(Path(out).resolve()) if isinstance(out, (str, Path)) \
+            else "stream" if out is not None else "download"
+    line = {"at": at.isoformat(timespec="seconds"), "who": who or meta.get("who") or _who(),
+            **({"role": role} if role else {}), "what": what, "filters": meta.get("filters", {}),
+            "metrics": meta.get("metrics", []), "by": meta.get("by", []), "version": meta.get("version"),
+            "rows": None, "format": fmt, "destination": destination, "bytes": len(data),
+            "sha256": hashlib.sha256(data).hexdigest()}
+    return _hand_out(data, line, Path(warehouse), out)
+
+
 def _hand_out(data: bytes, line: dict, warehouse: Path, out: Path | str | BinaryIO | None) -> bytes:
     """The audit line first, then the bytes: an export that is not recorded never leaves."""
     try:

@@ -203,12 +203,7 @@ class Warehouse:
         for dataset in dict.fromkeys(m.dataset for m in metrics):
             group = [m for m in metrics if m.dataset == dataset]
             sql, params = self.sql(dataset, group, dims, filters, thresholds)
-            frame = self._query(sql, params)
-            if restricted:
-                withheld = self._withheld(dataset, dims, filters)
-                frame = (withheld.join(frame, on=dims, how="full", coalesce=True, nulls_equal=True) if dims
-                         else pl.concat([frame, withheld], how="horizontal"))
-            frames.append(frame)
+            frames.append(self._query(sql, params))
         # A firm's rows carry its firm_type too (the complaint index's peer group): a key like the dims, since it
         # follows from the firm; joined on, it is not duplicated by the third dataset's join.
         keys = list(dict.fromkeys([*dims, *(["firm_type"] if "firm_id" in dims else [])]))
@@ -218,8 +213,8 @@ class Warehouse:
                       else pl.concat([result, frame], how="horizontal"))
         flags = [f"{m.id}__low_base" for m in metrics if m.low_base]
         if restricted:
-            result = self._suppress(result, metrics)
-        elif self.member is not None and "firm_id" in dims:
+            result = self._suppress(result, metrics, aggregate="firm_id" not in dims)
+        if self.member is not None and "firm_id" in dims:
             result = self._guard_index(result, [m for m in metrics if m.kind == "index"], dims)
         result = result.select([*dims, *(m.id for m in metrics), *flags, *(["withheld"] if restricted else [])])
         return self._pseudonymise(result.sort(dims, nulls_last=True) if dims else result)
@@ -247,17 +242,28 @@ class Warehouse:
                     params[f"lb_{base}"] = thresholds[base]
                     tests.append(f"coalesce(sum({base}), 0) < $lb_{base}")
                 columns.append(f"({' OR '.join(tests)}) AS {m.id}__low_base")
-        columns.append(f"count(DISTINCT firm_id) AS __n_firms_{dataset}")
-        if self._restricted(dims, filters):  # a member's aggregate: only cells with 5 firms besides its own
-            where += f" AND {self._safe(dataset)}"
+        source = f"base_{dataset}"
+        if self._restricted(dims, filters):
+            # A member: other firms' figures only from cells with MIN_PEERS firms besides its own (its own always).
+            # The other rows stay, their figures nulled, so that a group left out whole still shows (no value) and
+            # every group says whether something was left out (__withheld).
+            measures = [c for c in SHEETS_BY_ID[dataset].schema() if c not in KEYS]
+            nulled = ", ".join(f"CASE WHEN __safe THEN {c} END AS {c}" for c in measures)
+            reported = " OR ".join(f"{c} IS NOT NULL" for c in measures)
+            source = (f"(SELECT * REPLACE ({nulled}), (NOT __safe AND ({reported})) AS __held FROM "
+                      f"(SELECT *, (firm_id = $scope_firm OR {self._safe(dataset)}) AS __safe FROM base_{dataset}))")
             params |= {"scope_firm": self.member, "min_peers": MIN_PEERS}
-            columns.append(f"count(DISTINCT firm_id) FILTER (WHERE firm_id <> $scope_firm) AS __n_others_{dataset}")
+            columns += [f"count(DISTINCT firm_id) FILTER (WHERE __safe) AS __n_firms_{dataset}",
+                        (f"count(DISTINCT firm_id) FILTER (WHERE __safe AND firm_id <> $scope_firm) "
+                        f"AS __n_others_{dataset}"), f"coalesce(bool_or(__held), FALSE) AS __withheld_{dataset}"]
+        else:
+            columns.append(f"count(DISTINCT firm_id) AS __n_firms_{dataset}")
         latest = ", ".join(["firm_id", "region_code", *time_dims])
         regional = ", ".join(dict.fromkeys([*dims, "region_code"]))
         select_group = ", ".join(group)
         sql = f"""
 WITH filtered AS (
-    SELECT * FROM base_{dataset} WHERE {where}
+    SELECT * FROM {source} WHERE {where}
 ),
 marked AS (
     SELECT
@@ -283,7 +289,7 @@ SELECT * FROM final"""
             aggs = ", ".join(f"{m.aggregate}(v) AS {m.id}" for m in across)
             sql = f"""
 WITH main AS ({sql}),
-filtered AS (SELECT * FROM base_{dataset} WHERE {where}),
+filtered AS (SELECT * FROM {source} WHERE {where}),
 marked AS (
     SELECT *, period = max(period) OVER (PARTITION BY {latest}) AS is_latest FROM filtered
 ),
@@ -375,8 +381,16 @@ SELECT * FROM final"""
         return self._firm_filter(filters)
 
     def _restricted(self, dims: list[str], filters: Filters) -> bool:
-        """A member's aggregate over other firms' figures (not its own firm's alone): built from safe cells only."""
-        return self.member is not None and "firm_id" not in dims and filters.firms != (self.member,)
+        """A member's result that may hold other firms' figures (not its own firm's alone): other firms' rows are
+        taken from safe cells only (a cell: quarter × firm type × region [× product line], ATOMS), its own always.
+        Every figure a member sees is then a function of its own rows and of cells with MIN_PEERS firms besides
+        its own; no difference of two results can isolate fewer."""
+        return self.member is not None and filters.firms != (self.member,)
+
+    def prepare_scopes(self) -> None:
+        """Make now what a member's first query would otherwise wait for (the cells and their firms, a few
+        seconds at ten years × 250 firms); the dashboard calls it in the background when it opens a snapshot."""
+        self._ensure_atoms()
 
     def _ensure_atoms(self) -> None:
         """atoms_<dataset>: per finest cell (ATOMS: quarter × firm type × region [× product line]) the firms that
@@ -403,32 +417,22 @@ SELECT * FROM final"""
         return (f"EXISTS (SELECT 1 FROM atoms_{dataset} a WHERE {on} AND a.n - CASE WHEN "
                 f"list_contains(a.firms, $scope_firm) THEN 1 ELSE 0 END >= $min_peers)")
 
-    def _withheld(self, dataset: str, dims: list[str], filters: Filters) -> pl.DataFrame:
-        """Per group of `dims`: whether figures of a cell with fewer than MIN_PEERS firms besides the member's own
-        were left out (`__withheld_<dataset>`); every group the filters hold, so that a group left out entirely
-        still shows, without a value."""
-        where, params = self._where(filters)
-        params |= {"scope_firm": self.member, "min_peers": MIN_PEERS}
-        reported = " OR ".join(f"{c} IS NOT NULL" for c in SHEETS_BY_ID[dataset].schema() if c not in KEYS)
-        group = ", ".join(dims)
-        return self._query(f"""
-            SELECT {group + ',' if dims else ''} coalesce(bool_or(NOT {self._safe(dataset)} AND ({reported})), FALSE)
-                   AS __withheld_{dataset}
-            FROM base_{dataset} WHERE {where} {'GROUP BY ' + group if dims else ''}""", params)
-
-    def _suppress(self, frame: pl.DataFrame, metrics: list[catalog.Metric]) -> pl.DataFrame:
-        """A member's aggregate rows: every value (and low-base flag) of a row over fewer than MIN_PEERS firms besides
-        the member's own is withheld (a guard behind the safe cells, which already ensure it); `withheld` says
-        whether any figure of the row was left out for confidentiality."""
+    def _suppress(self, frame: pl.DataFrame, metrics: list[catalog.Metric], aggregate: bool) -> pl.DataFrame:
+        """A member's rows: `withheld` says whether any figure of the row was left out for confidentiality. An
+        aggregate row over fewer than MIN_PEERS firms besides the member's own shows no value (nor low-base flag):
+        a cell of its own figures with a peer or two left out would otherwise read as a total."""
         withheld = pl.any_horizontal([pl.col(c).fill_null(False) for c in frame.columns
                                       if c.startswith("__withheld_")] or [pl.lit(False)])
+        if not aggregate:
+            return frame.with_columns(withheld.alias("withheld"))
         out = []
         for m in metrics:
             others = f"__n_others_{m.dataset}"
             few = pl.col(others).fill_null(0) < MIN_PEERS if others in frame.columns else pl.lit(False)
             out += [pl.when(few).then(None).otherwise(pl.col(c)).alias(c)
                     for c in (m.id, f"{m.id}__low_base") if c in frame.columns]
-            withheld = withheld | (few & (pl.col(others).fill_null(0) > 0) if others in frame.columns
+            firms = f"__n_firms_{m.dataset}"
+            withheld = withheld | (few & (pl.col(firms).fill_null(0) > 0) if firms in frame.columns
                                    else pl.lit(False))
         return frame.with_columns(*out, withheld.alias("withheld"))
 
@@ -631,12 +635,18 @@ SELECT * FROM final"""
         period = filters.latest or (periods[-1] if periods else None)
         if period is None:
             return pl.DataFrame(schema=columns)
-        cells = self._query("""
+        params: dict[str, object] = {"start": shift(period, -ANOMALY_HISTORY), "period": period}
+        safe, source = "TRUE", "complaints"
+        if self.member is not None:  # other firms' cells only where 5 firms besides the member's report
+            self._ensure_atoms()
+            safe, source = f"(firm_id = $scope_firm OR {self._safe('complaints')})", "base_complaints"
+            params |= {"scope_firm": self.member, "min_peers": MIN_PEERS}
+        cells = self._query(f"""
             SELECT firm_id, region_code, period, CAST(sum(complaints_total) AS BIGINT) AS complaints,
                    CAST(sum(proxy_surrender_suspected) AS BIGINT) AS proxy
-            FROM complaints
-            WHERE period BETWEEN $start AND $period
-            GROUP BY firm_id, region_code, period""", {"start": shift(period, -ANOMALY_HISTORY), "period": period})
+            FROM {source}
+            WHERE period BETWEEN $start AND $period AND {safe}
+            GROUP BY firm_id, region_code, period""", params)
         key = ["firm_id", "region_code"]
         past = cells.filter(pl.col("period") < period)
         history = past.group_by(key).agg(pl.col("complaints").median().alias("baseline_median"),

@@ -14,9 +14,9 @@ app = typer.Typer(
 
 def _register() -> None:
     # Imported here so that `xiaobao --help` lists every layer's commands, and a layer's import cost is paid once.
-    from xiaobao import cli_audit, cli_demo, cli_export, cli_ingest, cli_period, cli_serve, cli_user
+    from xiaobao import cli_audit, cli_deck, cli_demo, cli_export, cli_ingest, cli_period, cli_serve, cli_user
 
-    for module in (cli_demo, cli_ingest, cli_export, cli_period, cli_serve, cli_user, cli_audit):
+    for module in (cli_demo, cli_ingest, cli_export, cli_period, cli_serve, cli_user, cli_audit, cli_deck):
         module.register(app)
 
 

@@ -17,7 +17,7 @@ from core import quarters, untrusted
 from core.reference import FIRM_TYPES
 from core.settings import warehouse_dir
 from query import export
-from query.filters import Filters
+from query.filters import Filters, Scope
 from query.warehouse import DIMS, QueryError, Warehouse
 
 err = Console(stderr=True)
@@ -25,6 +25,9 @@ WarehouseOpt = Annotated[Path | None, typer.Option("--warehouse",
                                                    help="数据仓库目录（默认 data/parquet 或 $XIAOBAO_WAREHOUSE）")]
 FormatOpt = Annotated[str, typer.Option("--format", help="csv | xlsx | parquet | json")]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="输出文件；不填则 CSV/JSON 写到标准输出")]
+UserOpt = Annotated[str | None, typer.Option(
+    "--user", help="按该用户的权限输出（会员只见本公司与同业代号，同业不足 5 家的数据隐去），用于核对会员会收到什么")]
+UsersOpt = Annotated[Path | None, typer.Option("--users", help="用户文件（默认 data/users.json 或 $XIAOBAO_USERS）")]
 
 
 def _split(values: list[str] | None) -> list[str]:
@@ -79,11 +82,44 @@ def _check_filters(wh: Warehouse, firm_type: str | None, firms: Sequence[str] = 
               f"数据仓库中没有 {'、'.join(missing)} 的数据")
 
 
-def _open(warehouse: Path | None) -> Warehouse:
-    wh = Warehouse(warehouse_dir(warehouse))
+def _scope(user: str | None, users_file: Path | None) -> Scope:
+    """The Scope of `--user` from the users file (the dashboard's for the same user); everything without one."""
+    if user is None:
+        return Scope()
+    from auth import users
+
+    try:
+        account = users.load(users.users_path(users_file)).get(user)
+    except users.UserError as exc:
+        _fail(str(exc))
+    if account is None:
+        _fail(f"用户文件中没有用户“{_shown(user)}”：{users.users_path(users_file)}")
+    if account.disabled:
+        err.print(f"注意：用户 {escape(_shown(user))} 已停用，以下为其权限下的数据")
+    u = account.user
+    return Scope(firm_id=u.firm_id if u.is_member else None, user=u.username)
+
+
+def _open(warehouse: Path | None, user: str | None = None, users_file: Path | None = None) -> Warehouse:
+    scope = _scope(user, users_file)
+    wh = Warehouse(warehouse_dir(warehouse), scope=scope)
     if wh.version is None:
         _fail(f"数据仓库为空：{warehouse_dir(warehouse)}（先运行 xiaobao ingest）")
     return wh
+
+
+def _note(frame: pl.DataFrame) -> None:
+    """Under a member's scope: say so when figures were left out (the dashboard's 已隐去 note)."""
+    if any(c in frame.columns and frame[c].fill_null(False).any() for c in ("withheld", "suppressed")):
+        err.print("已隐去：同业不足 5 家（不含本公司）的地区、公司类型、季度的数据不计入合计、也不单独显示；"
+                  "同业不足的同业分布与排名不显示（保密规则）。")
+
+
+def _meta(wh: Warehouse, meta: dict) -> dict:
+    """An export's record names the user whose scope it was made under (`--user`), beside who ran it."""
+    if wh.scope.user is not None:
+        meta["filters"] = {**meta.get("filters", {}), "user": wh.scope.user}
+    return meta
 
 
 def _emit(wh: Warehouse, frame: pl.DataFrame, fmt: str, out: Path | None, labels: str, meta: dict,
@@ -93,6 +129,8 @@ def _emit(wh: Warehouse, frame: pl.DataFrame, fmt: str, out: Path | None, labels
         _fail(f"格式应为 {'、'.join(export.FORMATS)} 之一")
     if out is None and fmt in ("xlsx", "parquet"):
         _fail(f"{fmt} 格式需要 --out 文件")
+    meta = _meta(wh, meta)
+    _note(frame)
     frame = untrusted.frame(frame)  # names from the registry: no escape sequence reaches a terminal or a sheet
     try:
         if out is None:
@@ -127,6 +165,8 @@ def export_command(
                                         help="表头：id（英文代码）| zh（中文）| en（英文表头与英文取值）")] = "id",
     out: OutOpt = None,
     warehouse: WarehouseOpt = None,
+    user: UserOpt = None,
+    users_file: UsersOpt = None,
 ) -> None:
     """导出看板上同样筛选条件下的同一张表（CSV 为带 BOM 的 UTF-8，可直接用 Excel 打开）。
 
@@ -135,12 +175,13 @@ def export_command(
 
     示例：xiaobao export complaints_per_100m_premium,mediation_success_rate --by province --period 2025Q3 \\
         --labels zh --out 2025Q3.csv
+    会员 demo-member 会收到的同一张表：xiaobao export complaints_total --by region --period 2025Q3 --user demo-member
     """
     if period and (period_from or period_to):
         _fail("--period 与 --from/--to 只能选一种")
     if labels not in export.LABELS:
         _fail(f"--labels 应为 {' 或 '.join(export.LABELS)}")
-    wh = _open(warehouse)
+    wh = _open(warehouse, user, users_file)
     metric_ids, dims = _split([metrics]), _split([by] if by else [])
     period, period_from, period_to = (_period(v, o) for v, o in ((period, "--period"), (period_from, "--from"),
                                                                   (period_to, "--to")))
@@ -155,7 +196,8 @@ def export_command(
     _emit(wh, frame, fmt, out, labels, export.meta(filters, metric_ids, dims, version=wh.version), "table")
 
 
-def _show(frame: pl.DataFrame, title: str) -> None:
+def _show(frame: pl.DataFrame, title: str, whole: pl.DataFrame | None = None) -> None:
+    _note(frame if whole is None else whole)
     table = Table(title=title)
     for column in frame.columns:
         table.add_column(column, overflow="fold")
@@ -172,13 +214,15 @@ def peers_command(
                    typer.Option("--format", help="不填则在终端显示表格；csv | xlsx | parquet | json")] = None,
     out: OutOpt = None,
     warehouse: WarehouseOpt = None,
+    user: UserOpt = None,
+    users_file: UsersOpt = None,
 ) -> None:
     """同业对标：同类型公司在该季度的指标值、排名（1 为最好，并列同名次）、优于同业比例（better_than_share：按指标方向
     优于组内其他公司的比例，并列算一半）与同业 P25 / 中位数 / P75。
 
-    示例：xiaobao peers complaints_per_100m_premium --period 2025Q3 --firm-type 人身险
+    示例：xiaobao peers complaints_per_100m_premium --period 2025Q3 --firm-type 人身险 [--user demo-member]
     """
-    wh = _open(warehouse)
+    wh = _open(warehouse, user, users_file)
     period = _period(period, "--period")
     _check_filters(wh, firm_type, periods=(period,))
     try:
@@ -190,7 +234,7 @@ def peers_command(
         shown = frame.with_columns(pl.when(share.is_not_null()).then(  # 优于 62% 同业, as on the pages
             pl.format("优于 {}% 同业", (share * 100).round(0).cast(pl.Int64))).alias("better_than_share"))
         _show(shown.select("firm_name", "value", "rank", "better_than_share", "median", "low_base"),
-              f"{wh.metric(metric).zh}：{firm_type} {period}（{frame['n_firms'][0] if frame.height else 0} 家）")
+              f"{wh.metric(metric).zh}：{firm_type} {period}（{frame['n_firms'][0] if frame.height else 0} 家）", frame)
     else:
         _emit(wh, frame, fmt, out, "id", export.meta(Filters(period=period, firm_type=firm_type), [metric], ["firm"],
                                                      version=wh.version), "peers")
@@ -201,12 +245,14 @@ def anomalies_command(
     fmt: Annotated[str | None, typer.Option("--format", help="不填则在终端显示表格；csv | json …")] = None,
     out: OutOpt = None,
     warehouse: WarehouseOpt = None,
+    user: UserOpt = None,
+    users_file: UsersOpt = None,
 ) -> None:
     """异常波动：投诉量明显高于自身历史（稳健 z 分数）的公司 × 地区，证据最强的在前，附疑似代理退保占比。
 
-    示例：xiaobao anomalies --period 2025Q3
+    示例：xiaobao anomalies --period 2025Q3 [--user demo-member]
     """
-    wh = _open(warehouse)
+    wh = _open(warehouse, user, users_file)
     try:
         frame = wh.anomalies(Filters(period=period))
     except (QueryError, ValueError) as exc:

@@ -35,6 +35,8 @@ def cli_command(metrics: list[str], by: list[str], labels: str) -> str:
         words += [option, value] if value else []
     for option, values in (("--firm", f.firms), ("--region", f.regions), ("--province", f.provinces)):
         words += [option, ",".join(values)] if values else []
+    if ctx.wh.scope.firm_id is not None and ctx.wh.scope.user:  # a member's file: the same user's scope
+        words += ["--user", ctx.wh.scope.user]
     words += ["--labels", labels, "--out", export.file_name(f, "csv")]
     # Chinese is safe in a shell; only quote what a shell would read as syntax.
     return " ".join(w if re.fullmatch(r"[\w@%+=:,./-]+", w) else shlex.quote(w) for w in words)

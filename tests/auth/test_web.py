@@ -80,6 +80,7 @@ def test_a_login_sets_an_httponly_strict_signed_cookie_and_returns_to_the_page(c
     (cookie,) = answer.set_cookies()
     flags = [part.strip().lower() for part in cookie.split(";")]
     assert "httponly" in flags and "samesite=strict" in flags and "path=/" in flags and "secure" not in flags
+    assert not [f for f in flags if f.startswith(("max-age", "expires"))]   # ends with the browser session
     value = client.cookies[sessions.COOKIE]
     assert "sec" not in value.split(".")[0] and len(value.split(".")[1]) == 64   # opaque token . HMAC-SHA256
     assert client.get("/complaints").text == "FIGURES"
@@ -185,9 +186,20 @@ def test_a_cross_site_form_post_is_refused(client):
     assert answer.status == 403 and sessions.COOKIE not in client.cookies
 
 
+def test_a_broken_users_file_lets_nobody_in(client, gate):
+    gate.users_file.write_text("{broken", encoding="utf-8")
+    assert log_in(client).status == 401 and sessions.COOKIE not in client.cookies
+
+
 def test_a_login_that_cannot_be_recorded_is_refused(client, gate, tmp_path):
     gate.warehouse = tmp_path / "blocked"
     gate.warehouse.mkdir()
     (gate.warehouse / "audit").write_text("not a folder")
     answer = log_in(client)
     assert answer.status == 503 and "审计记录无法写入" in answer.text and sessions.COOKIE not in client.cookies
+
+
+def test_the_form_sends_a_logged_in_user_on_to_the_page(client):
+    log_in(client)
+    answer = client.get("/xb/login?next=/peers")
+    assert answer.status == 303 and answer.header("location") == "/peers"

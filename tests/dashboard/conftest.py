@@ -9,11 +9,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from auth.model import User
+from dashboard import session as dashboard_session
 from fixtures.browser import add_users, build_demo_warehouse, first_firm, launch, log_in, new_page, serve
 from tests.dashboard.apptest import SECRETARIAT
 from tests.dashboard.apptest import log_in as log_in_apptest
 
 ROOT = Path(__file__).resolve().parents[2]
+UNSET = object()
+REAL_USER = dashboard_session.user   # before any test replaces it
 APP = ROOT / "dashboard" / "app.py"
 # Generous: the first run of a session pays for imports and DuckDB; later runs hit the caches.
 TIMEOUT = 60
@@ -44,14 +47,17 @@ def app_test(demo_warehouse, monkeypatch) -> Callable[..., AppTest]:
     The URL query parameters are set before the first run (as when a shared link is opened). AppTest
     needs one run before it can switch pages, so the first run shows the default page (总览); with `page`
     given the test is then switched there and run again. `warehouse=` points at another warehouse;
-    `run=False` returns it unrun (and unswitched). `user=` is who is logged in (default the secretariat; None:
-    nobody, so the login gate stops the app).
+    `run=False` returns it unrun (and unswitched). `user=` is who is logged in (None: nobody, so the login gate
+    stops the app); without it, the secretariat — unless the test has already replaced dashboard.session.user.
     """
 
     def make(page: str | None = None, params: Mapping[str, str | list[str]] | None = None,
-             warehouse: Path | None = None, run: bool = True, user: User | None = SECRETARIAT) -> AppTest:
+             warehouse: Path | None = None, run: bool = True, user: User | None | object = UNSET) -> AppTest:
         monkeypatch.setenv("XIAOBAO_WAREHOUSE", str(warehouse or demo_warehouse))
-        log_in_apptest(monkeypatch, user)
+        if user is not UNSET:
+            log_in_apptest(monkeypatch, user)  # type: ignore[arg-type]
+        elif dashboard_session.user is REAL_USER:
+            log_in_apptest(monkeypatch, SECRETARIAT)
         at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
         for name, value in (params or {}).items():
             at.query_params[name] = value

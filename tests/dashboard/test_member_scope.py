@@ -2,8 +2,8 @@
 parameters and every download — not one other firm's id, legal name, short name or alias reaches the browser
 (element protobufs, dataframe cells, chart specs with hover text and customdata, the URL, downloaded bytes).
 
-The member's session is made by replacing `dashboard.session.user` (AppTest runs the app in this process); the
-Chromium side, with the websocket frames, needs the login page (tests/dashboard/test_browser.py)."""
+The member's session is made by replacing `dashboard.session.user` (conftest's `app_test(user=…)`: AppTest runs the
+app in this process); the Chromium side, with the websocket frames, is in tests/dashboard/test_browser.py."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 from auth.model import User
 from fixtures import synthetic
 from query import Warehouse
-from tests.dashboard.apptest import download_texts, no_traceback, other_firms, run_texts
+from tests.dashboard.apptest import SECRETARIAT, download_texts, no_traceback, other_firms, run_texts
 
 OWN = "S001"  # 财产险; the synthetic warehouse's rejected and held files are its own
 MEMBER = User("demo-member", "member", OWN, "会员用户")
@@ -59,7 +59,7 @@ def downloads(monkeypatch) -> list[tuple[str, object]]:
 
 @pytest.fixture
 def member_app(app_test, member_warehouse):
-    def make(page: str, params: dict | None = None):
+    def make(page: str | None, params: dict | None = None):
         return app_test(page, params=params, warehouse=member_warehouse, user=MEMBER)
 
     return make
@@ -158,11 +158,10 @@ def test_a_url_naming_another_firm_is_refused_as_if_it_did_not_exist(member_app,
     assert warnings[("focus_firm", "S003")] == warnings[("focus_firm", "S998")] == warnings[("focus_firm", "同业B")]
 
 
-def test_a_members_cached_results_are_never_the_secretariats(app_test, member_warehouse, monkeypatch, secrets,
-                                                             downloads):
+def test_a_members_cached_results_are_never_the_secretariats(app_test, member_warehouse, secrets, downloads):
     # the secretariat first: the same pages, filters and caches, every firm identified (the detector works)
     for page in ("overview.py", "complaints.py", "explorer.py"):
-        at = app_test(page, warehouse=member_warehouse)
+        at = app_test(page, warehouse=member_warehouse, user=SECRETARIAT)
         assert leaks(at, secrets, downloads) != []
     for page in ("overview.py", "complaints.py", "explorer.py"):
         at = app_test(page, warehouse=member_warehouse, user=MEMBER)

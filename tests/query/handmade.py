@@ -100,9 +100,9 @@ SUBMISSIONS = pl.DataFrame({
 #   110000 北京             P1 1, P2 2, P3 3, P4 4, P5 6, P6 8       → 6 property firms: shown
 #                           L1 1000, L2 2000, L3 4000 (人身险)       → 3 life firms: withheld
 SCOPE_FIRMS = [("M", "示例会员财产保险股份有限公司", "会员财险", "会员", "财产险"),
-               *[(f"P{i}", f"示例同业{i}号财产保险股份有限公司", f"同业{i}号财险", f"别名P{i}", "财产险")
+               *[(f"P{i}", f"示例他家{i}号财产保险股份有限公司", f"他家{i}号财险", f"别名P{i}", "财产险")
                  for i in range(1, 7)],
-               *[(f"L{i}", f"示例同业{i}号人寿保险股份有限公司", f"同业{i}号人寿", f"别名L{i}", "人身险")
+               *[(f"L{i}", f"示例他家{i}号人寿保险股份有限公司", f"他家{i}号人寿", f"别名L{i}", "人身险")
                  for i in range(1, 4)]]
 SCOPE_CELLS = {
     "440000": {"M": 100, "P1": 10, "P2": 20, "P3": 30, "P4": 40, "P5": 50},
@@ -112,9 +112,19 @@ SCOPE_CELLS = {
 }
 
 
-def build_scope(path: Path, submissions: pl.DataFrame | None = None) -> Path:
-    rows = [complaint("2025Q1", firm, region, 10000.0, 100, 100, total, 0, (total, 0, 0, 0, 0), total, total, 0)
-            for region, cells in SCOPE_CELLS.items() for firm, total in cells.items()]
+# The other firms' figures a member may never see, alone or by any difference: 深圳 and 上海's peers, the life firms.
+SCOPE_WITHHELD = {("440300", "P1"), ("440300", "P6"), *(("310000", f"P{i}") for i in range(1, 5)),
+                  *(("110000", f"L{i}") for i in range(1, 4))}
+
+
+def build_scope(path: Path, submissions: pl.DataFrame | None = None, bump: int = 1) -> Path:
+    """`bump`: multiply the SCOPE_WITHHELD figures (complaints and premium) by it — what M sees must not change."""
+    def row(region: str, firm: str, total: int) -> dict:
+        k = bump if (region, firm) in SCOPE_WITHHELD else 1
+        return complaint("2025Q1", firm, region, 10000.0 * k, 100 * k, 100 * k, total * k, 0, (total * k, 0, 0, 0, 0),
+                         total * k, total * k, 0)
+
+    rows = [row(region, firm, total) for region, cells in SCOPE_CELLS.items() for firm, total in cells.items()]
     frames = {"complaints": _frame("complaints", rows),
               **{dataset: _frame(dataset, []) for dataset in ("complaints_by_line", "mediation", "outreach")}}
     registry = pl.DataFrame(SCOPE_FIRMS, schema=list(REGISTRY_COLUMNS), orient="row")

@@ -19,7 +19,7 @@ from core.quarters import shift
 from core.reference import REGISTRY_COLUMNS
 from etl import store
 from fixtures import synthetic, warehouse
-from query import Filters, QueryError, Scope, Warehouse
+from query import Filters, QueryError, Scope, Warehouse, pseudonyms
 from tests.query import handmade
 from tests.query.handmade import _frame, complaint
 
@@ -413,8 +413,10 @@ def test_movers_keep_n_per_firm_type_and_follow_the_filters(movers_wh):
 def test_a_members_movers_show_peers_as_pseudonyms(movers_wh):
     member = Warehouse(movers_wh.path, scope=Scope(firm_id="P1"))
     m = member.movers("complaints_per_100m_premium", Filters(period="2025Q2"))
-    assert m["firm_id"][0] == "P1" and all(f.startswith("同业") for f in m["firm_id"][1:])
-    assert m["mover_rank"].to_list() == [1, 2, None, None, 1, 2, None]
+    # every firm reports only 广东: 3 property and 3 life firms besides P1, too few to show any of them
+    assert m["firm_id"].to_list() == ["P1"] and m["mover_rank"].to_list() == [1]
+    low = Warehouse(movers_wh.path, scope=Scope(firm_id="P1"), low_base={"complaints_total": 10})
+    assert low.movers("complaints_per_100m_premium", Filters(period="2025Q2"))["firm_id"].to_list() == ["P1"]
 
 
 # ── property: every rate the query layer returns (`table`, `changes`, `movers`, `peers`, `peer_groups`,
@@ -684,43 +686,61 @@ def test_a_members_aggregates_hold_only_cells_with_five_firms_besides_its_own(me
     secretariat = Warehouse(scope_path)
     assert secretariat.table(["complaints_total"], [], Q1)["complaints_total"].to_list() == [7360]
     total = member.table(["complaints_total"], [], Q1)
-    # 广东 (5 others) and 北京's property firms (6) only: 250 + 24; 深圳 (2 others), 上海 (4 others besides M, 5 with
-    # it: the old count let it through) and 北京's life firms (3) are left out, and the row says so
-    assert total.row(0, named=True) == {"complaints_total": 274, "withheld": True}
+    # its own 114 (广东 100, 深圳 5, 上海 9) + 广东's 5 peers 150 + 北京's 6 property firms 24; the peers of 深圳
+    # (2 besides M), 上海 (4 besides M, 5 with it: the old count let them through) and 北京's 3 life firms are left
+    # out, and the row says so
+    assert total.row(0, named=True) == {"complaints_total": 288, "withheld": True}
     regions = member.table(["complaints_total"], ["region"], Q1)
     assert dict(zip(regions["region_code"], regions["complaints_total"], strict=True)) == {
-        "110000": 24, "310000": None, "440000": 250, "440300": None}
+        "110000": 24, "310000": None, "440000": 250, "440300": None}  # 深圳, 上海: no peer left, no total
     assert regions["withheld"].to_list() == [True, True, False, True]
     provinces = member.table(["complaints_total"], ["province"], Q1)
+    # 广东省 = 广东（不含深圳） 250 + its own 深圳 5: the difference with the region is its own figure
     assert dict(zip(provinces["province_code"], provinces["complaints_total"], strict=True)) == {
-        "110000": 24, "310000": None, "440000": 250}  # 广东省 = 广东（不含深圳）: 深圳 is not in it
+        "110000": 24, "310000": None, "440000": 255}
     types = member.table(["complaints_total"], ["firm_type"], Q1)
-    assert dict(zip(types["firm_type"], types["complaints_total"], strict=True)) == {"财产险": 274, "人身险": None}
-    # its own firm alone: every figure of its own, 深圳 and 上海 included, no note
+    assert dict(zip(types["firm_type"], types["complaints_total"], strict=True)) == {"财产险": 288, "人身险": None}
+    # its own firm alone: every figure of its own, no note
     assert member.table(["complaints_total"], [], Filters(period="2025Q1", firms=("M",))).row(0, named=True) == {
         "complaints_total": 114}
 
 
-def test_differencing_two_allowed_aggregates_never_gives_a_withheld_cell(member):
+def member_views(wh: Warehouse) -> list[pl.DataFrame]:
+    """Every shape of result a member can ask for over the scope warehouse: aggregates by every dimension under
+    every firm type and region / province choice (single, all but one), per-firm rows, peers, anomalies."""
     regions = ("440000", "440300", "310000", "110000")
-    asked = []
-    for firm_type in (None, "财产险", "人身险"):
-        for chosen in [(), *((r,) for r in regions), *(tuple(r for r in regions if r != x) for x in regions)]:
-            asked.append(Filters(period="2025Q1", firm_type=firm_type, regions=chosen))
-        for province in ("440000", "310000", "110000"):
-            asked.append(Filters(period="2025Q1", firm_type=firm_type, provinces=(province,)))
-    shown = []
-    for f in asked:
-        for by in ([], ["region"], ["province"], ["firm_type"], ["period"]):
-            shown += [v for v in member.table(["complaints_total"], by, f)["complaints_total"].to_list()
-                      if v is not None]
-    own = {0, 5, 9, 100, 105, 109, 114}  # what M may subtract of its own (深圳 5, 上海 9, 广东 100)
-    values = set(shown)
-    derived = {abs(a - b) - o for a in values for b in values for o in own} | {a - o for a in values for o in own}
-    # the withheld groups: 深圳's others (7 + 11), 上海's (12 + 13 + 14 + 15), the life firms (7000), and their sums
-    withheld = {18, 54, 72, 7000, 7018, 7054, 7072}
-    assert withheld & derived == set()
-    assert values <= {274, 250, 24}  # every shown total is a sum of the shown cells
+    out = []
+    for firm_type in (None, "人身险"):  # 财产险 is every cell but the life firms': None covers it
+        chosen = [(), *((r,) for r in regions), *(tuple(r for r in regions if r != x) for x in regions)]
+        filters = [Filters(period="2025Q1", firm_type=firm_type, regions=c) for c in chosen]
+        filters += [Filters(period="2025Q1", firm_type=firm_type, provinces=("440000",))]
+        for f in filters:
+            for by in ([], ["province"], ["firm_type"], ["firm", "region"]):
+                out.append(wh.table(["complaints_total", "complaints_per_100m_premium", "complaint_index"], by, f))
+            out.append(wh.change("complaints_total", [], f))
+    for firm_type in ("财产险", "人身险"):
+        out.append(wh.peers("complaints_per_100m_premium", "2025Q1", firm_type))
+    out.append(wh.anomalies(Q1))
+    return out
+
+
+def test_differencing_two_allowed_results_never_gives_a_withheld_cell(member, scope_path, tmp_path):
+    # Every withheld figure ten times larger: a member's every result is the same, so no difference, sum or other
+    # combination of them can tell anything about those figures; the secretariat's results do change.
+    bumped = handmade.build_scope(tmp_path / "bumped", bump=10)
+    key = pseudonyms.key_path(bumped)
+    key.parent.mkdir(mode=0o700)
+    key.write_bytes(pseudonyms.key(scope_path))  # the same letters, to compare the frames as they are
+    for seen, other in zip(member_views(member), member_views(Warehouse(bumped, scope=Scope(firm_id="M"))),
+                           strict=True):
+        assert_frame_equal(seen, other)
+    assert Warehouse(bumped).table(["complaints_total"], [], Q1)["complaints_total"][0] != 7360
+    # and by hand, every total shown: everything 288; 广东 250, 北京 24, 广东省 255 (with its own 深圳 5); without
+    # 深圳 283 (288 − its own 5), without 上海 279 (− its own 9), without 广东 38 (its own 5 + 9, 北京 24), without
+    # 北京 264 — each its own figures plus whole cells of 5 or more peers
+    shown = {v for f in member_views(member) if "complaints_total" in f.columns and "firm_id" not in f.columns
+             for v in f["complaints_total"].to_list() if v is not None}
+    assert shown == {288, 250, 24, 255, 283, 279, 38, 264}
 
 
 def test_a_member_sees_every_other_firm_only_as_a_stable_pseudonym(member, scope_path):
@@ -734,8 +754,11 @@ def test_a_member_sees_every_other_firm_only_as_a_stable_pseudonym(member, scope
     assert_frame_equal(again, by_firm)  # the same letters in another session (the key is kept in the warehouse)
     twin = Warehouse(scope_path).scoped(Scope(firm_id="M"))
     assert_frame_equal(twin.table(["complaints_total"], ["firm"], Q1), by_firm)
-    figures = dict(zip(by_firm["firm_id"], by_firm["complaints_total"], strict=True))
-    assert sorted(figures.values()) == sorted([114, 30, 35, 47, 59, 56, 19, 1000, 2000, 4000])
+    # each peer's figures from the cells with 5 firms besides M only: P1 广东 10 + 北京 1, P6 北京 8, the life
+    # firms nothing (each row withheld in part or whole, and saying so)
+    figures = sorted(by_firm["complaints_total"].to_list(), key=lambda v: (v is None, v))
+    assert figures == [8, 11, 22, 33, 44, 56, 114, None, None, None]
+    assert by_firm.filter(pl.col("complaints_total").is_null())["withheld"].all()
 
 
 def test_a_firm_filter_naming_another_firm_is_refused_with_one_message(member):
@@ -761,8 +784,9 @@ def test_a_firm_filter_naming_another_firm_is_refused_with_one_message(member):
 def test_a_members_peer_spread_needs_five_firms_with_a_value_besides_its_own(member):
     p = member.peers("complaints_per_100m_premium", "2025Q1", "财产险")
     own = p.filter(pl.col("firm_id") == "M").row(0, named=True)
-    # rates per 亿元: M 114/3 = 38, P1 30/4, P2 35/3, P3 47/3, P4 59/3, P5 56/2, P6 19/2 → median P3's 47/3
-    assert own["value"] == pytest.approx(38) and own["median"] == pytest.approx(47 / 3)
+    # rates per 亿元 over the cells shown: M 114/3 = 38, P1 11/2, P2 22/2, P3 33/2, P4 44/2, P5 56/2, P6 8/1
+    # → median P3's 16.5
+    assert own["value"] == pytest.approx(38) and own["median"] == pytest.approx(16.5)
     assert own["rank"] == 7 and own["better_than_share"] == 0 and not own["suppressed"]
     assert others_named(p) == set()
     life = member.peers("complaints_per_100m_premium", "2025Q1", "人身险")  # 3 firms: nothing of the group

@@ -110,3 +110,62 @@ def test_an_export_whose_audit_line_cannot_be_written_hands_out_nothing_and_exit
         assert "导出未完成：无法写入导出审计记录" in result.stderr and "没有输出任何数据" in result.stderr
         assert result.stdout_bytes == b"" and not out.exists()  # not one row, not a partial file
         assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+# ── --user: what a user would receive (issue 10 item 5), over tests/query/handmade.py's scope warehouse ─────────
+@pytest.fixture(scope="module")
+def scoped(tmp_path_factory):
+    from auth import users
+
+    path = handmade.build_scope(tmp_path_factory.mktemp("scope"))
+    users_file = tmp_path_factory.mktemp("users") / "users.json"
+    users.add(users_file, "m-user", "member", "correct horse battery", firm_id="M")
+    users.add(users_file, "analyst", "analyst", "correct horse battery")
+    return path, users_file
+
+
+def others(text: str) -> list[str]:
+    return [v for row in handmade.SCOPE_FIRMS if row[0] != "M" for v in row[:4] if v and v in text]
+
+
+def test_export_as_a_member_is_what_the_member_sees(scoped):
+    path, users_file = scoped
+    args = ["export", "complaints_total", "--period", "2025Q1", "--warehouse", str(path), "--users", str(users_file)]
+    result = runner.invoke(app, [*args, "--by", "region", "--user", "m-user"])
+    assert result.exit_code == 0, result.output
+    # tests/query/test_warehouse.py computes these by hand: 广东 250, 北京 24, 深圳 and 上海 withheld
+    assert "110000,北京市,24,true" in result.stdout and "440000,广东省（不含深圳）,250,false" in result.stdout
+    assert "440300,深圳市,,true" in result.stdout and "已隐去" in result.stderr
+    firms = runner.invoke(app, [*args, "--by", "firm", "--user", "m-user"])
+    assert firms.exit_code == 0 and "会员财险" in firms.stdout and "同业A" in firms.stdout
+    assert others(firms.stdout) == []
+    everything = runner.invoke(app, [*args, "--by", "firm", "--user", "analyst"])  # an analyst sees every firm
+    assert "P1,他家1号财险,30" in everything.stdout and "同业" not in everything.stdout
+
+
+def test_peers_and_anomalies_as_a_member_show_peers_by_pseudonym(scoped):
+    path, users_file = scoped
+    common = ["--warehouse", str(path), "--users", str(users_file), "--user", "m-user"]
+    peers = runner.invoke(app, ["peers", "complaints_per_100m_premium", "--period", "2025Q1", *common,
+                                "--format", "csv"])
+    assert peers.exit_code == 0, peers.output
+    assert others(peers.stdout) == [] and "同业" in peers.stdout and "\nM,会员财险,38.0,7," in peers.stdout
+    life = runner.invoke(app, ["peers", "complaints_per_100m_premium", "--period", "2025Q1", "--firm-type",
+                               "人身险", *common])
+    assert life.exit_code == 0 and "已隐去" in life.stderr and others(life.stdout) == []
+    anomalies = runner.invoke(app, ["anomalies", "--period", "2025Q1", *common, "--format", "csv"])
+    assert anomalies.exit_code == 0 and others(anomalies.stdout) == []
+
+
+def test_a_member_naming_another_firm_gets_the_answer_an_unknown_firm_gets(scoped):
+    path, users_file = scoped
+    said = []
+    for firm in ("P1", "NOPE"):
+        result = runner.invoke(app, ["export", "complaints_total", "--by", "firm", "--firm", firm, "--warehouse",
+                                     str(path), "--users", str(users_file), "--user", "m-user"])
+        assert result.exit_code == 2
+        said.append(result.output.replace(firm, "…"))
+    assert said[0] == said[1]
+    unknown = runner.invoke(app, ["export", "complaints_total", "--warehouse", str(path), "--users", str(users_file),
+                                  "--user", "nobody"])
+    assert unknown.exit_code == 2 and "nobody" in unknown.output

@@ -86,3 +86,24 @@ def test_an_unreadable_users_file_exits_2(where):
     where["users"].write_text("{broken", encoding="utf-8")
     r = run(where, "list")
     assert r.exit_code == 2 and "用户文件无法读取" in r.output
+
+
+def test_on_a_terminal_the_password_is_asked_twice_hidden_and_must_match(monkeypatch, capsys):
+    import typer
+
+    from xiaobao import cli_user
+
+    class Terminal:
+        @staticmethod
+        def isatty() -> bool:
+            return True
+
+    asked: list[str] = []
+    answers = iter(["first-password-1", "first-password-1", "first-password-1", "other-password-2"])
+    monkeypatch.setattr(cli_user.sys, "stdin", Terminal())
+    monkeypatch.setattr(cli_user.getpass, "getpass", lambda prompt: asked.append(prompt) or next(answers))
+    assert cli_user.read_password() == "first-password-1"
+    assert asked == ["密码：", "再次输入密码："]
+    with pytest.raises(typer.Exit) as stopped:
+        cli_user.read_password()
+    assert stopped.value.exit_code == 1 and "两次输入的密码不一致" in capsys.readouterr().err

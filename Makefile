@@ -107,6 +107,7 @@ bench: install system-deps
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/queries.py
 	$(BIN)/python bench/pages.py
+	$(BIN)/python -P bench/deck.py   # -P: bench/ first on sys.path would shadow the deck package
 
 lint: install
 	$(BIN)/ruff check .

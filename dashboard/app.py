@@ -22,7 +22,7 @@ if str(ROOT) not in sys.path:
 from auth import web
 from auth.model import User
 from core.settings import warehouse_dir
-from dashboard import context, data, session, theme
+from dashboard import context, data, present, session, theme
 from dashboard.filters import SHARED_PARAMS, Choices, View, parse, plain, shown, to_params
 from dashboard.i18n import LANG_STATE_KEY, pick, t
 from query import Filters
@@ -338,6 +338,9 @@ def main() -> None:
     if view.present:
         st.html(PRESENT_CSS)
         st.button(t("present_exit", lang), on_click=exit_present, type="tertiary", icon=":material/close:")
+        present.install()   # one slide per screen, paged by keys and clickers (dashboard/present.py)
+        if ss[W["span"]] != "range":
+            present.quarter_bar(choices.periods, W["period"], lang)
     missing = unknown_page(requested_page(), known_paths(user))
     if missing is not None:
         st.warning(plain(t("page_not_found", lang).format(value=shown(missing))), icon=theme.ICON_WARNING)

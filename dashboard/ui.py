@@ -489,7 +489,12 @@ def inert_labels(fig: go.Figure) -> go.Figure:
 
 
 def chart(fig: go.Figure, key: str | None = None) -> None:
-    """A Plotly figure with the offline config (local topojson, no logo), its labels inert."""
+    """A Plotly figure with the offline config (local topojson, no logo), its labels inert; fonts enlarged on the
+    projector."""
+    if _ctx().present:
+        from dashboard import present
+
+        present.enlarge(fig)
     st.plotly_chart(inert_labels(fig), config=PLOTLY_CONFIG, width="stretch", key=key, theme=None)
 
 

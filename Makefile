@@ -105,6 +105,7 @@ test: install system-deps
 
 bench: install system-deps
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/portal.py
 	$(BIN)/python bench/queries.py
 	$(BIN)/python bench/pages.py
 	$(BIN)/python -P bench/deck.py   # -P: bench/ first on sys.path would shadow the deck package

@@ -24,9 +24,10 @@ from datetime import datetime
 from pathlib import Path
 
 from core import atomic, audit, clock, collection, uploads
+from core.reference import load_regions
 from core.settings import MIB, upload_limit
 from core.uploads import Receipt
-from etl.ingest import run
+from etl.ingest import parse_safely, registry, run
 from etl.report import Report, issue_entry
 
 RECEIPT = "receipt.json"
@@ -111,7 +112,7 @@ def receive(name: str, data: bytes, *, warehouse: Path, registry_path: Path, who
     if refusal:
         return _refuse(folder, receipt, refusal, size=f"{len(data) / MIB:.1f} MiB",
                        limit=f"{upload_limit() // MIB} MiB")
-    checked = run([stored], warehouse, registry_path, dry_run=True).files[0]
+    checked = parse_safely(stored, registry(registry_path), load_regions())  # whose, and which quarter
     receipt.period, receipt.found_firm_id = checked.period, checked.firm_id
     if firm_id is not None and checked.firm_id is not None and checked.firm_id != firm_id:
         return _refuse(folder, receipt, "other_firm")

@@ -139,7 +139,8 @@ with ui.slide("upload"):
                            "are refused. The checks are exactly those of xiaobao validate; a file that passes is "
                            "ingested."}))
     sent = st.file_uploader(pick({"zh": "选择文件", "en": "Choose a file"}), type=["xlsx", "xls", "xlsm", "zip"],
-                            key=f"uploader_{period}_{firm_id}", max_upload_size=upload_limit() // MIB + 1)
+                            key=f"uploader_{period}_{firm_id}",
+                            max_upload_size=upload_limit() // MIB + 2)  # MB of 10^6 bytes: room to say why
     done: dict[str, str] = st.session_state.setdefault(DONE, {})
     if sent is not None and sent.file_id not in done:
         with st.spinner(pick({"zh": "正在校验并入库…", "en": "Checking and ingesting…"})):

@@ -13,7 +13,9 @@ import polars as pl
 import pytest
 
 from core import collection, layout, quarters
+from core.reference import load_regions, load_registry
 from core.status import FILE_LABELS
+from etl.parse import parse_file
 from fixtures.browser import (
     DEMO_FIRMS,
     DEMO_SEED,
@@ -27,7 +29,7 @@ from fixtures.browser import (
     wait_settled,
 )
 from tests.dashboard.apptest import SECRETARIAT, member, no_traceback
-from tests.etl.workbooks import good_sheets, write_registry, write_xlsx
+from tests.etl.workbooks import deflated_zip, good_sheets, rewrite_zip, write_registry, write_xlsx
 
 LIFE = {"firm": "示例康宁人寿", "firm_type": "人身险"}
 
@@ -168,4 +170,41 @@ def test_a_member_uploads_in_chromium_and_sees_the_result_at_once(portal_server,
     mine = subs.filter((pl.col("firm_id") == e2e_member_firm) & (pl.col("period") == upcoming))
     assert mine["status"].to_list() == [expected]
     assert subs.filter(pl.col("firm_id") == other).filter(pl.col("period") == upcoming).height == 0
+    page.context.close()
+
+
+def refused_in_chromium(page, path: Path, expected: str) -> str:
+    """Upload `path` on the open page; the alert that answers it, once `expected` is on screen."""
+    page.locator('input[type="file"]').set_input_files(str(path))
+    page.get_by_text(expected).first.wait_for(timeout=60_000)
+    wait_settled(page)
+    return page.inner_text("body")
+
+
+@pytest.mark.browser
+def test_bad_uploads_are_refused_in_chromium_with_their_reasons_and_change_no_figures(
+        portal_server, chromium, e2e_users, e2e_member_firm, e2e_warehouse, tmp_path):
+    base_url, warehouse, _, files, _ = portal_server
+    before = pl.read_parquet(layout.current_snapshot(warehouse) / layout.SUBMISSIONS)
+    renamed = tmp_path / "报表.xlsx"
+    renamed.write_text("公司名称,示例\n", encoding="utf-8")
+    macro = rewrite_zip(files[e2e_member_firm], {"xl/vbaProject.bin": b"vba"}, tmp_path / "宏.xlsm")
+    oversized = tmp_path / "大文件.xlsx"
+    oversized.write_bytes(b"PK\x03\x04" + b"\0" * (20 * 1024 * 1024 + 512 * 1024))
+    bomb = deflated_zip(tmp_path / "bomb.zip", {"投诉.csv": (b"a," * 512 + b"\n", 70_000)})
+    demo = e2e_warehouse[0].parent / "demo" / "submissions"  # the member's own file of a quarter now closed
+    closed = next(p for p in demo.rglob(f"*_{DEMO_TO}_*.xlsx")
+                  if parse_file(p, load_registry(e2e_warehouse[1]), load_regions()).firm_id == e2e_member_firm)
+    page = new_page(chromium, [])
+    log_in(page, base_url, e2e_users["member"])
+    open_page(page, f"{base_url}/upload")
+    cases = [(renamed, "文件内容不是 Excel 工作簿"), (macro, "工作簿含宏"), (oversized, "超过上限 20 MiB"),
+             (closed, f"报送期间 {DEMO_TO} 未开放在线报送"), (bomb, "已退回")]
+    for path, expected in cases:
+        assert expected in refused_in_chromium(page, path, expected), path.name
+    screenshot(page, "upload_refused_zh")
+    after = pl.read_parquet(layout.current_snapshot(warehouse) / layout.SUBMISSIONS)
+    accepted = pl.col("status") == "accepted"
+    assert after.filter(accepted).equals(before.filter(accepted))   # no figures changed
+    assert after.height == before.height + 1  # only the bomb reached the ingest: kept as rejected, with its reason
     page.context.close()

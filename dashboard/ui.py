@@ -432,7 +432,8 @@ def download_original(where: Any, label: str, submission_id: str, file_name: str
 
 
 DOCUMENT_MIMES = {"pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-                  "pdf": "application/pdf"}
+                  "pdf": "application/pdf",
+                  "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 def download_document(where: Any, label: str, data: bytes, fmt: str, *, file_name: str, key: str,

@@ -58,6 +58,8 @@ EXTRA_LABELS = {
     "mad": ("绝对中位差", "MAD"), "expected": ("按历史预期", "Expected"), "robust_z": ("稳健Z值", "Robust z"),
     "jump": ("超出预期件数", "Above expected"), "jump_pct": ("超出预期幅度", "Above expected (%)"),
     "proxy_surrender_share": ("疑似代理退保占比", "Suspected proxy-surrender share"),
+    # a member's rows that left figures out for confidentiality (fewer than 5 peers behind them)
+    "withheld": ("已隐去部分（同业不足）", "Partly withheld (too few peers)"),
 }
 # Dimension ids (`by`) as people read them, for the 筛选条件 sheet.
 BY_NAMES = {"firm": ("公司", "Firm"), "firm_type": ("公司类型", "Firm type"), "region": ("地区", "Region"),

@@ -136,6 +136,8 @@ def test_export_as_a_member_is_what_the_member_sees(scoped):
     # tests/query/test_warehouse.py computes these by hand: 广东 250, 北京 24, 深圳 and 上海 withheld
     assert "110000,北京市,24,true" in result.stdout and "440000,广东省（不含深圳）,250,false" in result.stdout
     assert "440300,深圳市,,true" in result.stdout and "已隐去" in result.stderr
+    chinese = runner.invoke(app, [*args, "--by", "region", "--user", "m-user", "--labels", "zh"])
+    assert "地区代码,地区,投诉总量,已隐去部分（同业不足）" in chinese.stdout and "440300,深圳市,,是" in chinese.stdout
     firms = runner.invoke(app, [*args, "--by", "firm", "--user", "m-user"])
     assert firms.exit_code == 0 and "会员财险" in firms.stdout and "同业A" in firms.stdout
     assert others(firms.stdout) == []

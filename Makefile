@@ -13,6 +13,7 @@ PORT ?= 8501
 USERS ?= $(or $(XIAOBAO_USERS),data/users.json)
 DEMO_PASSWORD ?= xiaobao-demo-2026
 DEMO_FIRM ?= F001
+DEMO_NEXT ?= 2025Q4
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Every package `make install` puts in $(VENV), with its version and hashes; written by `make lock` only.
@@ -67,11 +68,15 @@ system-deps:
 	fi
 
 # The demo warehouse, built only when there is none. Some demo files are meant to be rejected (exit 1).
+# For the upload portal: the next quarter open for collection (deadline in 30 days) and that quarter's demo files in
+# $(DEMO_DIR)/portal/submissions, for demo-member to upload its own.
 demo: install
 	@if [ ! -e $(WAREHOUSE)/current ]; then \
 		$(BIN)/xiaobao demo $(DEMO_DIR) && \
 		{ $(BIN)/xiaobao ingest $(DEMO_DIR)/submissions --warehouse $(WAREHOUSE) --registry $(DEMO_DIR)/firms.csv \
-			--report $(DEMO_DIR)/report.json; rc=$$?; [ $$rc -le 1 ]; } ; \
+			--report $(DEMO_DIR)/report.json; rc=$$?; [ $$rc -le 1 ]; } && \
+		$(BIN)/xiaobao demo $(DEMO_DIR)/portal --from $(DEMO_NEXT) --to $(DEMO_NEXT) >/dev/null && \
+		$(BIN)/xiaobao period open $(DEMO_NEXT) --deadline $$(date -d '+30 days' +%F) --warehouse $(WAREHOUSE) ; \
 	fi
 
 # One demo user per role (demo-secretariat, demo-analyst, demo-member bound to the demo firm $(DEMO_FIRM)), only
@@ -100,8 +105,10 @@ test: install system-deps
 
 bench: install system-deps
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/portal.py
 	$(BIN)/python bench/queries.py
 	$(BIN)/python bench/pages.py
+	$(BIN)/python -P bench/deck.py   # -P: bench/ first on sys.path would shadow the deck package
 
 lint: install
 	$(BIN)/ruff check .

@@ -25,10 +25,12 @@ from core import clock, layout
 EVENTS_ZH = {
     "login": "登录", "login_failed": "登录失败", "login_refused": "登录被拒（失败过多）", "logout": "退出登录",
     "user_add": "新增用户", "user_remove": "删除用户", "user_disable": "停用用户", "user_enable": "启用用户",
-    "user_reset_password": "重置密码",
+    "user_reset_password": "重置密码", "upload": "上传报送文件", "period_open": "开放报送期间",
+    "period_close": "关闭报送期间",
 }
 EXPORTS_ZH = {"table": "导出数据", "peers": "导出对标", "anomalies": "导出异常", "error_list": "下载错误清单",
-              "original_file": "下载原始文件", "deck": "生成会议材料"}
+              "original_file": "下载原始文件", "deck": "生成会议材料",
+              "template": "下载报送模板", "reminders": "导出催报名单"}
 _CONTROL = dict.fromkeys(c for c in range(0x20) if c not in (0x09,)) | {0x7F: None, 0x09: " "}
 
 

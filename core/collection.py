@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 
-from core import atomic, clock, quarters
+from core import atomic, audit, clock, quarters
 
 FILE = "collection.json"
 LOCK = ".collection.lock"
@@ -133,7 +133,9 @@ def open_period(warehouse: Path, period: str, deadline: date, *, who: str = "",
             return Period(period, deadline, moment, opened_by=who)
         return replace(old, deadline=deadline, closed_at=None, closed_by="")
 
-    return _change(warehouse, period, opened)
+    changed = _change(warehouse, period, opened)
+    audit.record(warehouse, "period_open", who or "cli", period=period, deadline=deadline.isoformat())
+    return changed
 
 
 def close_period(warehouse: Path, period: str, *, who: str = "", now: datetime | None = None) -> Period:
@@ -145,4 +147,6 @@ def close_period(warehouse: Path, period: str, *, who: str = "", now: datetime |
             raise CollectionError(f"{period} 未开放报送，无需关闭")
         return old if old.closed_at else replace(old, closed_at=moment, closed_by=who)
 
-    return _change(warehouse, period, closed)
+    changed = _change(warehouse, period, closed)
+    audit.record(warehouse, "period_close", who or "cli", period=period)
+    return changed

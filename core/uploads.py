@@ -34,6 +34,7 @@ class Receipt:
     found_firm_id: str | None = None   # the firm the file names (when it could be read)
     late: bool = False
     submission_id: str | None = None
+    role: str | None = None
     errors: list[dict] = field(default_factory=list)
     warnings: list[dict] = field(default_factory=list)
 

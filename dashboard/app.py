@@ -22,7 +22,7 @@ if str(ROOT) not in sys.path:
 from auth import web
 from auth.model import User
 from core.settings import warehouse_dir
-from dashboard import context, data, session, theme
+from dashboard import context, data, present, session, theme
 from dashboard.filters import SHARED_PARAMS, Choices, View, parse, plain, shown, to_params
 from dashboard.i18n import LANG_STATE_KEY, pick, t
 from query import Filters
@@ -43,7 +43,10 @@ SECTIONS = (
     ("section_submissions", (("submissions.py", "submissions", "page_submissions"),)),
 )
 # Pages only some roles see: (file, url_path, zh title, en title, roles).
-ADMIN_PAGES = (("audit.py", "audit", "审计日志", "Audit log", ("secretariat",)),)
+ADMIN_PAGES = (("upload.py", "upload", "数据报送", "Submit data", ("member", "secretariat")),
+               ("audit.py", "audit", "审计日志", "Audit log", ("secretariat",)))
+# Role pages shown within a section of SECTIONS (the others under 管理 Administration).
+ROLE_PAGE_SECTION = {"upload.py": "section_submissions"}
 ROLE_ZH = {"secretariat": "秘书处", "analyst": "分析人员", "member": "会员公司"}
 ROLE_EN = {"secretariat": "Secretariat", "analyst": "Analyst", "member": "Member firm"}
 DEFAULT_PAGE = "overview"
@@ -217,9 +220,13 @@ def navigation(lang: str, present: bool, user: User | None = None):
     if (PAGES_DIR / "overview.py").exists():
         sections[t(SECTIONS[0][0], lang)].append(
             st.Page("views/overview.py", title=t("page_overview", lang), url_path=DEFAULT_PAGE, visibility="hidden"))
-    admin = [st.Page(f"views/{file}", title=zh if lang == "zh" else en, url_path=url)
-             for file, url, zh, en, roles in ADMIN_PAGES
-             if user is not None and user.role in roles and (PAGES_DIR / file).exists()]
+    admin = []
+    for file, url, zh, en, roles in ADMIN_PAGES:
+        if user is None or user.role not in roles or not (PAGES_DIR / file).exists():
+            continue
+        page = st.Page(f"views/{file}", title=zh if lang == "zh" else en, url_path=url)
+        section = ROLE_PAGE_SECTION.get(file)
+        (sections.setdefault(t(section, lang), []) if section else admin).append(page)
     if admin:
         sections[pick({"zh": "管理", "en": "Administration"}, lang)] = admin
     return st.navigation(sections, position="top" if present else "sidebar")
@@ -331,6 +338,9 @@ def main() -> None:
     if view.present:
         st.html(PRESENT_CSS)
         st.button(t("present_exit", lang), on_click=exit_present, type="tertiary", icon=":material/close:")
+        present.install()   # one slide per screen, paged by keys and clickers (dashboard/present.py)
+        if ss[W["span"]] != "range":
+            present.quarter_bar(choices.periods, W["period"], lang)
     missing = unknown_page(requested_page(), known_paths(user))
     if missing is not None:
         st.warning(plain(t("page_not_found", lang).format(value=shown(missing))), icon=theme.ICON_WARNING)

@@ -432,7 +432,8 @@ def download_original(where: Any, label: str, submission_id: str, file_name: str
 
 
 DOCUMENT_MIMES = {"pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-                  "pdf": "application/pdf"}
+                  "pdf": "application/pdf",
+                  "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 def download_document(where: Any, label: str, data: bytes, fmt: str, *, file_name: str, key: str,
@@ -488,7 +489,12 @@ def inert_labels(fig: go.Figure) -> go.Figure:
 
 
 def chart(fig: go.Figure, key: str | None = None) -> None:
-    """A Plotly figure with the offline config (local topojson, no logo), its labels inert."""
+    """A Plotly figure with the offline config (local topojson, no logo), its labels inert; fonts enlarged on the
+    projector."""
+    if _ctx().present:
+        from dashboard import present
+
+        present.enlarge(fig)
     st.plotly_chart(inert_labels(fig), config=PLOTLY_CONFIG, width="stretch", key=key, theme=None)
 
 

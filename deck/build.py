@@ -22,7 +22,7 @@ import polars as pl
 from pptx.util import Inches
 
 from core import clock
-from core.format import NO_VALUE, delta_text, fmt_number, fmt_pct, value_text
+from core.format import NO_VALUE, delta_text, fmt_money_wan, fmt_number, fmt_pct, value_text
 from core.reference import FIRM_TYPES
 from core.status import FIRM_STATUSES, firm_label
 from deck import china_map, render
@@ -106,7 +106,12 @@ class Deck:
         return head + sep + text + (f"（{way}）" if way and self.lang == "zh" else f" ({way})" if way else "")
 
     def low_base_rule(self, metric_id: str) -> str:
-        parts = [f"{self.name(b)} < {self.value(b, self.wh.thresholds[b])}" for b in self.wh.metric(metric_id).low_base]
+        """投诉总量 < 30 件 或 原保险保费收入 < 1亿元 (thresholds in money read as money, as on the pages)."""
+        def threshold(base: str) -> str:
+            value = self.wh.thresholds[base]
+            return fmt_money_wan(value, self.lang) if self.wh.metric(base).kind == "money" else self.value(base, value)
+
+        parts = [f"{self.name(b)} < {threshold(b)}" for b in self.wh.metric(metric_id).low_base]
         return t("or", self.lang).join(parts)
 
     def has(self, metric_id: str) -> bool:

@@ -25,10 +25,10 @@ FONT_FAMILY = "Noto Sans CJK SC"
 NO_DATA_GREY = "#d9dde3"
 SEQUENTIAL = ("#eef3fa", "#c6d7ee", "#8fb2de", "#4f85c5", "#1f4e9c", "#0d2b5e")   # dashboard/theme.py's map scale
 NEUTRAL = "#5b6b82"
-MAIN_VIEW = {"lonaxis": [73, 136], "lataxis": [16.5, 55.5]}
-INSET_VIEW = {"lonaxis": [106, 124], "lataxis": [2.5, 24.5]}
+MAIN_VIEW: dict[str, list[float]] = {"lonaxis": [73, 136], "lataxis": [16.5, 55.5]}
+INSET_VIEW: dict[str, list[float]] = {"lonaxis": [106, 124], "lataxis": [2.5, 24.5]}
 INSET_DOMAIN = {"x": [0.80, 0.98], "y": [0.02, 0.36]}
-WIDTH, HEIGHT, SCALE = 1400, 900, 2   # pixels of the picture (×SCALE): sharp on a 1920-wide projector
+WIDTH, HEIGHT, SCALE = 1400, 900, 1.5   # pixels of the picture (×SCALE): 2100 px wide, sharp on a projector
 NAMES_EN = {"710000": "Taiwan", "810000": "Hong Kong", "820000": "Macao"}
 
 
@@ -40,6 +40,21 @@ def provinces_geojson() -> dict:
 @lru_cache(maxsize=1)
 def ten_dash_line() -> dict:
     return json.loads(MAP_TEN_DASH.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def inset_geojson() -> dict:
+    """The provinces that reach into the 南海诸岛 inset only: the inset's traces carry a fraction of the boundaries
+    to Chromium instead of all of them again."""
+    lo_lon, hi_lon = INSET_VIEW["lonaxis"]
+    lo_lat, hi_lat = INSET_VIEW["lataxis"]
+
+    def inside(feature: dict) -> bool:
+        points = [p for polygon in feature["geometry"]["coordinates"] for ring in polygon for p in ring]
+        return any(lo_lon <= x <= hi_lon and lo_lat <= y <= hi_lat for x, y in points)
+
+    whole = provinces_geojson()
+    return {**whole, "features": [f for f in whole["features"] if inside(f)]}
 
 
 @lru_cache(maxsize=1)
@@ -75,19 +90,25 @@ def choropleth(values: Mapping[str, float | None], *, unit: str, lang: str, titl
                names: Mapping[str, str] | None = None) -> go.Figure:
     """`values`: province code → the query layer's figure (None: no value, drawn grey)."""
     geojson = provinces_geojson()
-    codes = sorted(f["properties"]["adcode"] for f in geojson["features"])
-    with_value = [c for c in codes if values.get(c) is not None]
-    zs = [float(values[c] or 0) for c in with_value]
+    all_codes = sorted(f["properties"]["adcode"] for f in geojson["features"])
+    valued = [float(v) for c, v in values.items() if c in all_codes and v is not None]
+    lo, hi = (min(valued), max(valued)) if valued else (0.0, 0.0)
+    ticks = [lo + (hi - lo) * i / 4 for i in range(5)] if hi > lo else [lo]
     fig = go.Figure()
+    inset = inset_geojson()
+    inset_codes = {f["properties"]["adcode"] for f in inset["features"]}
     for geo in ("geo", "geo2"):
-        fig.add_trace(go.Choropleth(geojson=geojson, featureidkey="properties.adcode", locations=codes,
+        shapes = geojson if geo == "geo" else inset
+        codes = all_codes if geo == "geo" else [c for c in all_codes if c in inset_codes]
+        with_value = [c for c in codes if values.get(c) is not None]
+        zs = [float(values[c] or 0) for c in with_value]
+        fig.add_trace(go.Choropleth(geojson=shapes, featureidkey="properties.adcode", locations=codes,
                                     z=[0] * len(codes), colorscale=[[0, NO_DATA_GREY], [1, NO_DATA_GREY]],
                                     showscale=False, geo=geo, marker={"line": {"color": "#ffffff", "width": 0.6}}))
         if with_value:
-            lo, hi = min(zs), max(zs)
-            ticks = [lo + (hi - lo) * i / 4 for i in range(5)] if hi > lo else [lo]
             fig.add_trace(go.Choropleth(
-                geojson=geojson, featureidkey="properties.adcode", locations=with_value, z=zs, geo=geo,
+                geojson=shapes, featureidkey="properties.adcode", locations=with_value, z=zs, geo=geo,
+                zmin=lo, zmax=hi if hi > lo else lo + 1,
                 showscale=geo == "geo", marker={"line": {"color": "#ffffff", "width": 0.6}},
                 colorscale=[[i / (len(SEQUENTIAL) - 1), c] for i, c in enumerate(SEQUENTIAL)],
                 colorbar={"title": {"text": "" if is_percent(unit) or unit == MONEY_UNIT else unit},

@@ -85,6 +85,7 @@ def already_received(unit: Path, known: dict[str, dict], source: Source | Unread
     return ParsedSubmission(path=unit, sha256=row["sha256"], firm_name_raw=row["firm_name_raw"],
                             firm_id=row["firm_id"], period=row["period"], basis=row["basis"],
                             version=row["version"] or 1, filled_on=row["filled_on"],
+                            filler=row.get("filler"), phone=row.get("phone"),
                             issues=issues_from_json(row["issues_json"]))
 
 

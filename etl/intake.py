@@ -23,10 +23,11 @@ from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
-from core import atomic, clock, collection, uploads
+from core import atomic, audit, clock, collection, uploads
+from core.reference import load_regions
 from core.settings import MIB, upload_limit
 from core.uploads import Receipt
-from etl.ingest import run
+from etl.ingest import parse_safely, registry, run
 from etl.report import Report, issue_entry
 
 RECEIPT = "receipt.json"
@@ -83,15 +84,20 @@ def _new_id(moment: datetime, sha256: str) -> str:
 
 
 def _keep(folder: Path, receipt: Receipt) -> None:
-    """The receipt beside the file, then its line in the history."""
+    """The receipt beside the file, its line in the history, then the audit log's."""
     atomic.write_text(folder / RECEIPT, json.dumps(asdict(receipt), ensure_ascii=False, indent=2))
-    uploads.append(folder.parent.parent, receipt)
+    warehouse = folder.parent.parent
+    uploads.append(warehouse, receipt)
+    audit.record(warehouse, "upload", receipt.who, receipt.role, file_name=receipt.file_name, bytes=receipt.size,
+                 sha256=receipt.sha256, firm_id=receipt.firm_id, period=receipt.period, status=receipt.status,
+                 reason=receipt.rule or receipt.reason, upload_id=receipt.upload_id)
 
 
 def receive(name: str, data: bytes, *, warehouse: Path, registry_path: Path, who: str,
-            firm_id: str | None, now: datetime | None = None) -> Receipt:
+            firm_id: str | None, role: str | None = None, now: datetime | None = None) -> Receipt:
     """Check, keep and (when it passes the door) ingest one uploaded file. `firm_id`: the firm the uploader may
-    submit for (a member's own); None lets the secretariat submit for any firm."""
+    submit for (a member's own); None lets the secretariat submit for any firm. Every upload is recorded in the
+    audit log (who, role, file name, size, sha256, what became of it and why)."""
     warehouse = Path(warehouse)
     moment = now or clock.now()
     sha256 = hashlib.sha256(data).hexdigest()
@@ -100,12 +106,13 @@ def receive(name: str, data: bytes, *, warehouse: Path, registry_path: Path, who
     folder.mkdir(parents=True, exist_ok=True)
     ext, refusal = content_type(data) if len(data) <= upload_limit() else (None, "too_large")
     stored = folder / safe_name(name, ext or ".bin")
-    receipt = Receipt(upload_id, stored.name, len(data), sha256, who, firm_id, moment.isoformat(), "refused")
+    receipt = Receipt(upload_id, stored.name, len(data), sha256, who, firm_id, moment.isoformat(), "refused",
+                      role=role)
     atomic.write_bytes(stored, data)
     if refusal:
         return _refuse(folder, receipt, refusal, size=f"{len(data) / MIB:.1f} MiB",
                        limit=f"{upload_limit() // MIB} MiB")
-    checked = run([stored], warehouse, registry_path, dry_run=True).files[0]
+    checked = parse_safely(stored, registry(registry_path), load_regions())  # whose, and which quarter
     receipt.period, receipt.found_firm_id = checked.period, checked.firm_id
     if firm_id is not None and checked.firm_id is not None and checked.firm_id != firm_id:
         return _refuse(folder, receipt, "other_firm")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -27,7 +27,11 @@ class Issue:
     value: str | None = None  # the offending cell text
 
     def to_dict(self) -> dict[str, object]:
-        return asdict(self)
+        # every field is a plain value: no need for asdict's recursive copy (the store summarises thousands)
+        return {name: getattr(self, name) for name in ISSUE_FIELDS}
+
+
+ISSUE_FIELDS = tuple(f.name for f in fields(Issue))
 
 
 @dataclass

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import io
 import json
 import os
 import re
@@ -63,6 +64,7 @@ SUBMISSION_SCHEMA = pl.Schema({
     "basis": pl.Utf8(), "received_at": pl.Datetime("us", "UTC"), "filled_on": pl.Date(), "status": pl.Utf8(),
     "superseded_by": pl.Utf8(), "stored_file": pl.Utf8(), "reasons": pl.Utf8(), "issues_json": pl.Utf8(),
     "n_errors": pl.Int64(), "n_warnings": pl.Int64(), "status_note": pl.Utf8(),
+    "filler": pl.Utf8(), "phone": pl.Utf8(),   # 填报人, 联系电话 of the cover: whom the secretariat reminds
 })
 
 
@@ -196,16 +198,14 @@ def store_original(warehouse: Path, path: Path, sha256: str, staged: atomic.Stag
 
 def write_parquet(frame: pl.DataFrame, path: Path) -> None:
     """Every Parquet file of a snapshot goes through here (one place to fail in tests); `write_snapshot` makes
-    them durable together before the snapshot is renamed into place. A refused write (polars reports it as a
-    ComputeError) raises the OSError it is."""
+    them durable together before the snapshot is renamed into place. A refused write raises the OSError it is."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        frame.write_parquet(path)
-    except pl.exceptions.PolarsError as exc:
-        error = os_error(exc, path)
-        if error is None:
-            raise
-        raise error from exc
+    # Encoded in memory, then written by Python: a refused write is then always the OSError the system gave. Written
+    # to the file by polars, a full disk at the footer reads "Invalid thrift: transport error", with no error code.
+    encoded = io.BytesIO()
+    frame.write_parquet(encoded)
+    with open(path, "wb") as handle:
+        handle.write(encoded.getbuffer())
 
 
 def read_parquet(path: Path) -> pl.DataFrame:
@@ -223,7 +223,10 @@ def read_parquet(path: Path) -> pl.DataFrame:
 def load_submissions(snapshot: Path | None) -> pl.DataFrame:
     path = snapshot / layout.SUBMISSIONS if snapshot else None
     if path and path.exists():
-        return read_parquet(path)
+        found = read_parquet(path)
+        # a snapshot written before a column was added: that column is unknown (null) for its files
+        return found.with_columns(pl.lit(None, dtype).alias(name) for name, dtype in SUBMISSION_SCHEMA.items()
+                                  if name not in found.columns)
     return pl.DataFrame(schema=SUBMISSION_SCHEMA)
 
 
@@ -402,6 +405,7 @@ def _new_row(sub: ParsedSubmission, seq: int, received_at: datetime, stored: str
         "status": "rejected" if n_errors else "pending", "superseded_by": None, "stored_file": stored,
         "reasons": None, "issues_json": None, "n_errors": 0, "n_warnings": 0,
         "status_note": f"报送有 {n_errors} 处错误，整份退回，请更正后重报" if n_errors else None,
+        "filler": sub.filler, "phone": sub.phone,
         "_issues": issues,
     }
 

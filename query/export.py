@@ -247,7 +247,7 @@ def original(warehouse: Path | str, file_name: str, data: bytes, *, submission_i
     return _hand_out(data, line, Path(warehouse), None)
 
 
-DOCUMENT_FORMATS = ("pptx", "pdf")
+DOCUMENT_FORMATS = ("pptx", "pdf", "xlsx")  # the meeting deck; the pre-filled submission template
 
 
 def document(warehouse: Path | str, data: bytes, fmt: str, out: Path | str | BinaryIO | None = None, *,

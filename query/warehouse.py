@@ -32,7 +32,7 @@ DIMS: dict[str, tuple[str, ...]] = {
 TIME_COLUMNS = ("period", "year")
 SUBMISSION_COLUMNS = ("submission_id", "file_name", "sha256", "firm_id", "firm_name", "firm_name_raw", "period",
                       "version", "basis", "received_at", "filled_on", "status", "superseded_by", "stored_file",
-                      "reasons", "issues_json", "n_errors", "n_warnings", "status_note")
+                      "reasons", "issues_json", "n_errors", "n_warnings", "status_note", "filler", "phone")
 ANOMALY_HISTORY = 8  # quarters of a cell's own history that make its baseline
 ANOMALY_MIN_HISTORY = 4
 ANOMALY_Z = 3.5  # robust z-score above which a jump is listed

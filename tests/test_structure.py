@@ -18,6 +18,7 @@ CROSS_CUTTING = {
     "dashboard/test_pages_select_nothing.py": "no page selects rows by firm (member scope lives in query/)",
     "dashboard/test_untrusted_text.py": "hostile text through every command and page that shows it",
     "dashboard/test_member_scope.py": "every page as a member: no other firm's name reaches the browser (issue 10)",
+    "dashboard/test_member_browser.py": "a member in Chromium: no other firm in any websocket frame or download",
     "etl/test_faults.py": "kill -9, concurrent ingests and refused writes at every step (store, atomic, ingest, CLI)",
 }
 

@@ -114,9 +114,9 @@ def download_texts(data: bytes, file_name: str) -> str:
     import io
     import zipfile
 
-    if file_name.endswith(".xlsx") and zipfile.is_zipfile(io.BytesIO(data)):  # a member's original may be anything
+    if zipfile.is_zipfile(io.BytesIO(data)):  # xlsx, pptx (and the workbooks inside its charts): every part
         with zipfile.ZipFile(io.BytesIO(data)) as z:
-            return "\n".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
+            return "\n".join(download_texts(z.read(n), n) for n in z.namelist())
     if file_name.endswith(".parquet"):
         frame = pl.read_parquet(io.BytesIO(data))
         return ",".join(frame.columns) + "\n" + frame.write_csv()

@@ -94,3 +94,15 @@ def test_a_disabled_users_open_tab_shows_only_the_login_link_at_the_next_click(p
     screenshot(page, "login-session-ended")
     page.reload(wait_until="domcontentloaded")
     assert urlsplit(page.url).path == "/xb/login"
+
+
+@pytest.mark.browser
+def test_a_member_is_offered_no_audit_page_and_cannot_open_it(page_as, app_url):
+    page = page_as("member")
+    open_page(page, f"{app_url}/")
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    assert USERS["member"] in sidebar.inner_text() and "会员公司" in sidebar.inner_text()
+    assert sidebar.get_by_text("审计日志").count() == 0
+    open_page(page, f"{app_url}/audit")
+    assert "找不到页面“audit”" in page.locator('[data-testid="stMain"]').inner_text()   # not this user's page
+    assert "审计日志" not in page.locator("h1").first.inner_text()

@@ -150,7 +150,7 @@ def test_the_map_is_a_picture_that_is_not_blank_with_its_boundary_source(slides)
     picture = shape(page, "map")
     assert picture.shape_type == 13   # MSO_SHAPE_TYPE.PICTURE
     image = Image.open(io.BytesIO(picture.image.blob)).convert("RGB")
-    assert image.size == (2800, 1800)
+    assert image.size == (2100, 1350)
     small = image.resize((280, 180))
     colours = small.getcolors(maxcolors=1 << 16) or []
     blues = sum(n for n, (r, g, b) in colours if b > r + 40)   # provinces with a value: the blue scale

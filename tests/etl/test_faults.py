@@ -308,23 +308,12 @@ class Refuse:
             return real_mkdir(path, *args, **kwargs)
 
         real_mkdir = os.mkdir
-        real_write_parquet = pl.DataFrame.write_parquet
-
-        def write_parquet(frame, file, *args, **kwargs):
-            if isinstance(file, (str, os.PathLike)) and self.where("parquet", Path(file)):
-                self.hits += 1
-                if self.code == errno.ENOSPC:  # polars' own error for a full disk, from a real write to /dev/full
-                    return real_write_parquet(frame, "/dev/full", *args, **kwargs)
-                raise pl.exceptions.ComputeError(f"parquet: underlying IO error: {os.strerror(self.code)} "
-                                                 f"(os error {self.code})")  # as polars words it
-            return real_write_parquet(frame, file, *args, **kwargs)
 
         monkeypatch.setattr(builtins, "open", opened)
         monkeypatch.setattr(os, "fsync", fsync)
         for name in ("replace", "rename", "symlink", "link"):
             monkeypatch.setattr(os, name, two(name))
         monkeypatch.setattr(os, "mkdir", mkdir)
-        monkeypatch.setattr(pl.DataFrame, "write_parquet", write_parquet)
 
 
 def _in(path: Path, *parts: str) -> bool:
@@ -337,9 +326,11 @@ STEPS = {
     "original_write": (lambda p, path: p == "open" and path.parent.name == "files", "归档原件"),
     "original_fsync": (lambda p, path: p == "fsync" and path.parent.name == "files", "归档原件"),
     "snapshot_folder": (lambda p, path: p == "mkdir" and path.name.startswith(".tmp-"), "写入快照文件"),
-    "fact_parquet": (lambda p, path: p == "parquet" and _in(path, "complaints"), "写入快照文件"),
-    "ledger_parquet": (lambda p, path: p == "parquet" and _in(path, "ledger"), "写入快照文件"),
-    "submissions_parquet": (lambda p, path: p == "parquet" and path.name == layout.SUBMISSIONS, "写入快照文件"),
+    "fact_parquet": (lambda p, path: p == "open" and path.suffix == ".parquet" and _in(path, "complaints"),
+                     "写入快照文件"),
+    "ledger_parquet": (lambda p, path: p == "open" and path.suffix == ".parquet" and _in(path, "ledger"),
+                       "写入快照文件"),
+    "submissions_parquet": (lambda p, path: p == "open" and path.name == layout.SUBMISSIONS, "写入快照文件"),
     "snapshot_fsync": (lambda p, path: p == "fsync" and path.name == layout.FIRMS, "确认快照写入磁盘"),
     "original_rename": (lambda p, path: p == "replace" and path.parent.name == "files", "归档原件"),
     "snapshot_rename": (lambda p, path: p == "rename" and path.parent.name == "snapshots", "启用新快照"),

@@ -102,7 +102,7 @@ def test_submissions_row_records_the_file(tmp_path, registry):
         "firm_name_raw": "示例安泰财险", "period": "2025Q3", "version": 2, "basis": "当季", "received_at": when,
         "filled_on": datetime(2025, 10, 20).date(), "status": "accepted", "superseded_by": None,
         "stored_file": f"files/{sha}.xlsx", "reasons": None, "issues_json": None, "n_errors": 0, "n_warnings": 0,
-        "status_note": None}
+        "status_note": None, "filler": "张三", "phone": "010-12345678"}
     assert row["issues_json"] == "[]"
 
 
@@ -718,3 +718,13 @@ def test_a_larger_resubmitted_q1_rejects_an_accepted_ytd_q2_and_says_so(tmp_path
     assert not report.ok  # an earlier quarter's figures left the warehouse: the secretariat must know
     assert {i.rule for i in report.outcomes[1].issues if i.severity == "error"} == {"ytd_negative"}
     assert facts(wh)["period"].unique().to_list() == ["2025Q1"]
+
+
+def test_a_snapshot_written_before_filler_and_phone_reads_them_as_unknown(tmp_path):
+    snapshot = tmp_path / "000001"
+    snapshot.mkdir()
+    old = pl.DataFrame(schema=store.SUBMISSION_SCHEMA).drop("filler", "phone")
+    old.vstack(pl.DataFrame([{"submission_id": "s1", "seq": 1}], schema=old.schema)).write_parquet(
+        snapshot / layout.SUBMISSIONS)
+    subs = store.load_submissions(snapshot)
+    assert subs.columns == list(store.SUBMISSION_SCHEMA) and subs["filler"].to_list() == [None]

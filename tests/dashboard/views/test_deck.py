@@ -58,3 +58,23 @@ def test_english_page_and_pdf_choice(app_test):
     assert at.title[0].value.startswith("Meeting deck · ")
     assert at.button(key="deck_build").label == "Build the deck"
     assert at.get("button_group")[0].proto.options[1].content == "PDF"
+
+
+def test_a_members_session_builds_a_deck_naming_no_other_firm(app_test, demo_wh, downloads):
+    import zipfile
+
+    from tests.dashboard.apptest import member
+
+    firms = demo_wh.firms()
+    own = firms.row(0, named=True)
+    at = app_test("deck.py", user=member(own["firm_id"]))
+    no_traceback(at)
+    at.button(key="deck_build").click().run(timeout=180)
+    no_traceback(at)
+    (offer,) = [d for d in downloads if d["key"] == "deck_download"]
+    data = offer["data"]()
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        text = "".join(z.read(n).decode("utf-8", "replace") for n in z.namelist() if n.endswith(".xml"))
+    others = firms.filter(firms["firm_id"] != own["firm_id"])
+    leaks = [w for r in others.iter_rows(named=True) for w in (r["firm_id"], r["name"], r["short_name"]) if w in text]
+    assert leaks == [] and own["short_name"] in text

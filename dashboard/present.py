@@ -1,0 +1,195 @@
+"""Presentation view (演示模式) for joint meetings: one slide per screen, paged with the keyboard or a clicker.
+
+Each `ui.slide()` block is one slide. In presentation mode a script in the page (`st.html`, run in the app's own
+document, so keys work from the first moment without a click into the page) sizes every slide to exactly the
+screen under the top bar, scaling a slide down (CSS zoom) when its tiles, chart or map are taller than the screen,
+so nothing is split across screens at 1920×1080 or 1280×720. Next: → ↓ PageDown Space (a presenter's clicker
+sends PageDown / PageUp or the arrows); previous: ← ↑ PageUp; Home / End: first / last. Keys typed into a widget
+(a select box, a text field) are left alone. The quarter changes from the bar above the slides
+(`quarter_bar`) without leaving the view; charts' fonts are enlarged with the page's text (`enlarge`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import streamlit as st
+
+# Plotly fonts on the projector, relative to the page's: the page's root size goes from 16 to 24 px.
+FONT_SCALE = 1.4
+MARKER = "xb_present"   # a container key: the script acts only while it is on the page
+
+SCRIPT = r"""
+<script>
+(() => {
+  const w = window;
+  if (w.__xbPresent) { w.__xbPresent.schedule(); return; }
+  const SLIDES = '[class*="st-key-slide_"]';
+  const on = () => !!document.querySelector('[class*="st-key-__MARKER__"]');
+  const slides = () => [...document.querySelectorAll(SLIDES)].filter(s => s.offsetParent !== null);
+  const header = () => {
+    const h = document.querySelector('[data-testid="stHeader"]');
+    return h ? Math.max(0, h.getBoundingClientRect().bottom) : 0;
+  };
+  const scroller = (el) => {
+    for (let p = el && el.parentElement; p; p = p.parentElement) {
+      const y = getComputedStyle(p).overflowY;
+      if ((y === 'auto' || y === 'scroll') && p.scrollHeight > p.clientHeight) return p;
+    }
+    return document.scrollingElement;
+  };
+  const natural = (s) => {           // the height of a slide's content, in the slide's own (unzoomed) pixels
+    const kids = [...s.children].filter(k => k.offsetParent !== null);
+    if (!kids.length) return 0;
+    const top = Math.min(...kids.map(k => k.offsetTop));
+    return Math.max(...kids.map(k => k.offsetTop + k.offsetHeight)) - top;
+  };
+  const screen = () => Math.max(240, window.innerHeight - header() - 8);
+  const TWO_UP = 0.75;   // a slide that would shrink below this puts its charts side by side instead
+  const reset = (s) => {
+    s.style.zoom = s.style.height = s.style.minHeight = s.style.width = '';
+    s.style.display = s.style.gridTemplateColumns = '';
+    for (const k of s.children) k.style.gridColumn = '';
+  };
+  const twoUp = (s) => {
+    const kids = [...s.children].filter(k => k.offsetParent !== null);
+    const tall = kids.filter(k => k.offsetHeight > 160);
+    if (tall.length < 2) return false;
+    s.style.display = 'grid';
+    s.style.gridTemplateColumns = 'minmax(0, 1fr) minmax(0, 1fr)';
+    s.style.columnGap = '2rem';
+    for (const k of kids) k.style.gridColumn = tall.includes(k) ? '' : '1 / -1';
+    return true;
+  };
+  function fit() {
+    if (!on()) { for (const s of slides()) reset(s); return; }
+    const avail = screen();
+    let changed = false;
+    for (const s of slides()) {
+      let h = natural(s);
+      if (!h) continue;
+      if (avail / h < TWO_UP && s.style.display !== 'grid' && twoUp(s)) h = natural(s);
+      const z = Math.min(1, avail / h);
+      const old = parseFloat(s.style.zoom || '1');
+      if (Math.abs(old - z) > 0.01 || !s.style.height) {
+        s.style.zoom = String(z);
+        s.style.width = (100 / z) + '%';   // as wide as the screen once scaled: the charts keep the full width
+        s.style.height = s.style.minHeight = (avail / z) + 'px';
+        s.style.overflow = 'hidden';
+        s.style.scrollMarginTop = (header() / z) + 'px';
+        changed = true;
+      }
+    }
+    // plotly redraws its charts at their container's new width on a window resize
+    if (changed) window.dispatchEvent(new Event('resize'));
+  }
+  let timer = 0;
+  const schedule = () => { clearTimeout(timer); timer = setTimeout(fit, 120); };
+  const EDGE = 6;   // px: a slide whose top is this close to the top bar is the one on screen
+  const tops = () => slides().map(s => s.getBoundingClientRect().top - header());
+  const current = () => tops().findIndex(t => Math.abs(t) <= EDGE);
+  const target = (step) => {       // the slide `step` slides on from the one on screen (or from between two)
+    const t = tops();
+    const at = t.findIndex(v => Math.abs(v) <= EDGE);
+    if (at >= 0) return at + step;
+    const below = t.findIndex(v => v > EDGE);
+    if (step > 0) return (below < 0 ? t.length : below) + step - 1;
+    return (below < 0 ? t.length : below) + step;
+  };
+  const go = (i) => {
+    const all = slides();
+    if (!all.length) return;
+    const slide = all[Math.max(0, Math.min(all.length - 1, i))];
+    const box = scroller(slide);
+    const delta = slide.getBoundingClientRect().top - header();
+    box.scrollTo({top: box.scrollTop + delta, behavior: 'instant'});
+  };
+  const typing = (e) => {
+    const t = e.target;
+    return t && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName) ||
+                 (t.getAttribute && t.getAttribute('role') === 'combobox'));
+  };
+  document.addEventListener('keydown', (e) => {
+    if (!on() || typing(e) || e.altKey || e.ctrlKey || e.metaKey) return;
+    const all = slides().length;
+    const step = {ArrowRight: 1, ArrowDown: 1, PageDown: 1, ' ': e.shiftKey ? -1 : 1,
+                  ArrowLeft: -1, ArrowUp: -1, PageUp: -1, Home: -all, End: all}[e.key];
+    if (step === undefined || !all) return;
+    e.preventDefault();
+    e.stopPropagation();
+    go(target(step));
+  }, true);
+  new MutationObserver(schedule).observe(document.body, {childList: true, subtree: true});
+  window.addEventListener('resize', schedule);
+  w.__xbPresent = {fit, go, current, slides, schedule};
+  schedule();
+})();
+</script>
+"""
+
+
+def install() -> None:
+    """The marker and the paging script (installed once per browser tab; it acts while the marker is on the
+    page, i.e. in presentation mode)."""
+    with st.container(key=MARKER, height=1, border=False):
+        st.html(SCRIPT.replace("__MARKER__", MARKER), unsafe_allow_javascript=True)
+
+
+def quarter_bar(periods: Sequence[str], key: str, lang: str) -> None:
+    """◀ previous quarter · the quarter · next quarter ▶ — changes the shared quarter (the sidebar's widget
+    `key`, hidden on the projector) without leaving presentation mode."""
+    current = st.session_state.get(key)
+    if current not in periods:
+        return
+    i = list(periods).index(current)
+
+    def move(to: str) -> None:
+        st.session_state[key] = to
+
+    before, now, after, _ = st.columns([2, 1.2, 2, 5], vertical_alignment="center")
+    before.button(f"◀ {periods[i - 1]}" if i > 0 else "◀", key="present_prev_quarter", disabled=i == 0,
+                  on_click=move, args=(periods[i - 1] if i > 0 else current,), width="stretch",
+                  help="上一季度" if lang == "zh" else "Previous quarter")
+    now.markdown(f"**{current}**")
+    after.button(f"{periods[i + 1]} ▶" if i + 1 < len(periods) else "▶", key="present_next_quarter",
+                 disabled=i + 1 >= len(periods), on_click=move,
+                 args=(periods[i + 1] if i + 1 < len(periods) else current,), width="stretch",
+                 help="下一季度" if lang == "zh" else "Next quarter")
+
+
+def _size(fig: Any, path: str) -> float | None:
+    """A font size as the figure or its template sets it (`xaxis.tickfont.size` …); None when neither does."""
+    for layout in (fig.layout, fig.layout.template.layout if fig.layout.template else None):
+        if layout is None:
+            continue
+        try:
+            value = layout[path]
+        except (KeyError, ValueError, AttributeError):
+            value = None
+        if value:
+            return float(value)
+    return None
+
+
+FONT_PATHS = ("font.size", "title.font.size", "legend.font.size", "hoverlabel.font.size", "xaxis.tickfont.size",
+              "yaxis.tickfont.size", "xaxis.title.font.size", "yaxis.title.font.size",
+              "coloraxis.colorbar.tickfont.size")
+
+
+def enlarge(fig: Any, scale: float = FONT_SCALE) -> Any:
+    """The figure's fonts (base, title, legend, axes, annotations, text on bars, colour bars) `scale` times larger,
+    whether the figure or its template sets them."""
+    sizes = {path: _size(fig, path) for path in FONT_PATHS}
+    fig.update_layout({path: round(size * scale) for path, size in sizes.items() if size})
+    base = sizes["font.size"] or 18
+    for note in fig.layout.annotations or ():
+        note.font.size = round((note.font.size or base) * scale)
+    for trace in fig.data:
+        font = getattr(trace, "textfont", None)
+        if font is not None and font.size:
+            font.size = round(font.size * scale)
+        bar = getattr(trace, "colorbar", None)
+        if bar is not None and bar.tickfont is not None:
+            bar.tickfont.size = round((bar.tickfont.size or base) * scale)
+    return fig

@@ -44,6 +44,12 @@ _BREAKS_IN_LINES = re.compile(r"\r\n?|[\u2028\u2029\x85]")
 # What Markdown reads (CommonMark's escapable ASCII punctuation, minus what never starts a construct here) plus the
 # `.` of GFM's `www.` autolinks and the `:` of `https://` and of Streamlit's `:red[…]` / `:material/…:`.
 _MARKDOWN = re.compile(r"([\\`*_~$\[\](){}<>#|!:&.+\-=\"'^])")
+# GFM's autolink literals (`https://…`, `www.…`, `name@host.tld`) are found in the text *after* escapes are resolved
+# (Streamlit's remark-gfm), so escaping cannot stop them; each starts only after a space, a punctuation mark or a
+# symbol. A WORD JOINER (U+2060: no width, no break, not punctuation) put before `http`, `www` and `@` is that
+# stop; it is the one invisible character the dashboard ever shows, and only there.
+AUTOLINK_STOP = "\u2060"
+_AUTOLINK = re.compile(r"(https?\\?:|www\\?\.|\\?@)", re.IGNORECASE)
 # Plotly splits a label at its tags first and decodes entities in the text between them after, so `&lt;` is always
 # shown as `<`: escaping the angle brackets is enough, and doing it twice changes nothing.
 _PLOTLY = {"<": "&lt;", ">": "&gt;"}
@@ -72,9 +78,11 @@ def shown(value: object, limit: int = SHOWN_MAX) -> str:
 
 def markdown(value: object, *, lines: bool = False) -> str:
     """`text` for a call that reads Markdown (st.markdown, st.warning, st.caption, headings, expander labels):
-    every character Markdown, HTML or Streamlit's extensions would act on is backslash-escaped, so the reader sees
-    exactly the characters written and nothing is a link, an image, an HTML element or a colour."""
-    return _MARKDOWN.sub(r"\\\1", text(value, lines=lines))
+    every character Markdown, HTML or Streamlit's extensions would act on is backslash-escaped, and a word joiner
+    stops each GFM autolink (AUTOLINK_STOP), so the reader sees exactly the characters written and nothing is a
+    link, an image, an HTML element or a colour."""
+    escaped = _MARKDOWN.sub(r"\\\1", text(value, lines=lines))
+    return _AUTOLINK.sub(AUTOLINK_STOP + r"\1", escaped)
 
 
 def plotly(value: object) -> str:

@@ -488,14 +488,15 @@ def inert_labels(fig: go.Figure) -> go.Figure:
     return fig
 
 
-def chart(fig: go.Figure, key: str | None = None) -> None:
+def chart(fig: go.Figure, key: str | None = None, **selection: Any) -> Any:
     """A Plotly figure with the offline config (local topojson, no logo), its labels inert; fonts enlarged on the
-    projector."""
+    projector. `selection` (on_select, selection_mode) makes it clickable; the selection event is returned."""
     if _ctx().present:
         from dashboard import present
 
         present.enlarge(fig)
-    st.plotly_chart(inert_labels(fig), config=PLOTLY_CONFIG, width="stretch", key=key, theme=None)
+    return st.plotly_chart(inert_labels(fig), config=PLOTLY_CONFIG, width="stretch", key=key, theme=None,
+                           **selection)
 
 
 def pair(ctx: PageContext | None = None) -> tuple[Any, Any]:

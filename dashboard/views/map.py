@@ -69,8 +69,7 @@ with ui.slide("map"):
                      title=f"{name}（{when}）" if ctx.lang == "zh" else f"{name} ({when})",
                      low_base_col=flag if flag in frame.columns else None, names=region_names,
                      geojson_url=ui.MAP_GEOJSON_URL)
-    event = st.plotly_chart(fig, key="map_chart", on_select="rerun", selection_mode="points",
-                            config=ui.PLOTLY_CONFIG, width="stretch", theme=None)
+    event = ui.chart(fig, key="map_chart", on_select="rerun", selection_mode="points")
     points = event.selection.points if event and event.selection else []
     clicked = tuple(dict.fromkeys(p.get("location") for p in points if p.get("location")))
     # Act on a new click only: the chart keeps its selection across reruns, the sidebar may have moved on.

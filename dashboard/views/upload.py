@@ -206,8 +206,8 @@ if secretariat:
                 pl.col("status").replace(FIRM_LABELS[lang]).alias(pick({"zh": "状态", "en": "Status"})),
                 pl.when(pl.col("late")).then(pl.lit(pick({"zh": "迟报", "en": "late"}))).otherwise(pl.lit(""))
                 .alias(pick({"zh": "迟报", "en": "Late"})),
-                pl.col("filler").alias(pick({"zh": "填报人", "en": "Filled by"})),
-                pl.col("phone").alias(pick({"zh": "联系电话", "en": "Phone"})))
+                pl.col("filler").fill_null("").alias(pick({"zh": "填报人", "en": "Filled by"})),
+                pl.col("phone").fill_null("").alias(pick({"zh": "联系电话", "en": "Phone"})))
             st.dataframe(table, hide_index=True, width="stretch")
             ui.download(st, pick({"zh": "导出催报名单（.xlsx）", "en": "Export the reminder list (.xlsx)"}), table,
                         "xlsx", file_name=f"催报名单_{period}.xlsx", key="reminders_download", what="reminders")

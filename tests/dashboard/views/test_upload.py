@@ -3,12 +3,14 @@ refused; errors are listed; the history is the member's own; the secretariat ope
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import subprocess
 from datetime import date, timedelta
 from pathlib import Path
 
+import openpyxl
 import polars as pl
 import pytest
 
@@ -28,6 +30,8 @@ from fixtures.browser import (
     serve,
     wait_settled,
 )
+from query import Warehouse
+from query import uploads as portal_queries
 from tests.dashboard.apptest import SECRETARIAT, member, no_traceback
 from tests.etl.workbooks import deflated_zip, good_sheets, rewrite_zip, write_registry, write_xlsx
 
@@ -208,3 +212,64 @@ def test_bad_uploads_are_refused_in_chromium_with_their_reasons_and_change_no_fi
     assert after.filter(accepted).equals(before.filter(accepted))   # no figures changed
     assert after.height == before.height + 1  # only the bomb reached the ingest: kept as rejected, with its reason
     page.context.close()
+
+
+def downloaded(page, label: str) -> bytes:
+    with page.expect_download() as download:
+        page.get_by_role("button", name=label).click()
+    return Path(download.value.path()).read_bytes()
+
+
+@pytest.mark.browser
+def test_a_member_fills_in_the_prefilled_template_and_sees_every_error_then_its_quarter_on_the_pages(
+        portal_server, chromium, e2e_users, e2e_member_firm, e2e_warehouse, tmp_path):
+    base_url, warehouse, upcoming, files, _ = portal_server
+    page = new_page(chromium, [])
+    log_in(page, base_url, e2e_users["member"])
+    open_page(page, f"{base_url}/upload")
+    template = tmp_path / "template.xlsx"
+    template.write_bytes(downloaded(page, "下载预填模板（.xlsx）"))
+    cover = openpyxl.load_workbook(template)["封面"]
+    received = pl.read_parquet(layout.current_snapshot(warehouse) / layout.SUBMISSIONS).filter(
+        (pl.col("firm_id") == e2e_member_firm) & (pl.col("period") == upcoming))
+    registry = pl.read_csv(e2e_warehouse[1])
+    short_name = registry.filter(pl.col("firm_id") == e2e_member_firm)["short_name"][0]
+    assert (cover["B1"].value, cover["B2"].value, cover["B4"].value) == (
+        short_name, upcoming, int(received["version"].max() or 0) + 1)
+    # the member's own workbook with two mistakes: every error is listed and downloadable
+    book = openpyxl.load_workbook(files[e2e_member_firm])
+    book["投诉"]["E2"] = "很多"
+    book["调解"]["A3"] = "火星"
+    wrong = tmp_path / "有误.xlsx"
+    book.save(wrong)
+    page.locator('input[type="file"]').set_input_files(str(wrong))
+    page.get_by_text("已退回").first.wait_for(timeout=60_000)
+    wait_settled(page)
+    screenshot(page, "upload_errors_zh")
+    errors = openpyxl.load_workbook(io.BytesIO(downloaded(page, "下载错误清单（.xlsx）"))).active
+    cells = {str(c.value) for row in errors.iter_rows() for c in row}
+    assert {"很多", "火星", "投诉", "调解"} <= cells
+    page.context.close()
+    # its accepted file (the first test of this module, or now) is on the analysis pages without a restart
+    page = new_page(chromium, [])
+    log_in(page, base_url, e2e_users["member"])
+    open_page(page, f"{base_url}/complaints?period={upcoming}")
+    assert upcoming in page.get_by_role("heading", level=1).first.inner_text()
+    page.context.close()
+
+
+@pytest.mark.browser
+def test_the_secretariat_sees_whom_to_remind_and_exports_the_list(portal_server, chromium, e2e_users):
+    base_url, warehouse, upcoming, _, _ = portal_server
+    page = new_page(chromium, [])
+    log_in(page, base_url, e2e_users["secretariat"])
+    open_page(page, f"{base_url}/upload")
+    assert page.get_by_text(f"催报名单（{upcoming}）").is_visible()
+    sheet = openpyxl.load_workbook(io.BytesIO(downloaded(page, "导出催报名单（.xlsx）"))).active
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    missing = [r for r in rows if "未报送" in r]
+    expected = portal_queries.reminders(Warehouse(warehouse), upcoming)
+    assert len(missing) == expected.filter(pl.col("status") == "missing").height > 0
+    screenshot(page, "upload_secretariat_zh")
+    page.context.close()
+

@@ -17,7 +17,6 @@ from pathlib import Path
 import openpyxl
 import polars as pl
 import pytest
-from streamlit.delta_generator import DeltaGenerator
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
@@ -482,20 +481,6 @@ def test_a_cli_export_that_cannot_be_audited_writes_nothing(evil, tmp_path):
         r = runner.invoke(app, [*args, "--warehouse", str(blocked)])
         assert r.exit_code == 2 and "无法写入导出审计记录" in r.stderr
         assert r.stdout_bytes == b"" and not out.exists()
-
-
-@pytest.fixture
-def downloads(monkeypatch) -> list[dict]:
-    """Every st.download_button a page run makes: its label, file name and data (the on-click callable)."""
-    made: list[dict] = []
-    real = DeltaGenerator.download_button
-
-    def spy(self, label, data, *args, **kwargs):
-        made.append({"label": label, "data": data, **kwargs})
-        return real(self, label, data, *args, **kwargs)
-
-    monkeypatch.setattr(DeltaGenerator, "download_button", spy)
-    return made
 
 
 def page(warehouse: Path, name: str, monkeypatch, params: dict[str, str]) -> AppTest:

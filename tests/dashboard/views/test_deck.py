@@ -5,27 +5,11 @@ from __future__ import annotations
 
 import io
 
-import pytest
 from pptx import Presentation
-from streamlit.delta_generator import DeltaGenerator
 
 from core import audit
 from deck import Spec, slide_keys
 from tests.dashboard.apptest import no_traceback
-
-
-@pytest.fixture
-def downloads(monkeypatch) -> list[dict]:
-    """Every st.download_button a run makes: its label, file name and data (the on-click callable)."""
-    made: list[dict] = []
-    real = DeltaGenerator.download_button
-
-    def spy(self, label, data, *args, **kwargs):
-        made.append({"label": label, "data": data, **kwargs})
-        return real(self, label, data, *args, **kwargs)
-
-    monkeypatch.setattr(DeltaGenerator, "download_button", spy)
-    return made
 
 
 def test_a_click_builds_the_deck_and_the_download_hands_it_out_audited(app_test, demo_warehouse, demo_wh,

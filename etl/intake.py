@@ -27,7 +27,7 @@ from core import atomic, audit, clock, collection, uploads
 from core.reference import load_regions
 from core.settings import MIB, upload_limit
 from core.uploads import Receipt
-from etl.ingest import parse_safely, registry, run
+from etl.ingest import IngestFailed, UsageError, parse_safely, registry, run
 from etl.report import Report, issue_entry
 
 RECEIPT = "receipt.json"
@@ -44,6 +44,7 @@ REFUSED = {
     "other_firm": "文件封面的公司名称与您账户所属的会员公司不符：请上传本公司的报送文件",
     "period_closed": "报送期间 {period} 未开放在线报送（或已关闭）：请联系协会秘书处",
     "empty": "文件为空",
+    "not_stored": "文件已收到并保存，但暂时无法入库：{why}",
 }
 
 
@@ -119,7 +120,10 @@ def receive(name: str, data: bytes, *, warehouse: Path, registry_path: Path, who
     period = collection.find(warehouse, checked.period) if checked.period else None
     if checked.period and (period is None or not period.is_open):
         return _refuse(folder, receipt, "period_closed", period=checked.period)
-    report = run([stored], warehouse, registry_path)
+    try:
+        report = run([stored], warehouse, registry_path)
+    except (IngestFailed, UsageError) as exc:  # the warehouse could not be written: kept, said, nothing changed
+        return _refuse(folder, receipt, "not_stored", why=str(exc))
     _record(receipt, report, period)
     _keep(folder, receipt)
     return receipt

@@ -12,7 +12,10 @@ import polars as pl
 import pytest
 
 from core import collection, layout, uploads
+from etl import intake
+from etl.ingest import IngestFailed
 from etl.intake import REFUSED, content_type, receive, safe_name
+from etl.report import Report
 from tests.etl.workbooks import deflated_zip, good_sheets, rewrite_zip, write_csv_bundle, write_registry, write_xlsx
 
 ON_TIME = datetime(2025, 10, 15, 2, 0, tzinfo=UTC)
@@ -164,3 +167,13 @@ def test_uploads_at_the_same_moment_all_land(wh, registry, tmp_path):
     assert sorted(r.status for r in results) == ["accepted"] * 4
     assert statuses(wh) == [("F001", "accepted")] * 2 + [("F002", "accepted")] * 2
     assert len(uploads.receipts(wh)) == 4
+
+
+def test_a_warehouse_that_cannot_be_written_keeps_the_file_and_says_so(wh, registry, tmp_path, monkeypatch):
+    def full(*args, **kwargs):
+        raise IngestFailed("数据仓库无法写入：磁盘已满", Report())
+
+    monkeypatch.setattr(intake, "run", full)
+    r = upload(wh, registry, write_xlsx(tmp_path / "a.xlsx", good_sheets()))
+    assert (r.status, r.rule) == ("refused", "not_stored") and "磁盘已满" in r.reason
+    assert (uploads.folder(wh) / r.upload_id / "a.xlsx").exists() and statuses(wh) == []

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from core import audit
 from core.settings import warehouse_dir
+from xiaobao.options import WarehouseOpt
 
 
 def show(
     since: Annotated[str | None, typer.Option("--since", help="起始日期（北京时间），如 2025-10-01。")] = None,
     user: Annotated[str | None, typer.Option("--user", help="只看这个用户的记录。")] = None,
-    warehouse: Annotated[Path | None, typer.Option(
-        "--warehouse", help="数据仓库目录（默认 data/parquet，或环境变量 XIAOBAO_WAREHOUSE）。")] = None,
+    warehouse: WarehouseOpt = None,
 ) -> None:
     """打印审计日志：登录、登录失败、退出、用户变更、导出与下载（时间为北京时间）。
 

@@ -17,7 +17,8 @@ from deck import Spec, make
 from deck.pdf import PdfError
 from query import Scope, Warehouse
 from query.export import ExportError
-from xiaobao.cli_export import _fail, _period, _shown
+from xiaobao.cli_export import _period, _shown
+from xiaobao.options import UsersOpt, WarehouseOpt, fail
 
 out_console = Console()
 err = Console(stderr=True)
@@ -38,11 +39,11 @@ def member_scope(username: str | None, users_file: Path | None = None) -> Scope:
     try:
         account = users.load(path).get(username)
     except users.UserError as error:
-        _fail(str(error))
+        fail(str(error))
     if account is None:
-        _fail(f"未知用户“{_shown(username)}”：用户文件 {path} 中没有此用户")
+        fail(f"未知用户“{_shown(username)}”：用户文件 {path} 中没有此用户")
     if account.disabled:
-        _fail(f"用户“{_shown(username)}”已停用")
+        fail(f"用户“{_shown(username)}”已停用")
     user = account.user
     return Scope(firm_id=user.firm_id if user.is_member else None, user=user.username)
 
@@ -54,10 +55,8 @@ def deck(
     lang: Annotated[str, typer.Option("--lang", help="zh（默认）或 en")] = "zh",
     user: Annotated[str | None, typer.Option(
         "--user", help="以该用户的权限生成（会员公司只见本公司与同业代称）")] = None,
-    users_file: Annotated[Path | None, typer.Option(
-        "--users", help="用户文件（默认 data/users.json，或环境变量 XIAOBAO_USERS）")] = None,
-    warehouse: Annotated[Path | None, typer.Option(
-        "--warehouse", help="数据仓库目录（默认 data/parquet 或 $XIAOBAO_WAREHOUSE）")] = None,
+    users_file: UsersOpt = None,
+    warehouse: WarehouseOpt = None,
 ) -> None:
     """生成联席会议材料（16:9）：主要指标及环比/同比、同业对比、投诉原因与险种、环比变动与异常、调解、宣教、
     地图与报送情况；图表为可编辑的 PowerPoint 图表，每页备注附指标口径与数据来源。.pdf 由 LibreOffice 转换。
@@ -65,19 +64,19 @@ def deck(
     示例：xiaobao deck --period 2025Q3 --out 2025Q3联席会议.pptx
     """
     if lang not in ("zh", "en"):
-        _fail(f"--lang 应为 zh 或 en：{_shown(lang)}")
+        fail(f"--lang 应为 zh 或 en：{_shown(lang)}")
     if firm_type is not None and firm_type not in FIRM_TYPES:
-        _fail(f"未知公司类型“{_shown(firm_type)}”：应为 {' 或 '.join(FIRM_TYPES)}")
+        fail(f"未知公司类型“{_shown(firm_type)}”：应为 {' 或 '.join(FIRM_TYPES)}")
     if out.suffix.lower() not in (".pptx", ".pdf"):
-        _fail(f"--out 应为 .pptx 或 .pdf 文件：{_shown(out.name)}")
+        fail(f"--out 应为 .pptx 或 .pdf 文件：{_shown(out.name)}")
     scope = member_scope(user, users_file)
     path = warehouse_dir(warehouse)
     wh = Warehouse(path, scope=scope)
     if wh.version is None:
-        _fail(f"数据仓库 {path} 为空：请先导入报送文件（xiaobao ingest）")
+        fail(f"数据仓库 {path} 为空：请先导入报送文件（xiaobao ingest）")
     quarter = _period(period, "--period") or wh.periods()[-1]
     if quarter not in wh.periods():
-        _fail(f"数据仓库中没有 {quarter} 的数据（已有：{'、'.join(wh.periods())}）")
+        fail(f"数据仓库中没有 {quarter} 的数据（已有：{'、'.join(wh.periods())}）")
     started = time.perf_counter()
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                   TimeElapsedColumn(), console=err, transient=True) as bar:
@@ -89,7 +88,7 @@ def deck(
         try:
             make(wh, Spec(period=quarter, firm_type=firm_type, lang=lang), out, progress, who=user)
         except (PdfError, ExportError) as error:
-            _fail(str(error))
+            fail(str(error))
     out_console.print(f"已生成 {out}（{quarter}，用时 {time.perf_counter() - started:.1f} 秒）")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import polars as pl
 import typer
@@ -19,25 +19,16 @@ from core.settings import warehouse_dir
 from query import export
 from query.filters import Filters, Scope
 from query.warehouse import DIMS, QueryError, Warehouse
+from xiaobao.options import UsersOpt, WarehouseOpt, err, fail
 
-err = Console(stderr=True)
-WarehouseOpt = Annotated[Path | None, typer.Option("--warehouse",
-                                                   help="数据仓库目录（默认 data/parquet 或 $XIAOBAO_WAREHOUSE）")]
 FormatOpt = Annotated[str, typer.Option("--format", help="csv | xlsx | parquet | json")]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="输出文件；不填则 CSV/JSON 写到标准输出")]
 UserOpt = Annotated[str | None, typer.Option(
     "--user", help="按该用户的权限输出（会员只见本公司与同业代号，同业不足 5 家的数据隐去），用于核对会员会收到什么")]
-UsersOpt = Annotated[Path | None, typer.Option("--users", help="用户文件（默认 data/users.json 或 $XIAOBAO_USERS）")]
 
 
 def _split(values: list[str] | None) -> list[str]:
     return [v.strip() for item in values or [] for v in item.split(",") if v.strip()]
-
-
-def _fail(message: str) -> NoReturn:
-    """The message (which may quote what was typed: shown as text, escape and control characters dropped), exit 2."""
-    err.print(f"[red]错误：{escape(untrusted.text(message, lines=True))}[/red]")
-    raise typer.Exit(2)
 
 
 def _shown(value: str) -> str:
@@ -50,7 +41,7 @@ def _period(value: str | None, option: str) -> str | None:
         return None
     period = quarters.parse(value)
     if period is None:
-        _fail(f"{option} 应为季度，如 2025Q3 或 2025年第三季度：{_shown(value)}")
+        fail(f"{option} 应为季度，如 2025Q3 或 2025年第三季度：{_shown(value)}")
     return period
 
 
@@ -59,26 +50,26 @@ def _check_filters(wh: Warehouse, firm_type: str | None, firms: Sequence[str] = 
     """Exit 2 with a message for a firm type, firm, region, province or quarter the warehouse does not know (an
     empty table would read as "no complaints"), or a firm not of the chosen firm type."""
     if firm_type is not None and firm_type not in FIRM_TYPES:
-        _fail(f"未知公司类型“{_shown(firm_type)}”：应为 {' 或 '.join(FIRM_TYPES)}")
+        fail(f"未知公司类型“{_shown(firm_type)}”：应为 {' 或 '.join(FIRM_TYPES)}")
     registry = wh.firms()
     types = dict(zip(registry["firm_id"].to_list(), registry["firm_type"].to_list(), strict=True))
     unknown = [f for f in firms if f not in types]
     if unknown:
-        _fail(f"会员名录中没有公司代码：{'、'.join(_shown(f) for f in unknown)}"
+        fail(f"会员名录中没有公司代码：{'、'.join(_shown(f) for f in unknown)}"
               f"（共 {len(types)} 家，代码如 {'、'.join(list(types)[:3])}）")
     other = [f for f in firms if firm_type is not None and types[f] != firm_type]
     if other:
-        _fail(f"公司 {'、'.join(f'{f}（{types[f]}）' for f in other)} 不属于所选公司类型 {firm_type}")
+        fail(f"公司 {'、'.join(f'{f}（{types[f]}）' for f in other)} 不属于所选公司类型 {firm_type}")
     table = wh.regions()
     for values, column, label in ((regions, "region_code", "地区"), (provinces, "province_code", "省份")):
         known = set(table[column].drop_nulls().to_list())
         unknown = [v for v in values if v not in known]
         if unknown:
-            _fail(f"未知{label}代码：{'、'.join(_shown(v) for v in unknown)}（应为 GB/T 2260 代码，如 440000）")
+            fail(f"未知{label}代码：{'、'.join(_shown(v) for v in unknown)}（应为 GB/T 2260 代码，如 440000）")
     held = wh.periods()
     missing = [p for p in periods if p is not None and p not in held]
     if missing:
-        _fail(f"数据仓库中没有 {'、'.join(missing)} 的数据（已有 {held[0]} 至 {held[-1]}）" if held else
+        fail(f"数据仓库中没有 {'、'.join(missing)} 的数据（已有 {held[0]} 至 {held[-1]}）" if held else
               f"数据仓库中没有 {'、'.join(missing)} 的数据")
 
 
@@ -91,9 +82,9 @@ def _scope(user: str | None, users_file: Path | None) -> Scope:
     try:
         account = users.load(users.users_path(users_file)).get(user)
     except users.UserError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if account is None:
-        _fail(f"用户文件中没有用户“{_shown(user)}”：{users.users_path(users_file)}")
+        fail(f"用户文件中没有用户“{_shown(user)}”：{users.users_path(users_file)}")
     if account.disabled:
         err.print(f"注意：用户 {escape(_shown(user))} 已停用，以下为其权限下的数据")
     u = account.user
@@ -104,7 +95,7 @@ def _open(warehouse: Path | None, user: str | None = None, users_file: Path | No
     scope = _scope(user, users_file)
     wh = Warehouse(warehouse_dir(warehouse), scope=scope)
     if wh.version is None:
-        _fail(f"数据仓库为空：{warehouse_dir(warehouse)}（先运行 xiaobao ingest）")
+        fail(f"数据仓库为空：{warehouse_dir(warehouse)}（先运行 xiaobao ingest）")
     return wh
 
 
@@ -126,9 +117,9 @@ def _emit(wh: Warehouse, frame: pl.DataFrame, fmt: str, out: Path | None, labels
           what: str) -> None:
     """The one way a command hands out data: query.export.export (formulas neutralised, audit line first)."""
     if fmt not in export.FORMATS:
-        _fail(f"格式应为 {'、'.join(export.FORMATS)} 之一")
+        fail(f"格式应为 {'、'.join(export.FORMATS)} 之一")
     if out is None and fmt in ("xlsx", "parquet"):
-        _fail(f"{fmt} 格式需要 --out 文件")
+        fail(f"{fmt} 格式需要 --out 文件")
     meta = _meta(wh, meta)
     _note(frame)
     frame = untrusted.frame(frame)  # names from the registry: no escape sequence reaches a terminal or a sheet
@@ -178,9 +169,9 @@ def export_command(
     会员 demo-member 会收到的同一张表：xiaobao export complaints_total --by region --period 2025Q3 --user demo-member
     """
     if period and (period_from or period_to):
-        _fail("--period 与 --from/--to 只能选一种")
+        fail("--period 与 --from/--to 只能选一种")
     if labels not in export.LABELS:
-        _fail(f"--labels 应为 {' 或 '.join(export.LABELS)}")
+        fail(f"--labels 应为 {' 或 '.join(export.LABELS)}")
     wh = _open(warehouse, user, users_file)
     metric_ids, dims = _split([metrics]), _split([by] if by else [])
     period, period_from, period_to = (_period(v, o) for v, o in ((period, "--period"), (period_from, "--from"),
@@ -192,7 +183,7 @@ def export_command(
                           provinces=tuple(_split(province)))
         frame = wh.table(metric_ids, dims, filters)
     except (QueryError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     _emit(wh, frame, fmt, out, labels, export.meta(filters, metric_ids, dims, version=wh.version), "table")
 
 
@@ -228,7 +219,7 @@ def peers_command(
     try:
         frame = wh.peers(metric, period, firm_type)
     except (QueryError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if fmt is None:
         share = pl.col("better_than_share")
         shown = frame.with_columns(pl.when(share.is_not_null()).then(  # 优于 62% 同业, as on the pages
@@ -256,7 +247,7 @@ def anomalies_command(
     try:
         frame = wh.anomalies(Filters(period=period))
     except (QueryError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if fmt is None:
         _show(frame.select("firm_name", "region_name", "complaints", "expected", "robust_z",
                            "proxy_surrender_share"), f"投诉异常波动 {period or wh.periods()[-1]}")

@@ -22,6 +22,7 @@ from etl.normalise import parse_period
 from etl.report import Report
 from etl.store import Outcome, load_submissions, read_parquet
 from query import firm_status
+from xiaobao.options import WarehouseOpt
 
 MAX_REASONS = 10  # per file on the terminal; the JSON report and the 报送情况 page list every one
 
@@ -51,8 +52,6 @@ FIRM_STATUS_ZH = FIRM_LABELS["zh"]
 
 Paths = Annotated[list[Path], typer.Argument(help="报送文件或文件夹（递归查找 .xlsx、CSV 文件夹、.zip）",
                                              metavar="PATH...", show_default=False)]
-WarehouseOpt = Annotated[Path | None, typer.Option(
-    "--warehouse", metavar="DIR", help="数据仓库目录（默认 data/parquet，或环境变量 XIAOBAO_WAREHOUSE）")]
 RegistryOpt = Annotated[Path | None, typer.Option(
     "--registry", metavar="FIRMS.csv",
     help="会员名录 CSV（默认 data/reference/firms.csv，或环境变量 XIAOBAO_REGISTRY）")]

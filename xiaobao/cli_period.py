@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -12,17 +11,11 @@ from rich.table import Table
 
 from core import clock, collection
 from core.settings import warehouse_dir
+from xiaobao.options import WarehouseOpt, fail
 
 period_app = typer.Typer(help="报送期间：开放、关闭、列出会员可在线报送的季度及截止日期。", no_args_is_help=True)
-out, err = Console(), Console(stderr=True)
-WarehouseOpt = Annotated[Path | None, typer.Option(
-    "--warehouse", metavar="DIR", help="数据仓库目录（默认 data/parquet，或环境变量 XIAOBAO_WAREHOUSE）")]
+out = Console()
 PeriodArg = Annotated[str, typer.Argument(help="季度，如 2025Q4", metavar="PERIOD", show_default=False)]
-
-
-def _fail(exc: Exception) -> NoReturn:
-    err.print(f"[red]错误：[/red]{exc}", markup=True, highlight=False)
-    raise typer.Exit(2)
 
 
 @period_app.command("open")
@@ -39,11 +32,11 @@ def open_(period: PeriodArg,
     try:
         day = date.fromisoformat(deadline)
     except ValueError:
-        _fail(collection.CollectionError(f"截止日期“{deadline}”无法识别：应为 YYYY-MM-DD，如 2026-01-20"))
+        fail(collection.CollectionError(f"截止日期“{deadline}”无法识别：应为 YYYY-MM-DD，如 2026-01-20"))
     try:
         opened = collection.open_period(warehouse_dir(warehouse), period, day, who="cli")
     except (collection.CollectionError, OSError) as exc:
-        _fail(exc)
+        fail(exc)
     out.print(f"{opened.period} 已开放报送，截止 {opened.deadline.isoformat()}（北京时间当日 24:00）", highlight=False)
 
 
@@ -58,7 +51,7 @@ def close(period: PeriodArg, warehouse: WarehouseOpt = None) -> None:
     try:
         closed = collection.close_period(warehouse_dir(warehouse), period, who="cli")
     except (collection.CollectionError, OSError) as exc:
-        _fail(exc)
+        fail(exc)
     out.print(f"{closed.period} 已关闭报送", highlight=False)
 
 
@@ -73,7 +66,7 @@ def list_(warehouse: WarehouseOpt = None) -> None:
     try:
         found = collection.periods(warehouse_dir(warehouse))
     except (collection.CollectionError, OSError) as exc:
-        _fail(exc)
+        fail(exc)
     if not found:
         out.print("尚未开放任何报送期间（xiaobao period open 2025Q4 --deadline 2026-01-20）", highlight=False)
         return

@@ -12,6 +12,7 @@ import typer
 from auth import sessions, users
 from core.settings import ROOT, registry_path, warehouse_dir
 from dashboard import warm
+from xiaobao.options import UsersOpt, WarehouseOpt
 
 APP = ROOT / "dashboard" / "server.py"
 
@@ -24,13 +25,11 @@ def streamlit_args(host: str, port: int) -> list[str]:
 def serve(
     host: Annotated[str, typer.Option("--host", help="监听地址；局域网访问用 0.0.0.0。")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="端口。")] = 8501,
-    warehouse: Annotated[Path | None, typer.Option(
-        "--warehouse", help="数据仓库目录（默认 data/parquet，或环境变量 XIAOBAO_WAREHOUSE）。")] = None,
+    warehouse: WarehouseOpt = None,
     registry: Annotated[Path | None, typer.Option(
         "--registry",
         help="会员名录 firms.csv（默认 data/reference/firms.csv，或环境变量 XIAOBAO_REGISTRY）。")] = None,
-    users_file: Annotated[Path | None, typer.Option(
-        "--users", help="用户文件（默认 data/users.json，或环境变量 XIAOBAO_USERS）。")] = None,
+    users_file: UsersOpt = None,
 ) -> None:
     """启动分析看板（Streamlit），须先登录。数据仓库更新后无需重启，页面自动显示新数据。
 

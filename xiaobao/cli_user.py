@@ -21,12 +21,11 @@ from auth.model import ROLES
 from core import audit
 from core.reference import load_registry
 from core.settings import registry_path, warehouse_dir
+from xiaobao.options import UsersOpt
 
 app = typer.Typer(name="user", help="管理登录用户（秘书处使用）：新增、列出、停用、启用、重置密码、删除。",
                   no_args_is_help=True, add_completion=False)
 
-UsersOpt = Annotated[Path | None, typer.Option(
-    "--users", help="用户文件（默认 data/users.json，或环境变量 XIAOBAO_USERS）。")]
 WarehouseOpt = Annotated[Path | None, typer.Option(
     "--warehouse", help="数据仓库目录，用户变更记入其审计日志（默认 data/parquet，或环境变量 XIAOBAO_WAREHOUSE）。")]
 ROLE_HELP = "角色：secretariat（秘书处）、analyst（分析人员）、member（会员公司，须 --firm）。"

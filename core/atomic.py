@@ -80,6 +80,24 @@ def fsync_path(path: Path) -> None:
         os.close(fd)
 
 
+def append_line(path: Path, line: bytes, mode: int = 0o640) -> None:
+    """One line appended to a log and fsynced before returning (the folder's entry too when the folder is new):
+    O_APPEND, so concurrent writers never interleave a line, and every byte written (a short write is resumed)."""
+    path = Path(path)
+    created = not path.parent.exists()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, mode)
+    try:
+        view = memoryview(line)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    if created:
+        fsync_path(path.parent.parent)
+
+
 def fsync_all(paths: Iterable[Path]) -> None:
     """fsync_path for each of `paths`, concurrently; raises the first error after all have been tried."""
     paths = list(paths)

@@ -15,12 +15,11 @@ it raises OSError when the line cannot be made durable, and callers decide (an e
 from __future__ import annotations
 
 import json
-import os
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from core import clock, layout
+from core import atomic, clock, layout
 
 EVENTS_ZH = {
     "login": "登录", "login_failed": "登录失败", "login_refused": "登录被拒（失败过多）", "logout": "退出登录",
@@ -36,24 +35,8 @@ _CONTROL = dict.fromkeys(c for c in range(0x20) if c not in (0x09,)) | {0x7F: No
 
 def append(warehouse: Path | str, line: dict[str, Any]) -> None:
     """One JSON line appended and fsynced (the folder too when it is new)."""
-    path = Path(warehouse) / layout.AUDIT
-    created = not path.parent.exists()
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = (json.dumps(line, ensure_ascii=False, default=str) + "\n").encode("utf-8")
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
-    try:
-        view = memoryview(payload)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    if created:  # the new folder's entry survives a crash too
-        dir_fd = os.open(path.parent.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+    atomic.append_line(Path(warehouse) / layout.AUDIT, payload, 0o640)
 
 
 def record(warehouse: Path | str, what: str, who: str, role: str | None = None, **details: Any) -> dict[str, Any]:

@@ -7,9 +7,10 @@ never rewritten); `etl.intake` writes it, the query layer reads it under the use
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from core import atomic
 
 FOLDER = "uploads"
 LOG = "uploads.jsonl"
@@ -47,14 +48,7 @@ def folder(warehouse: Path) -> Path:
 
 
 def append(warehouse: Path, receipt: Receipt) -> None:
-    path = folder(warehouse) / LOG
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-    try:
-        os.write(fd, (receipt.to_json() + "\n").encode("utf-8"))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    atomic.append_line(folder(warehouse) / LOG, (receipt.to_json() + "\n").encode("utf-8"), 0o600)
 
 
 def receipts(warehouse: Path) -> list[Receipt]:

@@ -77,3 +77,13 @@ def test_a_refused_write_reads_as_its_reason_and_what_to_do():
     assert atomic.refusal(OSError(errno.EACCES, "Permission denied", "/wh/.lock")) == "没有访问权限（/wh/.lock）"
     odd = OSError(errno.ENAMETOOLONG, "File name too long", "x")
     assert atomic.refusal(odd) == "系统错误：File name too long（x）" and atomic.advice(odd) == "检查磁盘"
+
+
+def test_append_line_resumes_a_short_write_and_creates_the_folder(tmp_path, monkeypatch):
+    real = os.write
+    monkeypatch.setattr(os, "write", lambda fd, data: real(fd, bytes(data[:3])))  # the kernel takes 3 bytes a call
+    log = tmp_path / "new" / "log.jsonl"
+    atomic.append_line(log, b'{"a": 1}\n', 0o600)
+    atomic.append_line(log, b'{"b": 2}\n', 0o600)
+    assert log.read_bytes() == b'{"a": 1}\n{"b": 2}\n'
+    assert log.stat().st_mode & 0o777 == 0o600

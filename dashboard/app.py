@@ -22,7 +22,7 @@ if str(ROOT) not in sys.path:
 from auth import web
 from auth.model import User
 from core.settings import warehouse_dir
-from dashboard import context, data, present, session, theme
+from dashboard import context, data, present, session, theme, timing
 from dashboard.filters import SHARED_PARAMS, Choices, View, parse, plain, shown, to_params
 from dashboard.i18n import LANG_STATE_KEY, pick, t
 from query import Filters
@@ -303,13 +303,16 @@ def exit_present() -> None:
     st.session_state[W["present"]] = False
 
 
-def main() -> None:
+def main(run: dict[str, str] | None = None) -> None:
+    """One script run; `run` gets the user and the page (dashboard.timing)."""
+    run = {} if run is None else run
     # No page_icon: a material icon favicon is fetched from a CDN, and the meeting room is offline.
     st.set_page_config(page_title="消保分析", layout="wide")
     theme.register()
     ss = st.session_state
     first_lang = ss.get(W["lang"]) or ("en" if st.query_params.get("lang") == "en" else "zh")
     user = login_gate(first_lang)
+    run["user"] = user.role
     try:
         wh = data.warehouse(warehouse_dir())
         choices = choices_of(wh)
@@ -334,6 +337,7 @@ def main() -> None:
     view = widget_view(choices)
     sync_url(view)
     pg = navigation(lang, view.present, user)
+    run["page"] = pg.url_path + (" present" if view.present else "")
     st.html(theme.TILE_CSS)
     if view.present:
         st.html(PRESENT_CSS)
@@ -357,4 +361,5 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    with timing.timed() as this_run:
+        main(this_run)

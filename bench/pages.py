@@ -2,7 +2,8 @@
 
 1. Cold start, each in a just-started server and Chromium (nothing of the app cached), median of COLD_STARTS:
    server started → the login page drawn; login submitted → the first page drawn.
-2. Every page, logged in as the secretariat and as a member (scope on), in the normal and the presentation view:
+2. Every page on a 1920×1080 screen, logged in as the secretariat and as a member (scope on), in the normal and the
+   presentation view:
    a new quarter chosen → every chart settled, p50 / p95 over CHANGES changes, each quarter new to that page's
    caches. Normal view: the sidebar's 报告期 select (timed from the click on the option); presentation view: the
    ◀ previous-quarter button above the slides. Each change's time is split into the server's share (the script
@@ -45,6 +46,7 @@ COLD_STARTS = 3
 # Data sizes: 1× is 10 years × 250 firms; the others grow both (firm-quarters ×4, ×10).
 SCALES = {1: (10, 250), 4: (20, 500), 10: (25, 1000)}
 TARGETS = {"page_p95_ms": 500, "cold_start_s": 3}
+SCREEN = {"width": 1920, "height": 1080}   # a meeting room's projector, or a desktop screen
 APP = '[data-testid="stApp"]'
 
 
@@ -68,11 +70,18 @@ class RunLog:
         self.path = path
         path.unlink(missing_ok=True)
 
-    def since(self, moment: float) -> float:
+    def since(self, moment: float, what: str = "ms") -> float:
         if not self.path.exists():
             return 0.0
         runs = [json.loads(line) for line in self.path.read_text().splitlines() if line.strip()]
-        return sum(r["ms"] for r in runs if r["start"] >= moment - 0.005)
+        return sum(r[what] for r in runs if r["start"] >= moment - 0.005)
+
+
+def busy_ms(cdp) -> float:
+    """The page's main thread's busy time so far (Chromium's TaskDuration): the browser's CPU, however busy the
+    machine is."""
+    metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+    return metrics["TaskDuration"] * 1000
 
 
 def users_for(warehouse: Path, folder: Path) -> tuple[Path, dict[str, str]]:
@@ -91,7 +100,7 @@ def cold_start(playwright, warehouse: Path, users_file: Path, user_name: str) ->
     runs = []
     for _ in range(COLD_STARTS):
         chromium = browser.launch(playwright)
-        page = browser.new_page(chromium, [])
+        page = browser.new_page(chromium, [], SCREEN)
         t0 = time.perf_counter()
         with browser.serve(warehouse, log=OUT / "serve.log", users=users_file) as url:
             healthy = time.perf_counter() - t0
@@ -113,52 +122,57 @@ def cold_start(playwright, warehouse: Path, users_file: Path, user_name: str) ->
             "login_to_first_page_median_s": statistics.median(r["login_to_first_page_s"] for r in runs)}
 
 
-def choose_quarter(page, quarter: str) -> float:
-    """The sidebar's 报告期 select set to `quarter`; returns the wall-clock moment of the click on the option."""
+def quarter_option(page, quarter: str):
+    """The sidebar's 报告期 select opened and `quarter` typed: its option, ready to click."""
     page.get_by_role("combobox", name="报告期").click()
     page.keyboard.type(quarter)   # the list is virtual: older quarters exist only once typed for, as a person does
     choice = page.get_by_role("option", name=quarter, exact=True)
     choice.wait_for()
-    moment = time.time()
-    choice.click()
-    return moment
+    return choice
 
 
-def previous_quarter(page) -> float:
-    """The presentation view's ◀ button; returns the wall-clock moment of the click."""
-    button = page.locator(".st-key-present_prev_quarter button:visible").first
-    moment = time.time()
-    button.click()
-    return moment
+def previous_quarter(page, quarter: str):
+    """The presentation view's ◀ button (to `quarter`)."""
+    return page.locator(".st-key-present_prev_quarter button:visible").first
 
 
-def timed_change(page, runs: RunLog, act, quarter: str) -> dict:
-    """ms from the action (act(page) → its moment) until the URL has `quarter` and every chart has settled,
-    with the server's share of it."""
-    moment = act(page)
+def timed_change(page, runs: RunLog, target, quarter: str, cdp) -> dict:
+    """ms from the click on `target(page, quarter)` until the URL has `quarter` and every chart has settled, with
+    the server's share of it; and the CPU each side spent (the server process, the browser page's main thread)."""
+    element = target(page, quarter)
+    busy, moment = busy_ms(cdp), time.time()
+    element.click()
     page.wait_for_url(lambda u: f"period={quote(quarter)}" in u or f"period={quarter}" in u)
     browser.wait_settled(page)
     total = (time.time() - moment) * 1000
     server = runs.since(moment)
-    return {"total": total, "server": server, "browser": max(0.0, total - server)}
+    return {"total": total, "server": server, "browser": max(0.0, total - server),
+            "server_cpu": runs.since(moment, "cpu_ms"), "browser_cpu": busy_ms(cdp) - busy}
 
 
 def page_changes(page, url: str, name: str, view: str, quarters: list[str], runs: RunLog) -> dict:
     """CHANGES quarter changes on one page in one view."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Performance.enable")
     if view == "normal":
         browser.open_page(page, f"{url}/{name}")
-        found = [timed_change(page, runs, lambda p, q=q: choose_quarter(p, q), q) for q in quarters]
+        found = [timed_change(page, runs, quarter_option, q, cdp) for q in quarters]
     else:   # start one quarter after the first to show, then step back through them
         browser.open_page(page, f"{url}/{name}?present=1&period={quarters[0]}")
-        found = [timed_change(page, runs, previous_quarter, q) for q in quarters[1:]]
+        found = [timed_change(page, runs, previous_quarter, q, cdp) for q in quarters[1:]]
+    cdp.detach()
+
+    def median(what: str) -> float:
+        return round(statistics.median(c[what] for c in found), 1)
+
     return {"total": summary([c["total"] for c in found]),
-            "server_p50_ms": round(statistics.median(c["server"] for c in found), 1),
-            "browser_p50_ms": round(statistics.median(c["browser"] for c in found), 1),
-            "server_share": round(sum(c["server"] for c in found) / sum(c["total"] for c in found), 2)}
+            "server_p50_ms": median("server"), "browser_p50_ms": median("browser"),
+            "server_share": round(sum(c["server"] for c in found) / sum(c["total"] for c in found), 2),
+            "server_cpu_p50_ms": median("server_cpu"), "browser_cpu_p50_ms": median("browser_cpu")}
 
 
 def pages(playwright, warehouse: Path, users_file: Path, names: dict[str, str], views: tuple[str, ...],
-          changes: int) -> dict:
+          changes: int, only: tuple[str, ...] = PAGES, roles: tuple[str, ...] = ROLES) -> dict:
     """Every page × role × view on one server; then the server's peak RSS."""
     from query import Warehouse
 
@@ -172,11 +186,11 @@ def pages(playwright, warehouse: Path, users_file: Path, names: dict[str, str], 
     chromium = browser.launch(playwright)
     try:
         with browser.serve_process(warehouse, log=OUT / "serve.log", users=users_file) as (url, proc):
-            for role in ROLES:
-                page = browser.new_page(chromium, blocked)
+            for role in roles:
+                page = browser.new_page(chromium, blocked, SCREEN)
                 browser.log_in(page, url, names[role])
                 for view in views:
-                    for name in PAGES:
+                    for name in only:
                         out.setdefault(name, {})[f"{role} {view}"] = page_changes(page, url, name, view, spans[view],
                                                                                   runs)
                 page.context.close()
@@ -189,7 +203,7 @@ def pages(playwright, warehouse: Path, users_file: Path, names: dict[str, str], 
 
 
 def main(scale: int = 1, views: tuple[str, ...] = VIEWS, changes: int = CHANGES, cold: bool = True,
-         pages_too: bool = True) -> dict:
+         pages_too: bool = True, only: tuple[str, ...] = PAGES, roles: tuple[str, ...] = ROLES) -> dict:
     from playwright.sync_api import sync_playwright
 
     years, firms = SCALES[scale]
@@ -206,7 +220,7 @@ def main(scale: int = 1, views: tuple[str, ...] = VIEWS, changes: int = CHANGES,
             if cold:
                 result["cold_start"] = cold_start(playwright, warehouse, users_file, names["secretariat"])
             if pages_too:
-                result["pages"] = pages(playwright, warehouse, users_file, names, views, changes)
+                result["pages"] = pages(playwright, warehouse, users_file, names, views, changes, only, roles)
     result["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     if not pages_too:
         return result
@@ -226,12 +240,14 @@ def main(scale: int = 1, views: tuple[str, ...] = VIEWS, changes: int = CHANGES,
 
 def table(result: dict) -> str:
     """Per page: p95 (server share) per role × view, as a person reads it."""
-    cases = list(result["pages"][PAGES[0]])
-    lines = ["page         " + "".join(f"{c:>24}" for c in cases)]
-    for name in PAGES:
+    cases = list(next(v for k, v in result["pages"].items() if not k.startswith("_")))
+    lines = ["p95 ms (server share) · CPU ms p50 server + browser",
+             "page         " + "".join(f"{c:>36}" for c in cases)]
+    for name in [p for p in PAGES if p in result["pages"]]:
         row = result["pages"][name]
         lines.append(f"{name:<13}" + "".join(
-            f"{row[c]['total']['p95_ms']:>14.0f} ms ({row[c]['server_share']:.0%})" for c in cases))
+            f"{row[c]['total']['p95_ms']:>11.0f} ({row[c]['server_share']:.0%}) · "
+            f"{row[c]['server_cpu_p50_ms']:>5.0f} + {row[c]['browser_cpu_p50_ms']:>5.0f}" for c in cases))
     return "\n".join(lines)
 
 
@@ -242,13 +258,16 @@ if __name__ == "__main__":
     parser.add_argument("--changes", type=int, default=CHANGES)
     parser.add_argument("--no-cold-start", action="store_true")
     parser.add_argument("--cold-start-only", action="store_true")
+    parser.add_argument("--pages", default=",".join(PAGES), help="only these pages (a quick comparison)")
+    parser.add_argument("--roles", default=",".join(ROLES))
     args = parser.parse_args()
     report = main(args.scale, tuple(args.views.split(",")), args.changes, not args.no_cold_start,
-                  not args.cold_start_only)
+                  not args.cold_start_only, tuple(args.pages.split(",")), tuple(args.roles.split(",")))
     if args.cold_start_only:
         print(json.dumps(report["cold_start"], indent=2))
         raise SystemExit(0)
-    if args.scale == 1 and not args.no_cold_start:
+    if (args.scale, args.pages, args.roles, args.views) == (1, ",".join(PAGES), ",".join(ROLES), ",".join(VIEWS)) \
+            and not (args.no_cold_start or args.cold_start_only):
         (OUT / "pages.json").write_text(json.dumps(report, ensure_ascii=False, indent=2))
     print(json.dumps(report, ensure_ascii=False, indent=2))
     print(table(report))

@@ -22,7 +22,7 @@ if str(ROOT) not in sys.path:
 from auth import web
 from auth.model import User
 from core.settings import warehouse_dir
-from dashboard import context, data, present, session, theme, timing
+from dashboard import context, data, prefetch, present, session, theme, timing
 from dashboard.filters import SHARED_PARAMS, Choices, View, parse, plain, shown, to_params
 from dashboard.i18n import LANG_STATE_KEY, pick, t
 from query import Filters
@@ -354,10 +354,13 @@ def main(run: dict[str, str] | None = None) -> None:
     context.publish(context.PageContext(wh=wh, filters=f, lang=lang, period=f.period or f.period_to,
                                         present=view.present, periods=choices.periods))
     try:
-        pg.run()
+        with prefetch.recording() as calls:
+            pg.run()
     except Exception:
         log.exception("page %s failed", pg.url_path)
         st.error(t("page_error", lang), icon=theme.ICON_ERROR)
+    else:   # the same questions for the quarters either side, while the browser draws this one
+        prefetch.read_ahead(calls, f, choices.periods)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ import polars as pl
 import streamlit as st
 
 from core import layout, untrusted
-from dashboard import session
+from dashboard import prefetch, session
 from query import Filters, Scope, Warehouse
 
 log = logging.getLogger("xiaobao.dashboard")
@@ -123,38 +123,46 @@ def _reference(key: tuple, what: str, _wh: Warehouse) -> pl.DataFrame | tuple[st
     return tuple(_wh.periods()) if what == "periods" else _wh.regions()
 
 
+@prefetch.recorded
 def table(wh: Warehouse, metrics: list[str] | tuple[str, ...], by: list[str] | tuple[str, ...],
           filters: Filters) -> pl.DataFrame:
     return _table(_key(wh), tuple(metrics), tuple(by), repr(filters), wh, filters)
 
 
+@prefetch.recorded
 def change(wh: Warehouse, metric: str, by: list[str] | tuple[str, ...], filters: Filters) -> pl.DataFrame:
     return _change(_key(wh), metric, tuple(by), repr(filters), wh, filters)
 
 
+@prefetch.recorded
 def changes(wh: Warehouse, metrics: list[str] | tuple[str, ...], by: list[str] | tuple[str, ...],
             filters: Filters) -> dict[str, pl.DataFrame]:
     return _changes(_key(wh), tuple(metrics), tuple(by), repr(filters), wh, filters)
 
 
+@prefetch.recorded
 def movers(wh: Warehouse, metric: str, filters: Filters, n: int) -> pl.DataFrame:
     return _movers(_key(wh), metric, repr(filters), n, wh, filters)
 
 
+@prefetch.recorded
 def peers(wh: Warehouse, metric: str, period: str, firm_type: str,
           low_base: bool | None = None, firms: tuple[str, ...] = ()) -> pl.DataFrame:
     return _peers(_key(wh), metric, period, firm_type, low_base, tuple(firms), wh)
 
 
+@prefetch.recorded
 def peer_groups(wh: Warehouse, metrics: list[str] | tuple[str, ...], firm_type: str, period_from: str,
                 period_to: str, firms: tuple[str, ...] = ()) -> pl.DataFrame:
     return _peer_groups(_key(wh), tuple(metrics), firm_type, period_from, period_to, tuple(firms), wh)
 
 
+@prefetch.recorded
 def anomalies(wh: Warehouse, filters: Filters) -> pl.DataFrame:
     return _anomalies(_key(wh), repr(filters), wh, filters)
 
 
+@prefetch.recorded
 def submissions(wh: Warehouse, filters: Filters) -> pl.DataFrame:
     return _submissions(_key(wh), repr(filters), wh, filters)
 

@@ -105,4 +105,5 @@ TILE_CSS = """<style>
 }
 [data-testid="stMetric"] div:has(> [data-testid="stMetricDelta"]) { flex-wrap: wrap; row-gap: 0.25rem; }
 [data-testid="stMetricValue"] { line-height: 1.15; font-size: clamp(1.8rem, 2.6vw, 2.6rem) !important; }
+[data-testid="stPlotlyChart"] { contain: layout paint style; }
 </style>"""

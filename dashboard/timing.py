@@ -1,6 +1,7 @@
 """How long each script run takes on the server, for bench/pages.py (which splits a click's time into the server's
 share and the browser's). Off unless XIAOBAO_RUN_LOG names a file: then every run appends one JSON line
-{"page", "user", "start", "ms"} (start: wall-clock seconds, so the benchmark can match runs to its clicks).
+{"page", "user", "start", "ms", "cpu_ms"} (start: wall-clock seconds, so the benchmark can match runs to its clicks;
+cpu_ms: the process's CPU time over the run, DuckDB's threads included — what a run costs however busy the machine).
 """
 
 from __future__ import annotations
@@ -24,10 +25,11 @@ def timed() -> Iterator[dict[str, str]]:
     if not target:
         yield run
         return
-    start, t0 = time.time(), time.perf_counter()
+    start, t0, cpu = time.time(), time.perf_counter(), time.process_time()
     try:
         yield run
     finally:
-        line = {**run, "start": start, "ms": (time.perf_counter() - t0) * 1000}
+        line = {**run, "start": start, "ms": (time.perf_counter() - t0) * 1000,
+                "cpu_ms": (time.process_time() - cpu) * 1000}
         with Path(target).open("a", encoding="utf-8") as out:
             out.write(json.dumps(line) + "\n")

@@ -13,6 +13,7 @@ import streamlit as st
 
 from core import untrusted
 from dashboard import theme
+from dashboard.charts import margins
 from dashboard.charts.labels import better_than_text, change_text, delta_text, value_text
 from dashboard.i18n import current_lang, pick, t
 from query import ANOMALY_HISTORY, BETTER_THAN_DEFINITION
@@ -495,6 +496,7 @@ def chart(fig: go.Figure, key: str | None = None, **selection: Any) -> Any:
         from dashboard import present
 
         present.enlarge(fig)
+    margins.fit(fig)   # laid out once in the browser (no automargin passes); after the fonts are final
     return st.plotly_chart(inert_labels(fig), config=PLOTLY_CONFIG, width="stretch", key=key, theme=None,
                            **selection)
 

@@ -660,6 +660,19 @@ def test_as_of_is_the_snapshot_and_the_latest_receipt(wh_with_files):
                                      "ingested_at": datetime(2026, 1, 5, 8, 3, tzinfo=UTC)}
 
 
+def test_as_of_is_read_once_and_a_members_twin_counts_only_accepted_files(wh_with_files):
+    from datetime import UTC, datetime
+
+    everyone = wh_with_files.as_of()
+    everyone["version"] = "changed by a caller"
+    assert wh_with_files.as_of()["version"] == wh_with_files.version   # the kept value is not the caller's
+    # read by the secretariat's Warehouse first: the member's twin still answers from its accepted files (8:01;
+    # the held and rejected files came at 8:02 and 8:03)
+    member = wh_with_files.scoped(Scope(firm_id="A", user="a"))
+    assert member.as_of()["ingested_at"] == datetime(2026, 1, 5, 8, 1, tzinfo=UTC)
+    assert wh_with_files.as_of()["ingested_at"] == datetime(2026, 1, 5, 8, 3, tzinfo=UTC)
+
+
 # ── member scope (issue 10): pseudonyms, withheld cells, refused firm ids, differencing; tests/query/handmade.py
 # build_scope's figures, by hand ────────────────────────────────────────────────────────────────────────────────
 Q1 = Filters(period="2025Q1")

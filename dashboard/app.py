@@ -66,6 +66,14 @@ html { font-size: 24px; }
 [data-testid="stMain"] h1 { font-size: 3.4rem !important; }
 [data-testid="stMain"] h3 { font-size: 2.2rem !important; }
 [class*="st-key-slide_"] { min-height: 92vh; }
+/* the slide's blocks keep their height in a slide of fixed height (the script sizes the charts, never the flexbox) */
+[class*="st-key-slide_"] .stElementContainer, [class*="st-key-slide_"] > * { flex-shrink: 0 !important; }
+/* and a column holding a chart of height "stretch" is as tall as its content, not as its chart */
+[class*="st-key-slide_"] [data-testid="stColumn"] > [data-testid="stVerticalBlock"],
+[class*="st-key-slide_"] [data-testid="stHorizontalBlock"] { height: auto !important; flex: 0 0 auto !important; }
+/* the screen's width for the slides: narrower side margins than the page's */
+[data-testid="stMainBlockContainer"] { padding-left: 2.5rem !important; padding-right: 2.5rem !important;
+  max-width: none !important; }
 </style>"""
 
 

@@ -46,42 +46,60 @@ SCRIPT = r"""
     return Math.max(...kids.map(k => k.offsetTop + k.offsetHeight)) - top;
   };
   const screen = () => Math.max(240, window.innerHeight - header() - 8);
-  const TWO_UP = 0.75;   // a slide that would shrink below this puts its charts side by side instead
+  // Charts are sized to the slide, not the slide to the charts: each plotly chart (height "stretch", so it takes
+  // its element's height) gets the height the slide has left once its text, tiles and tables are laid out,
+  // shared by the rows of charts stacked on it (charts side by side share a row). Only a slide whose charts would
+  // fall below MIN_CHART, or that has no chart and is still too tall, is scaled down (CSS zoom), the last resort.
+  const MIN_CHART = 240;
+  const charts = (s) => [...s.querySelectorAll('[data-testid="stPlotlyChart"]')]
+    .map(c => c.closest('.stElementContainer')).filter(c => c && c.offsetParent !== null);
+  const rows = (list) => {            // charts whose tops are level are side by side: one row
+    const out = [];
+    for (const c of list) {
+      const top = c.getBoundingClientRect().top;
+      const row = out.find(r => Math.abs(r.top - top) < 4);
+      if (row) row.items.push(c); else out.push({top, items: [c]});
+    }
+    return out.map(r => r.items);
+  };
   const reset = (s) => {
     s.style.zoom = s.style.height = s.style.minHeight = s.style.width = '';
-    s.style.display = s.style.gridTemplateColumns = '';
-    for (const k of s.children) k.style.gridColumn = '';
+    for (const c of s.querySelectorAll('.stElementContainer')) if (c.dataset.xbSized) {
+      c.style.height = ''; delete c.dataset.xbSized;
+    }
   };
-  const twoUp = (s) => {
-    const kids = [...s.children].filter(k => k.offsetParent !== null);
-    const tall = kids.filter(k => k.offsetHeight > 160);
-    if (tall.length < 2) return false;
-    s.style.display = 'grid';
-    s.style.gridTemplateColumns = 'minmax(0, 1fr) minmax(0, 1fr)';
-    s.style.columnGap = '2rem';
-    for (const k of kids) k.style.gridColumn = tall.includes(k) ? '' : '1 / -1';
-    return true;
+  const sizeCharts = (s, avail) => {  // true when a chart's height changed
+    const list = charts(s);
+    if (!list.length) return false;
+    const grid = rows(list);
+    const used = grid.reduce((sum, row) => sum + Math.max(...row.map(c => c.offsetHeight)), 0);
+    const other = natural(s) - used;
+    const each = Math.max(MIN_CHART, Math.floor((avail - other - 2) / grid.length));
+    let moved = false;
+    for (const c of list) {
+      if (Math.abs(c.offsetHeight - each) > 2) { c.style.height = each + 'px'; c.dataset.xbSized = '1'; moved = true; }
+    }
+    return moved;
   };
   function fit() {
     if (!on()) { for (const s of slides()) reset(s); return; }
     const avail = screen();
     let changed = false;
     for (const s of slides()) {
-      let h = natural(s);
-      if (!h) continue;
-      if (avail / h < TWO_UP && s.style.display !== 'grid' && twoUp(s)) h = natural(s);
-      const z = Math.min(1, avail / h);
       const old = parseFloat(s.style.zoom || '1');
-      if (Math.abs(old - z) > 0.01 || !s.style.height) {
-        s.style.zoom = String(z);
-        s.style.width = (100 / z) + '%';   // as wide as the screen once scaled: the charts keep the full width
-        s.style.height = s.style.minHeight = (avail / z) + 'px';
-        s.style.overflow = 'hidden';
-        s.style.scrollMarginTop = (header() / z) + 'px';
-        changed = true;
-      }
+      if (old !== 1) s.style.zoom = '1';   // measured unscaled
+      if (sizeCharts(s, avail)) changed = true;
+      const h = natural(s);
+      if (!h) { s.style.zoom = String(old); continue; }
+      const z = Math.min(1, avail / h);
+      s.style.zoom = String(z);
+      s.style.width = z < 1 ? (100 / z) + '%' : '';   // as wide as the screen once scaled
+      s.style.height = s.style.minHeight = (avail / z) + 'px';
+      s.style.overflow = 'hidden';
+      s.style.scrollMarginTop = (header() / z) + 'px';
+      if (Math.abs(old - z) > 0.01) changed = true;
     }
-    // plotly redraws its charts at their container's new width on a window resize
+    // plotly redraws its charts at their container's new size on a window resize
     if (changed) window.dispatchEvent(new Event('resize'));
   }
   let timer = 0;

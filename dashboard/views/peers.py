@@ -17,7 +17,6 @@ from dashboard.charts.peers import bullet_benchmark, rank_over_time
 from dashboard.context import current
 from dashboard.filters import plain
 from dashboard.i18n import pick, t
-from dashboard.sizes import table_height
 from query import BETTER_THAN_DEFINITION, MIN_PEERS
 
 PEER_FIELDS = ("value", "p25", "median", "p75", "better_than_share", "rank", "n_firms", "low_base", "suppressed")
@@ -85,6 +84,8 @@ with ui.slide("benchmark"):
     if bench["suppressed"].fill_null(False).any():
         st.caption(pick({"zh": f"同业不足 {MIN_PEERS} 家的指标不显示同业分布（保密规则）。",
                          "en": f"Peer spreads over fewer than {MIN_PEERS} firms are not shown (confidentiality)."}))
+
+with ui.slide("benchmark_table"):
     table = bench.select(
         pl.col("label").alias(pick({"zh": "指标", "en": "Metric"})),
         pl.Series(firm_name, [ui.fmt_metric(r["metric"], r["value"], ctx) for r in rows]),
@@ -96,7 +97,7 @@ with ui.slide("benchmark"):
             ("p25", "P25"), ("median", t("peer_median", lang)), ("p75", "P75"))],
         pl.Series(t("low_base", lang), ["⚠" if r["low_base"] else "" for r in rows]),
     )
-    st.dataframe(table, hide_index=True, width="stretch", height=table_height(table.height), column_config={
+    st.dataframe(table, hide_index=True, width="stretch", height=ui.table_height(table.height, ctx), column_config={
         t("better_than", lang): st.column_config.TextColumn(help=BETTER_THAN_DEFINITION[lang])})
     with st.expander(f"ⓘ {t('definition', lang)}"):
         st.markdown(ui.better_than_help(lang))

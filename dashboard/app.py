@@ -64,7 +64,7 @@ html { font-size: 24px; }
 [data-testid="stMetricValue"] { font-size: clamp(2.4rem, 4.5vw, 4.2rem) !important; }
 [data-testid="stMetricLabel"] p, [data-testid="stMetricDeltaDescription"] { font-size: 1.3rem !important; }
 [data-testid="stMain"] h1 { font-size: 3.4rem !important; }
-[data-testid="stMain"] h3 { font-size: 2.2rem !important; }
+[data-testid="stMain"] h3 { font-size: 1.8rem !important; }
 [class*="st-key-slide_"] { min-height: 92vh; }
 /* the slide's blocks keep their height in a slide of fixed height (the script sizes the charts, never the flexbox) */
 [class*="st-key-slide_"] .stElementContainer, [class*="st-key-slide_"] > * { flex-shrink: 0 !important; }

@@ -43,22 +43,25 @@ SCRIPT = r"""
     const kids = [...s.children].filter(k => k.offsetParent !== null);
     if (!kids.length) return 0;
     const top = Math.min(...kids.map(k => k.offsetTop));
-    return Math.max(...kids.map(k => k.offsetTop + k.offsetHeight)) - top;
+    return Math.max(...kids.map(k => k.offsetTop + Math.max(k.offsetHeight, k.scrollHeight))) - top;
   };
   const screen = () => Math.max(240, window.innerHeight - header() - 8);
   // Charts are sized to the slide, not the slide to the charts: each plotly chart (height "stretch", so it takes
-  // its element's height) gets the height the slide has left once its text, tiles and tables are laid out,
-  // shared by the rows of charts stacked on it (charts side by side share a row). Only a slide whose charts would
-  // fall below MIN_CHART, or that has no chart and is still too tall, is scaled down (CSS zoom), the last resort.
+  // its element's height) grows or shrinks until the slide is the screen's height, the difference shared by the
+  // rows of charts stacked on it (charts side by side are a row). Only a slide whose charts would fall below
+  // MIN_CHART, or that has no chart and is still too tall, is scaled down (CSS zoom), the last resort.
   const MIN_CHART = 240;
   const charts = (s) => [...s.querySelectorAll('[data-testid="stPlotlyChart"]')]
     .map(c => c.closest('.stElementContainer')).filter(c => c && c.offsetParent !== null);
-  const rows = (list) => {            // charts whose tops are level are side by side: one row
+  const rows = (list) => {            // charts whose heights overlap are side by side: one row
     const out = [];
     for (const c of list) {
-      const top = c.getBoundingClientRect().top;
-      const row = out.find(r => Math.abs(r.top - top) < 4);
-      if (row) row.items.push(c); else out.push({top, items: [c]});
+      const box = c.getBoundingClientRect();
+      const row = out.find(r => box.top < r.bottom && box.bottom > r.top);
+      if (!row) { out.push({top: box.top, bottom: box.bottom, items: [c]}); continue; }
+      row.items.push(c);
+      row.top = Math.min(row.top, box.top);
+      row.bottom = Math.max(row.bottom, box.bottom);
     }
     return out.map(r => r.items);
   };
@@ -72,12 +75,18 @@ SCRIPT = r"""
     const list = charts(s);
     if (!list.length) return false;
     const grid = rows(list);
-    const used = grid.reduce((sum, row) => sum + Math.max(...row.map(c => c.offsetHeight)), 0);
-    const other = natural(s) - used;
-    const each = Math.max(MIN_CHART, Math.floor((avail - other - 2) / grid.length));
+    // what the slide has over (or under) the screen, shared by the rows: a row's charts grow or shrink by as much
+    const delta = Math.floor((avail - natural(s) - 2) / grid.length);
+    if (Math.abs(delta) <= 2) return false;
     let moved = false;
-    for (const c of list) {
-      if (Math.abs(c.offsetHeight - each) > 2) { c.style.height = each + 'px'; c.dataset.xbSized = '1'; moved = true; }
+    for (const row of grid) {
+      const each = Math.max(MIN_CHART, Math.max(...row.map(c => c.offsetHeight)) + delta);
+      for (const c of row) {
+        if (Math.abs(c.offsetHeight - each) <= 2) continue;
+        c.style.height = each + 'px';
+        c.dataset.xbSized = '1';
+        moved = true;
+      }
     }
     return moved;
   };
@@ -190,17 +199,27 @@ def _size(fig: Any, path: str) -> float | None:
     return None
 
 
-FONT_PATHS = ("font.size", "title.font.size", "legend.font.size", "hoverlabel.font.size", "xaxis.tickfont.size",
-              "yaxis.tickfont.size", "xaxis.title.font.size", "yaxis.title.font.size",
+FONT_PATHS = ("font.size", "title.font.size", "legend.font.size", "hoverlabel.font.size",
               "coloraxis.colorbar.tickfont.size")
+AXIS_FONTS = ("tickfont", "title.font")
 
 
 def enlarge(fig: Any, scale: float = FONT_SCALE) -> Any:
-    """The figure's fonts (base, title, legend, axes, annotations, text on bars, colour bars) `scale` times larger,
-    whether the figure or its template sets them."""
+    """The figure's fonts (base, title, legend, every axis's ticks and title, annotations, text on bars, colour bars)
+    `scale` times larger, whether the figure or its template sets them."""
     sizes = {path: _size(fig, path) for path in FONT_PATHS}
-    fig.update_layout({path: round(size * scale) for path, size in sizes.items() if size})
     base = sizes["font.size"] or 18
+    template = fig.layout.template.layout if fig.layout.template else None
+
+    def axes(axis: Any, kind: str) -> None:   # xaxis, xaxis2 … (a subplot's axes too), and the y axes
+        for path in AXIS_FONTS:
+            own = axis[path].size
+            from_template = template[f"{kind}.{path}.size"] if template is not None else None
+            axis[path].size = round((own or from_template or base) * scale)
+
+    fig.for_each_xaxis(lambda a: axes(a, "xaxis"))
+    fig.for_each_yaxis(lambda a: axes(a, "yaxis"))
+    fig.update_layout({path: round(size * scale) for path, size in sizes.items() if size})
     for note in fig.layout.annotations or ():
         note.font.size = round((note.font.size or base) * scale)
     for trace in fig.data:

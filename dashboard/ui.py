@@ -34,7 +34,7 @@ FIRM_MIX = 20
 # most PRESENT_BARS bars (its highest and lowest halves), a mix or a list PRESENT_BARS items, a table PRESENT_ROWS
 # rows; a caption says how many of how many, the normal view and the export have them all (`for_screen`).
 PRESENT_BARS = 10
-PRESENT_ROWS = 8
+PRESENT_ROWS = 6
 PRESENT_TABLE_PX = 44 + 39 * PRESENT_ROWS   # a table's height on the projector (sizes.table_height's rows)
 # The province boundaries, fetched once by the browser from the same static folder (dashboard/static/).
 MAP_GEOJSON_URL = "/app/static/china_provinces.geojson"
@@ -158,8 +158,8 @@ def headlines(metric_ids: Sequence[str], ctx: PageContext | None = None, per_row
     """A grid of headline figures for the chosen quarter (metrics the query layer lacks are skipped)."""
     ctx = ctx or _ctx()
     shown = [m for m in metric_ids if ctx.has_metric(m)]
-    if ctx.present:   # larger figures on the projector: two a row, three when two rows would not hold them
-        per_row = 2 if len(shown) <= 4 else 3
+    if ctx.present:   # larger figures on the projector, in at most two rows: two, three or four a row
+        per_row = 2 if len(shown) <= 4 else 3 if len(shown) <= 6 else 4
     if ctx.is_range:   # 环比 / 同比 belong to one quarter: the range's last
         st.caption(pick({"zh": f"以下指标为区间最后一个季度（{ctx.period}）的数值及其环比、同比。",
                          "en": f"Figures below are for the range's last quarter ({ctx.period}), with QoQ and YoY."},
@@ -422,6 +422,13 @@ def rows_for_screen(frame: pl.DataFrame, metric: str | None = None, ctx: PageCon
         return frame
     keep = pl.concat([ranked.head(shown - shown // 2), ranked.tail(shown // 2)])["_row"]
     return frame.with_row_index("_row").filter(pl.col("_row").is_in(keep.to_list())).drop("_row")
+
+
+def split_for_screen(frame: pl.DataFrame, per: int, ctx: PageContext | None = None) -> list[pl.DataFrame]:
+    """`frame` whole in the normal view; on the projector in parts of `per` rows, a slide each (nothing left out)."""
+    if not (ctx or _ctx()).present or frame.height <= per:
+        return [frame]
+    return [frame.slice(start, per) for start in range(0, frame.height, per)]
 
 
 def largest(frame: pl.DataFrame, size: str, ctx: PageContext | None = None, n: int = FIRM_MIX) -> pl.DataFrame:

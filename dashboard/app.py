@@ -71,6 +71,9 @@ html { font-size: 24px; }
 /* and a column holding a chart of height "stretch" is as tall as its content, not as its chart */
 [class*="st-key-slide_"] [data-testid="stColumn"] > [data-testid="stVerticalBlock"],
 [class*="st-key-slide_"] [data-testid="stHorizontalBlock"] { height: auto !important; flex: 0 0 auto !important; }
+/* the definitions stay one click away on a slide, in a smaller button */
+[class*="st-key-slide_"] [data-testid="stPopover"] button {
+  font-size: 0.75rem; min-height: 0; padding: 0.15rem 0.6rem; }
 /* the screen's width for the slides: narrower side margins than the page's */
 [data-testid="stMainBlockContainer"] { padding-left: 2.5rem !important; padding-right: 2.5rem !important;
   max-width: none !important; }

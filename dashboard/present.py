@@ -206,7 +206,8 @@ AXIS_FONTS = ("tickfont", "title.font")
 
 def enlarge(fig: Any, scale: float = FONT_SCALE) -> Any:
     """The figure's fonts (base, title, legend, every axis's ticks and title, annotations, text on bars, colour bars)
-    `scale` times larger, whether the figure or its template sets them."""
+    and its margins (which hold titles and side labels) `scale` times larger, whether the figure or its template
+    sets them."""
     sizes = {path: _size(fig, path) for path in FONT_PATHS}
     base = sizes["font.size"] or 18
     template = fig.layout.template.layout if fig.layout.template else None
@@ -217,6 +218,11 @@ def enlarge(fig: Any, scale: float = FONT_SCALE) -> Any:
             from_template = template[f"{kind}.{path}.size"] if template is not None else None
             axis[path].size = round((own or from_template or base) * scale)
 
+    for side in ("l", "r", "t", "b"):   # the margins hold the titles and the labels beside the plot
+        own = fig.layout.margin[side]
+        from_template = template.margin[side] if template is not None else None
+        if own is not None or from_template is not None:
+            fig.layout.margin[side] = round((own if own is not None else from_template) * scale)
     fig.for_each_xaxis(lambda a: axes(a, "xaxis"))
     fig.for_each_yaxis(lambda a: axes(a, "yaxis"))
     fig.update_layout({path: round(size * scale) for path, size in sizes.items() if size})

@@ -33,9 +33,10 @@ FIRM_MIX = 20
 # On the projector (presentation view) a slide is one screen of 1280×720 at projector type: a ranking shows at
 # most PRESENT_BARS bars (its highest and lowest halves), a mix or a list PRESENT_BARS items, a table PRESENT_ROWS
 # rows; a caption says how many of how many, the normal view and the export have them all (`for_screen`).
-PRESENT_BARS = 10
+PRESENT_BARS = 8
 PRESENT_ROWS = 6
-PRESENT_TABLE_PX = 44 + 39 * PRESENT_ROWS   # a table's height on the projector (sizes.table_height's rows)
+PRESENT_ROW_PX = 51   # an st.dataframe row at the projector's 24 px type (measured in Chromium)
+PRESENT_TABLE_PX = PRESENT_ROW_PX * (PRESENT_ROWS + 1) + 18   # header, rows, border and a scroll bar
 # The province boundaries, fetched once by the browser from the same static folder (dashboard/static/).
 MAP_GEOJSON_URL = "/app/static/china_provinces.geojson"
 LOW_BASE_SUFFIX = "__low_base"
@@ -379,40 +380,42 @@ def screen_limit(most: int | None, limit: int = PRESENT_BARS, ctx: PageContext |
     return limit if most is None else min(most, limit)
 
 
-def _screen_note(shown: int, total: int, how: str, metric: str | None, ctx: PageContext) -> None:
+def _screen_note(shown: int, total: int, how: str, name: str, ctx: PageContext) -> None:
     """The caption under a projector's shortened chart or table: how many of how many, where the rest are."""
-    name = ctx.metric_name(metric) if metric else ""
     half = shown // 2
-    zh = {"ends": f"显示{name}最高和最低的各 {half} 项（共 {total} 项）",
-          "top": f"显示{name}最大的 {shown} 项（共 {total} 项）",
-          "first": f"显示前 {shown} 行（共 {total} 行）"}[how]
-    en = {"ends": f"the {half} highest and {half} lowest by {name} of {total}",
+    zh = {"ends": f"{name}最高、最低各 {half} 项（共 {total} 项）",
+          "top": f"{name}最大的 {shown} 项（共 {total} 项）",
+          "first": f"前 {shown} 行（共 {total} 行）"}[how]
+    en = {"ends": f"the {half} highest and lowest by {name} of {total}",
           "top": f"the {shown} largest by {name} of {total}",
           "first": f"the first {shown} rows of {total}"}[how]
-    st.caption(pick({"zh": f"演示模式：{zh}；完整列表见普通视图或导出。",
-                     "en": f"Presentation view: {en}; the full list is in the normal view and the export."}, ctx.lang))
+    st.caption(pick({"zh": f"演示模式只显示{zh}；全部见普通视图或导出。",
+                     "en": f"Presentation view: {en}; all in the normal view and the export."}, ctx.lang))
 
 
 def for_screen(frame: pl.DataFrame, metric: str | None = None, *, most: int | None = None,
-               table: bool = False, ctx: PageContext | None = None) -> int | None:
+               table: bool = False, label: str | None = None, ctx: PageContext | None = None) -> int | None:
     """How many bars a ranking of `frame` by `metric` draws (`ranked_bars(most=…)`: its highest and lowest halves):
     `most` in the normal view; on the projector at most PRESENT_BARS (PRESENT_ROWS for a `table`), with a caption
-    saying how many of how many when some are left out. Every dense chart and table of a page asks here, so the
-    projector's layout has one rule. Selection only: the figures are the query layer's."""
+    saying how many of how many when some are left out (`label`: what `metric` is called when it is a column
+    rather than a metric id). Every dense chart and table of a page asks here, so the projector's layout has one
+    rule. Selection only: the figures are the query layer's."""
     ctx = ctx or _ctx()
     shown = screen_limit(most, PRESENT_ROWS if table else PRESENT_BARS, ctx)
     total = frame.height if metric is None else frame.height - frame[metric].null_count()
     if ctx.present and shown is not None and total > shown:
-        _screen_note(shown, total, "ends" if metric else "first", metric, ctx)
+        name = label or (ctx.metric_name(metric) if metric else "")
+        _screen_note(shown, total, "ends" if metric else "first", name, ctx)
     return shown
 
 
-def rows_for_screen(frame: pl.DataFrame, metric: str | None = None, ctx: PageContext | None = None
-                    ) -> pl.DataFrame:
-    """A table's rows on the projector (`for_screen`): its PRESENT_ROWS highest and lowest by `metric` (rows without
-    a value after them), or its first rows without one, in the frame's own order; all of them in the normal view."""
+def rows_for_screen(frame: pl.DataFrame, metric: str | None = None, ctx: PageContext | None = None,
+                    label: str | None = None, ordered: bool = False) -> pl.DataFrame:
+    """A table's rows on the projector (`for_screen`): its PRESENT_ROWS highest and lowest by `metric`, highest
+    first (`ordered`: in the frame's own order, e.g. a ranking's), or its first rows without a metric; all of them
+    in the normal view."""
     ctx = ctx or _ctx()
-    shown = for_screen(frame, metric, table=True, ctx=ctx)
+    shown = for_screen(frame, metric, table=True, label=label, ctx=ctx)
     if shown is None or frame.height <= shown:
         return frame
     if metric is None:
@@ -420,8 +423,8 @@ def rows_for_screen(frame: pl.DataFrame, metric: str | None = None, ctx: PageCon
     ranked = frame.with_row_index("_row").filter(pl.col(metric).is_not_null()).sort(metric, descending=True)
     if ranked.height <= shown:
         return frame
-    keep = pl.concat([ranked.head(shown - shown // 2), ranked.tail(shown // 2)])["_row"]
-    return frame.with_row_index("_row").filter(pl.col("_row").is_in(keep.to_list())).drop("_row")
+    kept = pl.concat([ranked.head(shown - shown // 2), ranked.tail(shown // 2)])
+    return (kept.sort("_row") if ordered else kept).drop("_row")
 
 
 def split_for_screen(frame: pl.DataFrame, per: int, ctx: PageContext | None = None) -> list[pl.DataFrame]:
@@ -440,7 +443,7 @@ def largest(frame: pl.DataFrame, size: str, ctx: PageContext | None = None, n: i
     if frame.height <= n:
         return frame
     if ctx.present:
-        _screen_note(n, frame.height, "top", size, ctx)
+        _screen_note(n, frame.height, "top", ctx.metric_name(size), ctx)
     else:
         st.caption(pick({"zh": f"显示{ctx.metric_name(size)}最多的 {n} 家公司；在侧栏选择公司可查看其他公司。",
                          "en": f"The {n} firms with the most {ctx.metric_name(size)}; choose firms in the sidebar "
@@ -449,11 +452,13 @@ def largest(frame: pl.DataFrame, size: str, ctx: PageContext | None = None, n: i
 
 
 def table_height(rows: int, ctx: PageContext | None = None) -> int:
-    """sizes.table_height, on the projector no taller than PRESENT_TABLE_PX (a longer table scrolls on its slide)."""
-    from dashboard.sizes import MAX_TABLE_PX
+    """sizes.table_height; on the projector (larger rows) every row of a short table, no taller than
+    PRESENT_TABLE_PX (a longer table scrolls on its slide)."""
     from dashboard.sizes import table_height as height
 
-    return height(rows, PRESENT_TABLE_PX if (ctx or _ctx()).present else MAX_TABLE_PX)
+    if (ctx or _ctx()).present:
+        return min(PRESENT_TABLE_PX, PRESENT_ROW_PX * (max(rows, 1) + 1) + 18)
+    return height(rows)
 
 
 MIMES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

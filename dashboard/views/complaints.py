@@ -51,7 +51,7 @@ with ui.slide("firms"):
                                  direction=direction, reference=median[0] if median.len() else None,
                                  reference_label=t("peer_median"), low_base="low_base",
                                  low_base_label=t("low_base"),
-                                 most=ui.for_screen(peers, "value", most=ui.FIRM_BARS, ctx=ctx)),
+                                 most=ui.for_screen(peers, "value", most=ui.FIRM_BARS, label=name, ctx=ctx)),
                      key=f"complaints_peers_{firm_type}")
             if ctx.present:
                 ranking = (firm_type, peers)
@@ -64,7 +64,7 @@ with ui.slide("firms"):
 if ranking is not None:
     with ui.slide("firms_table"):
         st.subheader(pick({"zh": f"{t(ranking[0])}{name}排名", "en": f"{t(ranking[0])}: ranking by {name}"}))
-        ui.peer_table(ui.rows_for_screen(ranking[1], "value", ctx), metric, ctx)
+        ui.peer_table(ui.rows_for_screen(ranking[1], "value", ctx, label=name, ordered=True), metric, ctx)
 
 with ui.slide("regions"):
     st.subheader(pick({"zh": f"各地区{name}", "en": f"{name} by region"}))

@@ -29,7 +29,8 @@ by_firm = ctx.table(VIEW["by_firm"], by=["firm"])
 
 def region_bars(metric: str, key: str) -> None:
     flag = f"{metric}__low_base"
-    st.markdown(f"**{ctx.metric_name(metric)}**")
+    if not ctx.present:   # on the projector the chart's title says it, and the slide needs the height
+        st.markdown(f"**{ctx.metric_name(metric)}**")
     if ui.is_empty(by_region, [metric]):
         ui.empty_result([metric])
     else:

@@ -19,7 +19,7 @@ from dashboard.filters import plain
 from dashboard.i18n import pick, t
 from query import BETTER_THAN_DEFINITION, MIN_PEERS
 
-PRESENT_METRICS = 5   # bullet rows a slide on the projector
+PRESENT_METRICS = 4   # bullet rows a slide on the projector (each three lines of text at the right)
 PEER_FIELDS = ("value", "p25", "median", "p75", "better_than_share", "rank", "n_firms", "low_base", "suppressed")
 
 ctx = current()
@@ -91,24 +91,28 @@ for i, part in enumerate(parts):
             st.caption(pick({"zh": f"同业不足 {MIN_PEERS} 家的指标不显示同业分布（保密规则）。",
                              "en": f"Peer spreads over fewer than {MIN_PEERS} firms are not shown (confidentiality)."}))
 
-with ui.slide("benchmark_table"):
-    table = bench.select(
-        pl.col("label").alias(pick({"zh": "指标", "en": "Metric"})),
-        pl.Series(firm_name, [ui.fmt_metric(r["metric"], r["value"], ctx) for r in rows]),
-        # the firm's position right after its value: a wide table scrolls, and this is what a member reads
-        pl.Series(t("better_than", lang), [ui.fmt_better_than(r["better_than_share"], lang) for r in rows]),
-        pl.Series(t("rank", lang), [f"{r['rank']} / {r['n_firms']}" if r["rank"] is not None else "—"
-                                    for r in rows]),
-        *[pl.Series(header, [ui.fmt_metric(r["metric"], r[field], ctx) for r in rows]) for field, header in (
-            ("p25", "P25"), ("median", t("peer_median", lang)), ("p75", "P75"))],
-        pl.Series(t("low_base", lang), ["⚠" if r["low_base"] else "" for r in rows]),
-    )
-    st.dataframe(table, hide_index=True, width="stretch", height=ui.table_height(table.height, ctx), column_config={
-        t("better_than", lang): st.column_config.TextColumn(help=BETTER_THAN_DEFINITION[lang])})
-    with st.expander(f"ⓘ {t('definition', lang)}"):
-        st.markdown(ui.better_than_help(lang))
-        for m in metrics:
-            st.markdown(ui.metric_help_text(m.id, ctx))
+table = bench.select(
+    pl.col("label").alias(pick({"zh": "指标", "en": "Metric"})),
+    pl.Series(firm_name, [ui.fmt_metric(r["metric"], r["value"], ctx) for r in rows]),
+    # the firm's position right after its value: a wide table scrolls, and this is what a member reads
+    pl.Series(t("better_than", lang), [ui.fmt_better_than(r["better_than_share"], lang) for r in rows]),
+    pl.Series(t("rank", lang), [f"{r['rank']} / {r['n_firms']}" if r["rank"] is not None else "—"
+                                for r in rows]),
+    *[pl.Series(header, [ui.fmt_metric(r["metric"], r[field], ctx) for r in rows]) for field, header in (
+        ("p25", "P25"), ("median", t("peer_median", lang)), ("p75", "P75"))],
+    pl.Series(t("low_base", lang), ["⚠" if r["low_base"] else "" for r in rows]),
+)
+tables = ui.split_for_screen(table, ui.PRESENT_ROWS, ctx)   # on the projector a few rows a slide
+for i, part in enumerate(tables):
+    with ui.slide("benchmark_table" if i == 0 else f"benchmark_table_{i + 1}"):
+        st.dataframe(part, hide_index=True, width="stretch", height=ui.table_height(part.height, ctx),
+                     column_config={t("better_than", lang): st.column_config.TextColumn(
+                         help=BETTER_THAN_DEFINITION[lang])})
+        if i == len(tables) - 1:
+            with st.expander(f"ⓘ {t('definition', lang)}"):
+                st.markdown(ui.better_than_help(lang))
+                for m in metrics:
+                    st.markdown(ui.metric_help_text(m.id, ctx))
 
 with ui.slide("rank"):
     st.subheader(pick({"zh": "同业排名变化", "en": "Rank over time"}))

@@ -23,9 +23,13 @@ MEASURE = """() => { const p = window.__xbPresent; const top = document.querySel
 
 def test_chart_fonts_are_enlarged_whether_the_figure_or_its_template_sets_them():
     fig = go.Figure(go.Bar(x=[1], y=["甲"], textfont={"size": 10}), layout={"template": theme.register(),
-                                                                            "legend": {"font": {"size": 20}}})
+                                                                            "legend": {"font": {"size": 20}},
+                                                                            "xaxis2": {"anchor": "y2"},
+                                                                            "margin": {"r": 100}})
     fig.add_annotation(text="注", font={"size": 10})
     present.enlarge(fig, 1.5)
+    assert fig.layout.xaxis2.tickfont.size == round((theme.FONT_SIZE - 2) * 1.5)   # a subplot's axis too
+    assert fig.layout.margin.r == 150 and fig.layout.margin.t == round(56 * 1.5)   # the room for the labels
     assert fig.layout.font.size == round(theme.FONT_SIZE * 1.5)
     assert fig.layout.xaxis.tickfont.size == round((theme.FONT_SIZE - 2) * 1.5)   # from the template
     assert fig.layout.legend.font.size == 30 and fig.layout.annotations[0].font.size == 15
@@ -61,6 +65,67 @@ def settled_slides(page) -> dict:
             return shown
         before = shown
     return before
+
+
+def test_the_withheld_note_is_shown_once_a_page_and_on_the_projector_once_a_slide():
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard.context import WITHHELD_NOTE
+
+    def app() -> None:
+        import polars as pl
+
+        from dashboard import ui
+        from dashboard.context import PageContext, publish
+
+        held, clear = pl.DataFrame({"withheld": [True]}), pl.DataFrame({"withheld": [False]})
+        for projector in (False, True):
+            ctx = PageContext(wh=None, filters=None, lang="zh", period="2025Q1", present=projector, periods=())
+            publish(ctx)
+            ctx.noted(clear)
+            ctx.noted(held)
+            ctx.noted(held, held)
+            for key in ("a", "b"):
+                with ui.slide(f"{key}_{projector}"):
+                    ctx.noted(held)
+                    ctx.noted(held)
+
+    at = AppTest.from_function(app).run()
+    assert not at.exception
+    notes = [c.value for c in at.caption]
+    # the normal view: once; the projector: once outside the slides and once on each of the two
+    assert notes == [WITHHELD_NOTE["zh"]] * 4
+
+
+def test_on_the_projector_a_long_ranking_keeps_its_ends_and_says_so():
+    from streamlit.testing.v1 import AppTest
+
+    def app() -> None:
+        import polars as pl
+        import streamlit as st
+
+        from dashboard import ui
+        from dashboard.context import PageContext, publish
+
+        frame = pl.DataFrame({"firm": [f"F{i:02d}" for i in range(21)], "v": [*range(1, 21), None]})
+        for projector in (False, True):
+            ctx = PageContext(wh=None, filters=None, lang="zh", period="2025Q1", present=projector, periods=())
+            publish(ctx)
+            st.session_state[f"rows_{projector}"] = ui.rows_for_screen(frame, "v", ctx, label="值")["v"].to_list()
+            st.session_state[f"kept_{projector}"] = ui.rows_for_screen(frame, "v", ctx, label="值", ordered=True)[
+                "firm"].to_list()
+            st.session_state[f"bars_{projector}"] = ui.for_screen(frame, "v", most=ui.FIRM_BARS, label="值", ctx=ctx)
+
+    at = AppTest.from_function(app).run()
+    assert not at.exception
+    assert at.session_state["rows_False"] == [*range(1, 21), None]   # the normal view: every row
+    assert at.session_state["bars_False"] == 30
+    assert at.session_state["rows_True"] == [20, 19, 18, 3, 2, 1]   # the projector: 3 highest, 3 lowest
+    assert at.session_state["kept_True"] == ["F00", "F01", "F02", "F17", "F18", "F19"]   # in the frame's order
+    assert at.session_state["bars_True"] == 8
+    notes = [c.value for c in at.caption]
+    assert notes == ["演示模式只显示值最高、最低各 3 项（共 20 项）；全部见普通视图或导出。"] * 2 + \
+        ["演示模式只显示值最高、最低各 4 项（共 20 项）；全部见普通视图或导出。"]
 
 
 @pytest.mark.browser

@@ -1,9 +1,11 @@
 """Presentation view (演示模式) for joint meetings: one slide per screen, paged with the keyboard or a clicker.
 
 Each `ui.slide()` block is one slide. In presentation mode a script in the page (`st.html`, run in the app's own
-document, so keys work from the first moment without a click into the page) sizes every slide to exactly the
-screen under the top bar, scaling a slide down (CSS zoom) when its tiles, chart or map are taller than the screen,
-so nothing is split across screens at 1920×1080 or 1280×720. Next: → ↓ PageDown Space (a presenter's clicker
+document, so keys work from the first moment without a click into the page) makes every slide exactly the screen
+under the top bar and sizes its plotly charts (drawn with `height="stretch"` by `ui.chart`) to what the slide has
+left, so nothing is split across screens at 1920×1080 or 1280×720 and nothing is shrunk: a slide is scaled down
+(CSS zoom) only as a last resort. What would not fit is selected in Python instead (`ui.for_screen` and its
+siblings: fewer bars and rows, or a list split into slides). Next: → ↓ PageDown Space (a presenter's clicker
 sends PageDown / PageUp or the arrows); previous: ← ↑ PageUp; Home / End: first / last. Keys typed into a widget
 (a select box, a text field) are left alone. The quarter changes from the bar above the slides
 (`quarter_bar`) without leaving the view; charts' fonts are enlarged with the page's text (`enlarge`).

@@ -66,6 +66,12 @@ html { font-size: 24px; }
 [data-testid="stMain"] h1 { font-size: 3.4rem !important; }
 [data-testid="stMain"] h3 { font-size: 1.8rem !important; }
 [class*="st-key-slide_"] { min-height: 92vh; }
+/* a 720-line screen: the tiles' labels and changes one step smaller (still above the page's), so two rows of tiles
+   with English labels fit unscaled */
+@media (max-height: 800px) {
+  [data-testid="stMetricValue"] { font-size: 2rem !important; }
+  [data-testid="stMetricLabel"] p, [data-testid="stMetricDeltaDescription"] { font-size: 1rem !important; }
+}
 /* the slide's blocks keep their height in a slide of fixed height (the script sizes the charts, never the flexbox) */
 [class*="st-key-slide_"] .stElementContainer, [class*="st-key-slide_"] > * { flex-shrink: 0 !important; }
 /* and a column holding a chart of height "stretch" is as tall as its content, not as its chart */

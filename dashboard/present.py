@@ -92,11 +92,15 @@ SCRIPT = r"""
     }
     return moved;
   };
+  // A block that changes height without a DOM change (a web font arriving, a chart's redraw) refits too.
+  const watched = new WeakSet();
+  const sizes = new ResizeObserver(() => schedule());
   function fit() {
     if (!on()) { for (const s of slides()) reset(s); return; }
     const avail = screen();
     let changed = false;
     for (const s of slides()) {
+      for (const k of s.children) if (!watched.has(k)) { watched.add(k); sizes.observe(k); }
       const old = parseFloat(s.style.zoom || '1');
       if (old !== 1) s.style.zoom = '1';   // measured unscaled
       if (sizeCharts(s, avail)) changed = true;
@@ -151,6 +155,7 @@ SCRIPT = r"""
   }, true);
   new MutationObserver(schedule).observe(document.body, {childList: true, subtree: true});
   window.addEventListener('resize', schedule);
+  if (document.fonts) document.fonts.addEventListener('loadingdone', schedule);
   w.__xbPresent = {fit, go, current, slides, schedule};
   schedule();
 })();

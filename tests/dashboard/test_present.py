@@ -58,8 +58,8 @@ def settled_slides(page) -> dict:
     """The slides' measures once the script has sized them and they no longer change (charts redraw after)."""
     page.wait_for_function(FITTED)
     before = None
-    for _ in range(20):
-        page.wait_for_timeout(300)
+    for _ in range(30):
+        page.wait_for_timeout(200)
         shown = page.evaluate(SLIDES)
         if shown == before:
             return shown

@@ -146,7 +146,6 @@ def test_every_slide_fits_both_screens_at_full_type_and_keys_move_one_slide(page
                 assert slide["cut"] <= 2, where                           # nothing hidden below
                 assert slide["zoom"] >= MIN_ZOOM, where                   # not shrunk below the page's type
                 assert slide["tick"] is None or slide["tick"] >= normal, where
-            screenshot(page, f"present_{name or 'overview'}_{width}")
             if name in ("", "complaints"):   # freshly opened: from the first key, no click into the page
                 if i:
                     page.evaluate("() => window.__xbPresent.go(0)")
@@ -156,6 +155,9 @@ def test_every_slide_fits_both_screens_at_full_type_and_keys_move_one_slide(page
                     page.wait_for_timeout(150)
                     at.append(page.evaluate("() => window.__xbPresent.current()"))
                 assert at == ([1, 2, 3, 4, 3, 2, 1] if i else [0, 1, 2, 3, 2, 1, 0]), (name, width, at)
+            page.evaluate("() => window.__xbPresent.go(0)")   # the first slide, for a person to look at
+            page.wait_for_timeout(150)
+            screenshot(page, f"present_{name or 'overview'}_{width}")
 
 
 @pytest.mark.browser

@@ -64,8 +64,25 @@ html { font-size: 24px; }
 [data-testid="stMetricValue"] { font-size: clamp(2.4rem, 4.5vw, 4.2rem) !important; }
 [data-testid="stMetricLabel"] p, [data-testid="stMetricDeltaDescription"] { font-size: 1.3rem !important; }
 [data-testid="stMain"] h1 { font-size: 3.4rem !important; }
-[data-testid="stMain"] h3 { font-size: 2.2rem !important; }
+[data-testid="stMain"] h3 { font-size: 1.8rem !important; }
 [class*="st-key-slide_"] { min-height: 92vh; }
+/* a 720-line screen: the tiles' labels and changes one step smaller (still above the page's), so two rows of tiles
+   with English labels fit unscaled */
+@media (max-height: 800px) {
+  [data-testid="stMetricValue"] { font-size: 2rem !important; }
+  [data-testid="stMetricLabel"] p, [data-testid="stMetricDeltaDescription"] { font-size: 1rem !important; }
+}
+/* the slide's blocks keep their height in a slide of fixed height (the script sizes the charts, never the flexbox) */
+[class*="st-key-slide_"] .stElementContainer, [class*="st-key-slide_"] > * { flex-shrink: 0 !important; }
+/* and a column holding a chart of height "stretch" is as tall as its content, not as its chart */
+[class*="st-key-slide_"] [data-testid="stColumn"] > [data-testid="stVerticalBlock"],
+[class*="st-key-slide_"] [data-testid="stHorizontalBlock"] { height: auto !important; flex: 0 0 auto !important; }
+/* the definitions stay one click away on a slide, in a smaller button */
+[class*="st-key-slide_"] [data-testid="stPopover"] button {
+  font-size: 0.75rem; min-height: 0; padding: 0.15rem 0.6rem; }
+/* the screen's width for the slides: narrower side margins than the page's */
+[data-testid="stMainBlockContainer"] { padding-left: 2.5rem !important; padding-right: 2.5rem !important;
+  max-width: none !important; }
 </style>"""
 
 

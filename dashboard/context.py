@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
@@ -42,6 +42,8 @@ class PageContext:
     period: str | None          # the chosen quarter, or the last quarter of the range; None: empty warehouse
     present: bool               # presentation mode (joint meetings on a projector)
     periods: tuple[str, ...]    # every quarter the warehouse holds, ascending
+    # This run's page state: the slide being drawn (ui.slide) and where the 已隐去 note was already shown.
+    marks: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     # --- filters derived from the choice -------------------------------------------------------------
     def at(self, period: str | None = None) -> Filters:
@@ -98,8 +100,14 @@ class PageContext:
     # Under a member's scope the query layer leaves out cells with fewer than 5 firms besides the member's own
     # (`withheld`) and peer spreads over too few firms (`suppressed`); each result that did says so where it is shown.
     def noted(self, *frames: pl.DataFrame) -> None:
-        """A visible 已隐去 note when any of `frames` left figures out for confidentiality."""
-        if any(c in f.columns and f[c].fill_null(False).any() for f in frames for c in ("withheld", "suppressed")):
+        """A visible 已隐去 note when any of `frames` left figures out for confidentiality: once a page (in the
+        presentation view once a slide, each being a screen of its own), not once per query result."""
+        if not any(c in f.columns and f[c].fill_null(False).any() for f in frames for c in ("withheld", "suppressed")):
+            return
+        where = self.marks.get("slide") if self.present else None
+        shown = self.marks.setdefault("noted", set())
+        if where not in shown:
+            shown.add(where)
             st.caption(WITHHELD_NOTE[self.lang])
 
     def table(self, metrics: list[str] | tuple[str, ...], by: list[str] | tuple[str, ...],

@@ -1,9 +1,11 @@
 """Presentation view (演示模式) for joint meetings: one slide per screen, paged with the keyboard or a clicker.
 
 Each `ui.slide()` block is one slide. In presentation mode a script in the page (`st.html`, run in the app's own
-document, so keys work from the first moment without a click into the page) sizes every slide to exactly the
-screen under the top bar, scaling a slide down (CSS zoom) when its tiles, chart or map are taller than the screen,
-so nothing is split across screens at 1920×1080 or 1280×720. Next: → ↓ PageDown Space (a presenter's clicker
+document, so keys work from the first moment without a click into the page) makes every slide exactly the screen
+under the top bar and sizes its plotly charts (drawn with `height="stretch"` by `ui.chart`) to what the slide has
+left, so nothing is split across screens at 1920×1080 or 1280×720 and nothing is shrunk: a slide is scaled down
+(CSS zoom) only as a last resort. What would not fit is selected in Python instead (`ui.for_screen` and its
+siblings: fewer bars and rows, or a list split into slides). Next: → ↓ PageDown Space (a presenter's clicker
 sends PageDown / PageUp or the arrows); previous: ← ↑ PageUp; Home / End: first / last. Keys typed into a widget
 (a select box, a text field) are left alone. The quarter changes from the bar above the slides
 (`quarter_bar`) without leaving the view; charts' fonts are enlarged with the page's text (`enlarge`).
@@ -43,45 +45,76 @@ SCRIPT = r"""
     const kids = [...s.children].filter(k => k.offsetParent !== null);
     if (!kids.length) return 0;
     const top = Math.min(...kids.map(k => k.offsetTop));
-    return Math.max(...kids.map(k => k.offsetTop + k.offsetHeight)) - top;
+    return Math.max(...kids.map(k => k.offsetTop + Math.max(k.offsetHeight, k.scrollHeight))) - top;
   };
   const screen = () => Math.max(240, window.innerHeight - header() - 8);
-  const TWO_UP = 0.75;   // a slide that would shrink below this puts its charts side by side instead
+  // Charts are sized to the slide, not the slide to the charts: each plotly chart (height "stretch", so it takes
+  // its element's height) grows or shrinks until the slide is the screen's height, the difference shared by the
+  // rows of charts stacked on it (charts side by side are a row). Only a slide whose charts would fall below
+  // MIN_CHART, or that has no chart and is still too tall, is scaled down (CSS zoom), the last resort.
+  const MIN_CHART = 240;
+  const charts = (s) => [...s.querySelectorAll('[data-testid="stPlotlyChart"]')]
+    .map(c => c.closest('.stElementContainer')).filter(c => c && c.offsetParent !== null);
+  const rows = (list) => {            // charts whose heights overlap are side by side: one row
+    const out = [];
+    for (const c of list) {
+      const box = c.getBoundingClientRect();
+      const row = out.find(r => box.top < r.bottom && box.bottom > r.top);
+      if (!row) { out.push({top: box.top, bottom: box.bottom, items: [c]}); continue; }
+      row.items.push(c);
+      row.top = Math.min(row.top, box.top);
+      row.bottom = Math.max(row.bottom, box.bottom);
+    }
+    return out.map(r => r.items);
+  };
   const reset = (s) => {
     s.style.zoom = s.style.height = s.style.minHeight = s.style.width = '';
-    s.style.display = s.style.gridTemplateColumns = '';
-    for (const k of s.children) k.style.gridColumn = '';
+    for (const c of s.querySelectorAll('.stElementContainer')) if (c.dataset.xbSized) {
+      c.style.height = ''; delete c.dataset.xbSized;
+    }
   };
-  const twoUp = (s) => {
-    const kids = [...s.children].filter(k => k.offsetParent !== null);
-    const tall = kids.filter(k => k.offsetHeight > 160);
-    if (tall.length < 2) return false;
-    s.style.display = 'grid';
-    s.style.gridTemplateColumns = 'minmax(0, 1fr) minmax(0, 1fr)';
-    s.style.columnGap = '2rem';
-    for (const k of kids) k.style.gridColumn = tall.includes(k) ? '' : '1 / -1';
-    return true;
+  const sizeCharts = (s, avail) => {  // true when a chart's height changed
+    const list = charts(s);
+    if (!list.length) return false;
+    const grid = rows(list);
+    // what the slide has over (or under) the screen, shared by the rows: a row's charts grow or shrink by as much
+    const delta = Math.floor((avail - natural(s) - 2) / grid.length);
+    if (Math.abs(delta) <= 2) return false;
+    let moved = false;
+    for (const row of grid) {
+      const each = Math.max(MIN_CHART, Math.max(...row.map(c => c.offsetHeight)) + delta);
+      for (const c of row) {
+        if (Math.abs(c.offsetHeight - each) <= 2) continue;
+        c.style.height = each + 'px';
+        c.dataset.xbSized = '1';
+        moved = true;
+      }
+    }
+    return moved;
   };
+  // A block that changes height without a DOM change (a web font arriving, a chart's redraw) refits too.
+  const watched = new WeakSet();
+  const sizes = new ResizeObserver(() => schedule());
   function fit() {
     if (!on()) { for (const s of slides()) reset(s); return; }
     const avail = screen();
     let changed = false;
     for (const s of slides()) {
-      let h = natural(s);
-      if (!h) continue;
-      if (avail / h < TWO_UP && s.style.display !== 'grid' && twoUp(s)) h = natural(s);
-      const z = Math.min(1, avail / h);
+      for (const k of s.children) if (!watched.has(k)) { watched.add(k); sizes.observe(k); }
       const old = parseFloat(s.style.zoom || '1');
-      if (Math.abs(old - z) > 0.01 || !s.style.height) {
-        s.style.zoom = String(z);
-        s.style.width = (100 / z) + '%';   // as wide as the screen once scaled: the charts keep the full width
-        s.style.height = s.style.minHeight = (avail / z) + 'px';
-        s.style.overflow = 'hidden';
-        s.style.scrollMarginTop = (header() / z) + 'px';
-        changed = true;
-      }
+      if (old !== 1) s.style.zoom = '1';   // measured unscaled
+      if (sizeCharts(s, avail)) changed = true;
+      const h = natural(s);
+      if (!h) { s.style.zoom = String(old); continue; }
+      const z = Math.min(1, avail / h);
+      s.style.zoom = String(z);
+      s.style.width = z < 1 ? (100 / z) + '%' : '';   // as wide as the screen once scaled
+      s.style.height = s.style.minHeight = (avail / z) + 'px';
+      s.style.overflow = 'hidden';
+      s.style.scrollMarginTop = (header() / z) + 'px';
+      if (Math.abs(old - z) > 0.01) changed = true;
     }
-    // plotly redraws its charts at their container's new width on a window resize
+    // plotly redraws its charts at their container's new size on a window resize
     if (changed) window.dispatchEvent(new Event('resize'));
   }
   let timer = 0;
@@ -122,6 +155,7 @@ SCRIPT = r"""
   }, true);
   new MutationObserver(schedule).observe(document.body, {childList: true, subtree: true});
   window.addEventListener('resize', schedule);
+  if (document.fonts) document.fonts.addEventListener('loadingdone', schedule);
   w.__xbPresent = {fit, go, current, slides, schedule};
   schedule();
 })();
@@ -172,17 +206,33 @@ def _size(fig: Any, path: str) -> float | None:
     return None
 
 
-FONT_PATHS = ("font.size", "title.font.size", "legend.font.size", "hoverlabel.font.size", "xaxis.tickfont.size",
-              "yaxis.tickfont.size", "xaxis.title.font.size", "yaxis.title.font.size",
+FONT_PATHS = ("font.size", "title.font.size", "legend.font.size", "hoverlabel.font.size",
               "coloraxis.colorbar.tickfont.size")
+AXIS_FONTS = ("tickfont", "title.font")
 
 
 def enlarge(fig: Any, scale: float = FONT_SCALE) -> Any:
-    """The figure's fonts (base, title, legend, axes, annotations, text on bars, colour bars) `scale` times larger,
-    whether the figure or its template sets them."""
+    """The figure's fonts (base, title, legend, every axis's ticks and title, annotations, text on bars, colour bars)
+    and its margins (which hold titles and side labels) `scale` times larger, whether the figure or its template
+    sets them."""
     sizes = {path: _size(fig, path) for path in FONT_PATHS}
-    fig.update_layout({path: round(size * scale) for path, size in sizes.items() if size})
     base = sizes["font.size"] or 18
+    template = fig.layout.template.layout if fig.layout.template else None
+
+    def axes(axis: Any, kind: str) -> None:   # xaxis, xaxis2 … (a subplot's axes too), and the y axes
+        for path in AXIS_FONTS:
+            own = axis[path].size
+            from_template = template[f"{kind}.{path}.size"] if template is not None else None
+            axis[path].size = round((own or from_template or base) * scale)
+
+    for side in ("l", "r", "t", "b"):   # the margins hold the titles and the labels beside the plot
+        own = fig.layout.margin[side]
+        from_template = template.margin[side] if template is not None else None
+        if own is not None or from_template is not None:
+            fig.layout.margin[side] = round((own if own is not None else from_template) * scale)
+    fig.for_each_xaxis(lambda a: axes(a, "xaxis"))
+    fig.for_each_yaxis(lambda a: axes(a, "yaxis"))
+    fig.update_layout({path: round(size * scale) for path, size in sizes.items() if size})
     for note in fig.layout.annotations or ():
         note.font.size = round((note.font.size or base) * scale)
     for trace in fig.data:

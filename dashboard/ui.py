@@ -31,6 +31,13 @@ PLOTLY_CONFIG = {"topojsonURL": "/app/static/topojson/", "displaylogo": False, "
 FIRM_BARS = 30
 # Firms in a by-firm mix (stacked bars): the largest, as a bar per firm of 250 is neither legible nor quick.
 FIRM_MIX = 20
+# On the projector (presentation view) a slide is one screen of 1280×720 at projector type: a ranking shows at
+# most PRESENT_BARS bars (its highest and lowest halves), a mix or a list PRESENT_BARS items, a table PRESENT_ROWS
+# rows; a caption says how many of how many, the normal view and the export have them all (`for_screen`).
+PRESENT_BARS = 8
+PRESENT_ROWS = 6
+PRESENT_ROW_PX = 51   # an st.dataframe row at the projector's 24 px type (measured in Chromium)
+PRESENT_TABLE_PX = PRESENT_ROW_PX * (PRESENT_ROWS + 1) + 18   # header, rows, border and a scroll bar
 # The province boundaries, fetched once by the browser from the same static folder (dashboard/static/).
 MAP_GEOJSON_URL = "/app/static/china_provinces.geojson"
 LOW_BASE_SUFFIX = "__low_base"
@@ -153,7 +160,8 @@ def headlines(metric_ids: Sequence[str], ctx: PageContext | None = None, per_row
     """A grid of headline figures for the chosen quarter (metrics the query layer lacks are skipped)."""
     ctx = ctx or _ctx()
     shown = [m for m in metric_ids if ctx.has_metric(m)]
-    per_row = 2 if ctx.present else per_row   # fewer, larger figures on the projector
+    if ctx.present:   # larger figures on the projector, in at most two rows: two, three or four a row
+        per_row = 2 if len(shown) <= 4 else 3 if len(shown) <= 6 else 4
     if ctx.is_range:   # 环比 / 同比 belong to one quarter: the range's last
         st.caption(pick({"zh": f"以下指标为区间最后一个季度（{ctx.period}）的数值及其环比、同比。",
                          "en": f"Figures below are for the range's last quarter ({ctx.period}), with QoQ and YoY."},
@@ -364,16 +372,94 @@ def is_empty(frame: pl.DataFrame, metric_ids: Sequence[str] = ()) -> bool:
     return bool(metric_ids) and all(frame[m].null_count() == frame.height for m in metric_ids)
 
 
+def screen_limit(most: int | None, limit: int = PRESENT_BARS, ctx: PageContext | None = None) -> int | None:
+    """How many items a chart or list shows: `most` (None: all) in the normal view, at most `limit` on the
+    projector."""
+    ctx = ctx or _ctx()
+    if not ctx.present:
+        return most
+    return limit if most is None else min(most, limit)
+
+
+def _screen_note(shown: int, total: int, how: str, name: str, ctx: PageContext) -> None:
+    """The caption under a projector's shortened chart or table: how many of how many, where the rest are."""
+    half = shown // 2
+    zh = {"ends": f"{name}最高、最低各 {half} 项（共 {total} 项）",
+          "top": f"{name}最大的 {shown} 项（共 {total} 项）",
+          "first": f"前 {shown} 行（共 {total} 行）"}[how]
+    en = {"ends": f"the {half} highest and lowest by {name} of {total}",
+          "top": f"the {shown} largest by {name} of {total}",
+          "first": f"the first {shown} rows of {total}"}[how]
+    st.caption(pick({"zh": f"演示模式只显示{zh}；全部见普通视图或导出。",
+                     "en": f"Presentation view: {en}; all in the normal view and the export."}, ctx.lang))
+
+
+def for_screen(frame: pl.DataFrame, metric: str | None = None, *, most: int | None = None,
+               table: bool = False, label: str | None = None, ctx: PageContext | None = None) -> int | None:
+    """How many bars a ranking of `frame` by `metric` draws (`ranked_bars(most=…)`: its highest and lowest halves):
+    `most` in the normal view; on the projector at most PRESENT_BARS (PRESENT_ROWS for a `table`), with a caption
+    saying how many of how many when some are left out (`label`: what `metric` is called when it is a column
+    rather than a metric id). Every dense chart and table of a page asks here, so the projector's layout has one
+    rule. Selection only: the figures are the query layer's."""
+    ctx = ctx or _ctx()
+    shown = screen_limit(most, PRESENT_ROWS if table else PRESENT_BARS, ctx)
+    total = frame.height if metric is None else frame.height - frame[metric].null_count()
+    if ctx.present and shown is not None and total > shown:
+        name = label or (ctx.metric_name(metric) if metric else "")
+        _screen_note(shown, total, "ends" if metric else "first", name, ctx)
+    return shown
+
+
+def rows_for_screen(frame: pl.DataFrame, metric: str | None = None, ctx: PageContext | None = None,
+                    label: str | None = None, ordered: bool = False) -> pl.DataFrame:
+    """A table's rows on the projector (`for_screen`): its PRESENT_ROWS highest and lowest by `metric`, highest
+    first (`ordered`: in the frame's own order, e.g. a ranking's), or its first rows without a metric; all of them
+    in the normal view."""
+    ctx = ctx or _ctx()
+    shown = for_screen(frame, metric, table=True, label=label, ctx=ctx)
+    if shown is None or frame.height <= shown:
+        return frame
+    if metric is None:
+        return frame.head(shown)
+    ranked = frame.with_row_index("_row").filter(pl.col(metric).is_not_null()).sort(metric, descending=True)
+    if ranked.height <= shown:
+        return frame
+    kept = pl.concat([ranked.head(shown - shown // 2), ranked.tail(shown // 2)])
+    return (kept.sort("_row") if ordered else kept).drop("_row")
+
+
+def split_for_screen(frame: pl.DataFrame, per: int, ctx: PageContext | None = None) -> list[pl.DataFrame]:
+    """`frame` whole in the normal view; on the projector in parts of `per` rows, a slide each (nothing left out)."""
+    if not (ctx or _ctx()).present or frame.height <= per:
+        return [frame]
+    return [frame.slice(start, per) for start in range(0, frame.height, per)]
+
+
 def largest(frame: pl.DataFrame, size: str, ctx: PageContext | None = None, n: int = FIRM_MIX) -> pl.DataFrame:
-    """The `n` firms with the largest `size` (a measure of the query layer's table), saying so in a caption
-    when others were left out. Selection only: the figures are the query layer's."""
+    """The `n` firms with the largest `size` (a measure of the query layer's table; on the projector
+    `screen_limit(n)`), saying so in a caption when others were left out. Selection only: the figures are the
+    query layer's."""
+    ctx = ctx or _ctx()
+    n = screen_limit(n, ctx=ctx) or n
     if frame.height <= n:
         return frame
-    ctx = ctx or _ctx()
-    st.caption(pick({"zh": f"显示{ctx.metric_name(size)}最多的 {n} 家公司；在侧栏选择公司可查看其他公司。",
-                     "en": f"The {n} firms with the most {ctx.metric_name(size)}; choose firms in the sidebar "
-                           f"to see others."}, ctx.lang))
+    if ctx.present:
+        _screen_note(n, frame.height, "top", ctx.metric_name(size), ctx)
+    else:
+        st.caption(pick({"zh": f"显示{ctx.metric_name(size)}最多的 {n} 家公司；在侧栏选择公司可查看其他公司。",
+                         "en": f"The {n} firms with the most {ctx.metric_name(size)}; choose firms in the sidebar "
+                               f"to see others."}, ctx.lang))
     return frame.sort(size, descending=True, nulls_last=True).head(n)
+
+
+def table_height(rows: int, ctx: PageContext | None = None) -> int:
+    """sizes.table_height; on the projector (larger rows) every row of a short table, no taller than
+    PRESENT_TABLE_PX (a longer table scrolls on its slide)."""
+    from dashboard.sizes import table_height as height
+
+    if (ctx or _ctx()).present:
+        return min(PRESENT_TABLE_PX, PRESENT_ROW_PX * (max(rows, 1) + 1) + 18)
+    return height(rows)
 
 
 MIMES = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -490,31 +576,37 @@ def inert_labels(fig: go.Figure) -> go.Figure:
 
 
 def chart(fig: go.Figure, key: str | None = None, **selection: Any) -> Any:
-    """A Plotly figure with the offline config (local topojson, no logo), its labels inert; fonts enlarged on the
-    projector. `selection` (on_select, selection_mode) makes it clickable; the selection event is returned."""
-    if _ctx().present:
-        from dashboard import present
+    """A Plotly figure with the offline config (local topojson, no logo), its labels inert; on the projector its
+    fonts enlarged and its height the slide's (`height="stretch"`: the presentation script sizes the chart's element
+    to what the slide has left, dashboard/present.py). `selection` (on_select, selection_mode) makes it clickable;
+    the selection event is returned."""
+    present = _ctx().present
+    if present:
+        from dashboard import present as projector
 
-        present.enlarge(fig)
+        projector.enlarge(fig)
     margins.fit(fig)   # laid out once in the browser (no automargin passes); after the fonts are final
     return st.plotly_chart(inert_labels(fig), config=PLOTLY_CONFIG, width="stretch", key=key, theme=None,
-                           **selection)
+                           height="stretch" if present else "content", **selection)
 
 
 def pair(ctx: PageContext | None = None) -> tuple[Any, Any]:
-    """Two charts side by side, or stacked full width in presentation mode (one thing at a time)."""
-    ctx = ctx or _ctx()
-    if ctx.present:
-        return st.container(), st.container()
-    left, right = st.columns(2)
+    """Two charts side by side (on the projector too: a 16:9 screen is wide, and each chart then gets the slide's
+    full height)."""
+    left, right = st.columns(2, gap="large" if (ctx or _ctx()).present else "small")
     return left, right
 
 
 @contextmanager
 def slide(key: str):
     """One headline per screen in presentation mode: a block that fills the projector's height."""
-    with st.container(key=f"slide_{key}", border=False):
-        yield
+    marks = _ctx().marks
+    marks["slide"] = key
+    try:
+        with st.container(key=f"slide_{key}", border=False):
+            yield
+    finally:
+        marks.pop("slide", None)
 
 
 def page_title(text: str, ctx: PageContext | None = None) -> None:

@@ -31,6 +31,7 @@ name, unit, direction = ctx.metric_name(metric), ctx.metric_unit(metric), ctx.me
 flag = f"{metric}__low_base"
 ui.metric_help(metric, ctx)
 
+ranking = None   # on the projector the ranking table is a slide of its own, after the chart's
 with ui.slide("firms"):
     st.subheader(pick({"zh": f"各公司{name}与同业中位数（{ctx.period}）",
                        "en": f"{name} by firm against the peer median ({ctx.period})"}))
@@ -49,12 +50,21 @@ with ui.slide("firms"):
             ui.chart(ranked_bars(peers, "firm_name", "value", title=name, unit=unit, lang=ctx.lang,
                                  direction=direction, reference=median[0] if median.len() else None,
                                  reference_label=t("peer_median"), low_base="low_base",
-                                 low_base_label=t("low_base"), most=ui.FIRM_BARS),
+                                 low_base_label=t("low_base"),
+                                 most=ui.for_screen(peers, "value", most=ui.FIRM_BARS, label=name, ctx=ctx)),
                      key=f"complaints_peers_{firm_type}")
-            ui.peer_table(peers, metric, ctx)
+            if ctx.present:
+                ranking = (firm_type, peers)
+            else:
+                ui.peer_table(peers, metric, ctx)
     st.caption(pick({"zh": "同业组 = 同类型、同季度的全部会员公司（全国口径，不受地区筛选影响）。",
                      "en": "Peer group = all members of the same type in the same quarter (nationwide; "
                            "region filters do not apply)."}))
+
+if ranking is not None:
+    with ui.slide("firms_table"):
+        st.subheader(pick({"zh": f"{t(ranking[0])}{name}排名", "en": f"{t(ranking[0])}: ranking by {name}"}))
+        ui.peer_table(ui.rows_for_screen(ranking[1], "value", ctx, label=name, ordered=True), metric, ctx)
 
 with ui.slide("regions"):
     st.subheader(pick({"zh": f"各地区{name}", "en": f"{name} by region"}))
@@ -63,7 +73,8 @@ with ui.slide("regions"):
         ui.empty_result([metric])
     else:
         ui.chart(ranked_bars(by_region, "region_name", metric, title=name, unit=unit, lang=ctx.lang,
-                             low_base=flag if flag in by_region.columns else None, low_base_label=t("low_base")),
+                             low_base=flag if flag in by_region.columns else None, low_base_label=t("low_base"),
+                             most=ui.for_screen(by_region, metric, ctx=ctx)),
                  key="complaints_regions")
 
 with ui.slide("causes"):
@@ -87,7 +98,8 @@ with ui.slide("causes"):
         else:
             ui.chart(ranked_bars(lines, "product_line", BY_LINE, title=pick({"zh": "各险种投诉件数",
                                                                             "en": "Complaints by product line"}),
-                                 unit=ctx.metric_unit(BY_LINE), lang=ctx.lang), key="complaints_lines")
+                                 unit=ctx.metric_unit(BY_LINE), lang=ctx.lang,
+                                 most=ui.for_screen(lines, BY_LINE, ctx=ctx)), key="complaints_lines")
             ui.metric_help(BY_LINE, ctx)
 
 with ui.slide("trend"):

@@ -99,4 +99,4 @@ if national.height and national[metric][0] is not None:
               ui.fmt_metric(metric, national[metric][0], ctx))
 
 with ui.slide("table"):
-    ui.value_table(frame, [metric], ctx)  # the map's own numbers, 总公司/全国 included
+    ui.value_table(ui.rows_for_screen(frame, metric, ctx), [metric], ctx)  # the map's numbers, 总公司/全国 included

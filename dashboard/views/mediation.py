@@ -46,7 +46,8 @@ with ui.slide("by"):
                 continue
             ui.chart(ranked_bars(frame, label, metric, title=name, unit=unit, lang=ctx.lang,
                                  low_base=flag if flag in frame.columns else None, low_base_label=t("low_base"),
-                                 most=ui.FIRM_BARS if by == "firm" else None),
+                                 most=ui.for_screen(frame, metric, most=ui.FIRM_BARS if by == "firm" else None,
+                                                    ctx=ctx)),
                      key=f"mediation_{by}")
 
 with ui.slide("table"):
@@ -56,7 +57,7 @@ with ui.slide("table"):
     if ui.is_empty(frame, metrics):
         ui.empty_result(metrics)
     else:
-        ui.value_table(frame, metrics, ctx)
+        ui.value_table(ui.rows_for_screen(frame, metric, ctx), metrics, ctx)
 
 with ui.slide("trend"):
     st.subheader(pick({"zh": f"{name}趋势（{ui.scope_word(ctx)}）", "en": f"{name} over time ({ui.scope_word(ctx)})"}))

@@ -29,13 +29,15 @@ by_firm = ctx.table(VIEW["by_firm"], by=["firm"])
 
 def region_bars(metric: str, key: str) -> None:
     flag = f"{metric}__low_base"
-    st.markdown(f"**{ctx.metric_name(metric)}**")
+    if not ctx.present:   # on the projector the chart's title says it, and the slide needs the height
+        st.markdown(f"**{ctx.metric_name(metric)}**")
     if ui.is_empty(by_region, [metric]):
         ui.empty_result([metric])
     else:
         ui.chart(ranked_bars(by_region, "region_name", metric, title=ctx.metric_name(metric),
                              unit=ctx.metric_unit(metric), lang=ctx.lang,
-                             low_base=flag if flag in by_region.columns else None, low_base_label=t("low_base")),
+                             low_base=flag if flag in by_region.columns else None, low_base_label=t("low_base"),
+                             most=ui.for_screen(by_region, metric, ctx=ctx)),
                  key=key)
     ui.metric_help(metric, ctx)
 
@@ -79,7 +81,7 @@ with ui.slide("venues"):
         "outreach_venues")
 
 with ui.slide("coverage"):
-    st.subheader(pick({"zh": "县域覆盖与适老化网点", "en": "County coverage and age-friendly outlets"}))
+    st.subheader(pick({"zh": "县域覆盖", "en": "County coverage"}))
     st.caption(pick({"zh": "县域覆盖率按公司计算；跨公司只看中位数与最大值，不相加（同一县可被多家公司覆盖）。",
                      "en": "County coverage is per firm; across firms read the median and the maximum, never a "
                            "sum (several firms may cover the same county)."}))
@@ -89,7 +91,10 @@ with ui.slide("coverage"):
         if ui.is_empty(by_region, stats):
             ui.empty_result(stats)
         else:
-            ui.value_table(by_region, stats, ctx)
+            ui.value_table(ui.rows_for_screen(by_region, stats[0], ctx), stats, ctx)
+
+with ui.slide("outlets"):
+    st.subheader(pick({"zh": "各公司县域覆盖与适老化网点", "en": "County coverage and age-friendly outlets by firm"}))
     left, right = ui.pair(ctx)
     for column, metric in ((left, COVERAGE), (right, "age_friendly_outlet_share")):
         with column:
@@ -97,6 +102,7 @@ with ui.slide("coverage"):
                 ui.empty_result([metric])
                 continue
             ui.chart(ranked_bars(by_firm, "firm_name", metric, title=ctx.metric_name(metric),
-                                 unit=ctx.metric_unit(metric), lang=ctx.lang, most=ui.FIRM_BARS),
+                                 unit=ctx.metric_unit(metric), lang=ctx.lang,
+                                 most=ui.for_screen(by_firm, metric, most=ui.FIRM_BARS, ctx=ctx)),
                      key=f"outreach_{metric}")
             ui.metric_help(metric, ctx)

@@ -17,9 +17,9 @@ from dashboard.charts.peers import bullet_benchmark, rank_over_time
 from dashboard.context import current
 from dashboard.filters import plain
 from dashboard.i18n import pick, t
-from dashboard.sizes import table_height
 from query import BETTER_THAN_DEFINITION, MIN_PEERS
 
+PRESENT_METRICS = 4   # bullet rows a slide on the projector (each three lines of text at the right)
 PEER_FIELDS = ("value", "p25", "median", "p75", "better_than_share", "rank", "n_firms", "low_base", "suppressed")
 
 ctx = current()
@@ -69,39 +69,50 @@ rows = [{"metric": m.id, "label": ctx.metric_name(m.id), "unit": ctx.metric_unit
          **focus_row(now, m.id, ctx.period)} for m in metrics]
 bench = pl.DataFrame(rows, infer_schema_length=None)
 
-with ui.slide("benchmark"):
-    st.subheader(pick({"zh": f"{plain(firm_name)}与同业（{ctx.period}）",
-                       "en": f"{plain(firm_name)} against peers ({ctx.period})"}))
-    if bench["median"].null_count() == bench.height:
-        ui.empty_result([m.id for m in metrics], ctx.at())
-    else:
-        ui.chart(bullet_benchmark(bench, firm_label=untrusted.plotly(firm_name), lang=lang,
+# On the projector the metrics' bullet rows come a few to a slide (ui.split_for_screen): fifteen rows of a band,
+# ticks and a three-line label do not fit one screen at projector type.
+parts = ui.split_for_screen(bench, PRESENT_METRICS, ctx)
+for i, part in enumerate(parts):
+    with ui.slide("benchmark" if i == 0 else f"benchmark_{i + 1}"):
+        of = f" · {i + 1}/{len(parts)}" if len(parts) > 1 else ""
+        st.subheader(pick({"zh": f"{plain(firm_name)}与同业（{ctx.period}）{of}",
+                           "en": f"{plain(firm_name)} against peers ({ctx.period}){of}"}))
+        if bench["median"].null_count() == bench.height:
+            ui.empty_result([m.id for m in metrics], ctx.at())
+            continue
+        ui.chart(bullet_benchmark(part, firm_label=untrusted.plotly(firm_name), lang=lang,
                                   low_base_label=t("low_base", lang), median_label=t("peer_median", lang)),
-                 key="peers_bullets")
+                 key="peers_bullets" if i == 0 else f"peers_bullets_{i + 1}")
         st.caption(pick({"zh": "菱形为本公司数值（蓝色实心优于同业中位数，橙色带×劣于）；"
                                "灰条为同业 P25–P75，竖线为中位数。",
                          "en": "Diamond: this firm (solid blue better than the peer median, orange with × worse); "
                                "grey band: peers' P25–P75; tick: median."}))
-    if bench["suppressed"].fill_null(False).any():
-        st.caption(pick({"zh": f"同业不足 {MIN_PEERS} 家的指标不显示同业分布（保密规则）。",
-                         "en": f"Peer spreads over fewer than {MIN_PEERS} firms are not shown (confidentiality)."}))
-    table = bench.select(
-        pl.col("label").alias(pick({"zh": "指标", "en": "Metric"})),
-        pl.Series(firm_name, [ui.fmt_metric(r["metric"], r["value"], ctx) for r in rows]),
-        # the firm's position right after its value: a wide table scrolls, and this is what a member reads
-        pl.Series(t("better_than", lang), [ui.fmt_better_than(r["better_than_share"], lang) for r in rows]),
-        pl.Series(t("rank", lang), [f"{r['rank']} / {r['n_firms']}" if r["rank"] is not None else "—"
-                                    for r in rows]),
-        *[pl.Series(header, [ui.fmt_metric(r["metric"], r[field], ctx) for r in rows]) for field, header in (
-            ("p25", "P25"), ("median", t("peer_median", lang)), ("p75", "P75"))],
-        pl.Series(t("low_base", lang), ["⚠" if r["low_base"] else "" for r in rows]),
-    )
-    st.dataframe(table, hide_index=True, width="stretch", height=table_height(table.height), column_config={
-        t("better_than", lang): st.column_config.TextColumn(help=BETTER_THAN_DEFINITION[lang])})
-    with st.expander(f"ⓘ {t('definition', lang)}"):
-        st.markdown(ui.better_than_help(lang))
-        for m in metrics:
-            st.markdown(ui.metric_help_text(m.id, ctx))
+        if part["suppressed"].fill_null(False).any():
+            st.caption(pick({"zh": f"同业不足 {MIN_PEERS} 家的指标不显示同业分布（保密规则）。",
+                             "en": f"Peer spreads over fewer than {MIN_PEERS} firms are not shown (confidentiality)."}))
+
+table = bench.select(
+    pl.col("label").alias(pick({"zh": "指标", "en": "Metric"})),
+    pl.Series(firm_name, [ui.fmt_metric(r["metric"], r["value"], ctx) for r in rows]),
+    # the firm's position right after its value: a wide table scrolls, and this is what a member reads
+    pl.Series(t("better_than", lang), [ui.fmt_better_than(r["better_than_share"], lang) for r in rows]),
+    pl.Series(t("rank", lang), [f"{r['rank']} / {r['n_firms']}" if r["rank"] is not None else "—"
+                                for r in rows]),
+    *[pl.Series(header, [ui.fmt_metric(r["metric"], r[field], ctx) for r in rows]) for field, header in (
+        ("p25", "P25"), ("median", t("peer_median", lang)), ("p75", "P75"))],
+    pl.Series(t("low_base", lang), ["⚠" if r["low_base"] else "" for r in rows]),
+)
+tables = ui.split_for_screen(table, ui.PRESENT_ROWS, ctx)   # on the projector a few rows a slide
+for i, part in enumerate(tables):
+    with ui.slide("benchmark_table" if i == 0 else f"benchmark_table_{i + 1}"):
+        st.dataframe(part, hide_index=True, width="stretch", height=ui.table_height(part.height, ctx),
+                     column_config={t("better_than", lang): st.column_config.TextColumn(
+                         help=BETTER_THAN_DEFINITION[lang])})
+        if i == len(tables) - 1:
+            with st.expander(f"ⓘ {t('definition', lang)}"):
+                st.markdown(ui.better_than_help(lang))
+                for m in metrics:
+                    st.markdown(ui.metric_help_text(m.id, ctx))
 
 with ui.slide("rank"):
     st.subheader(pick({"zh": "同业排名变化", "en": "Rank over time"}))

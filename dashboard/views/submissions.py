@@ -14,7 +14,6 @@ from dashboard import theme, ui
 from dashboard.context import current
 from dashboard.filters import plain
 from dashboard.i18n import pick, t
-from dashboard.sizes import table_height
 from query import firm_status
 
 ctx = current()
@@ -66,7 +65,7 @@ with ui.slide("firms"):
             pick({"zh": "最近接收（北京时间）", "en": "Last received (Beijing)"})),
         pl.col("last_file_status").replace(status.FILE_LABELS[lang])
         .alias(pick({"zh": "最近文件状态", "en": "Last file"})),
-    ), hide_index=True, width="stretch", height=table_height(firms.height),
+    ), hide_index=True, width="stretch", height=ui.table_height(firms.height, ctx),
         column_config={pick({"zh": "原因", "en": "Reason"}): st.column_config.TextColumn(width="large")})
 
 with ui.slide("problems"):
@@ -128,4 +127,4 @@ with ui.slide("history"):
         status.received_text().alias(pick({"zh": "接收时间（北京时间）", "en": "Received (Beijing)"})),
         pl.col("n_errors").alias(pick({"zh": "错误", "en": "Errors"})),
         pl.col("n_warnings").alias(pick({"zh": "提示", "en": "Warnings"})),
-    ), hide_index=True, width="stretch", height=table_height(history.height))
+    ), hide_index=True, width="stretch", height=ui.table_height(history.height, ctx))

@@ -23,36 +23,141 @@ MEASURE = """() => { const p = window.__xbPresent; const top = document.querySel
 
 def test_chart_fonts_are_enlarged_whether_the_figure_or_its_template_sets_them():
     fig = go.Figure(go.Bar(x=[1], y=["甲"], textfont={"size": 10}), layout={"template": theme.register(),
-                                                                            "legend": {"font": {"size": 20}}})
+                                                                            "legend": {"font": {"size": 20}},
+                                                                            "xaxis2": {"anchor": "y2"},
+                                                                            "margin": {"r": 100}})
     fig.add_annotation(text="注", font={"size": 10})
     present.enlarge(fig, 1.5)
+    assert fig.layout.xaxis2.tickfont.size == round((theme.FONT_SIZE - 2) * 1.5)   # a subplot's axis too
+    assert fig.layout.margin.r == 150 and fig.layout.margin.t == round(56 * 1.5)   # the room for the labels
     assert fig.layout.font.size == round(theme.FONT_SIZE * 1.5)
     assert fig.layout.xaxis.tickfont.size == round((theme.FONT_SIZE - 2) * 1.5)   # from the template
     assert fig.layout.legend.font.size == 30 and fig.layout.annotations[0].font.size == 15
     assert fig.data[0].textfont.size == 15
 
 
+# Every page with slides, and the smallest zoom the fallback may use: at 0.9 the projector's 24 px type is 21.6 px,
+# and its chart ticks (the page's 16 px × present.FONT_SCALE = 22) are 19.8 px, both above the normal page's.
+PAGES = ("", "complaints", "mediation", "outreach", "map", "peers", "submissions")
+MIN_ZOOM = 0.9
+KEYS = ("PageDown", "PageDown", "ArrowRight", "ArrowDown", "PageUp", "ArrowLeft", "ArrowUp")
+# Per slide: its zoom, height and hidden overflow, and the smallest tick label of its charts times its zoom.
+SLIDES = """() => { const p = window.__xbPresent; const top = document.querySelector('[data-testid="stHeader"]')
+                    .getBoundingClientRect().bottom;
+  return {screen: innerHeight - top, slides: p.slides().map(s => {
+    const zoom = parseFloat(s.style.zoom || '1');
+    const ticks = [...s.querySelectorAll('.xtick text, .ytick text')].map(t => parseFloat(t.style.fontSize));
+    return {key: [...s.classList].find(c => c.startsWith('st-key-slide_')), zoom,
+            height: s.getBoundingClientRect().height, cut: s.scrollHeight - s.clientHeight,
+            tick: ticks.length ? Math.min(...ticks) * zoom : null}; })}; }"""
+TICKS = """() => Math.min(...[...document.querySelectorAll('.xtick text, .ytick text')]
+                           .map(t => parseFloat(t.style.fontSize)))"""
+
+
+def settled_slides(page) -> dict:
+    """The slides' measures once the script has sized them and they no longer change (charts redraw after)."""
+    page.wait_for_function(FITTED)
+    before = None
+    for _ in range(30):
+        page.wait_for_timeout(200)
+        shown = page.evaluate(SLIDES)
+        if shown == before:
+            return shown
+        before = shown
+    return before
+
+
+def test_the_withheld_note_is_shown_once_a_page_and_on_the_projector_once_a_slide():
+    from streamlit.testing.v1 import AppTest
+
+    from dashboard.context import WITHHELD_NOTE
+
+    def app() -> None:
+        import polars as pl
+
+        from dashboard import ui
+        from dashboard.context import PageContext, publish
+
+        held, clear = pl.DataFrame({"withheld": [True]}), pl.DataFrame({"withheld": [False]})
+        for projector in (False, True):
+            ctx = PageContext(wh=None, filters=None, lang="zh", period="2025Q1", present=projector, periods=())
+            publish(ctx)
+            ctx.noted(clear)
+            ctx.noted(held)
+            ctx.noted(held, held)
+            for key in ("a", "b"):
+                with ui.slide(f"{key}_{projector}"):
+                    ctx.noted(held)
+                    ctx.noted(held)
+
+    at = AppTest.from_function(app).run()
+    assert not at.exception
+    notes = [c.value for c in at.caption]
+    # the normal view: once; the projector: once outside the slides and once on each of the two
+    assert notes == [WITHHELD_NOTE["zh"]] * 4
+
+
+def test_on_the_projector_a_long_ranking_keeps_its_ends_and_says_so():
+    from streamlit.testing.v1 import AppTest
+
+    def app() -> None:
+        import polars as pl
+        import streamlit as st
+
+        from dashboard import ui
+        from dashboard.context import PageContext, publish
+
+        frame = pl.DataFrame({"firm": [f"F{i:02d}" for i in range(21)], "v": [*range(1, 21), None]})
+        for projector in (False, True):
+            ctx = PageContext(wh=None, filters=None, lang="zh", period="2025Q1", present=projector, periods=())
+            publish(ctx)
+            st.session_state[f"rows_{projector}"] = ui.rows_for_screen(frame, "v", ctx, label="值")["v"].to_list()
+            st.session_state[f"kept_{projector}"] = ui.rows_for_screen(frame, "v", ctx, label="值", ordered=True)[
+                "firm"].to_list()
+            st.session_state[f"bars_{projector}"] = ui.for_screen(frame, "v", most=ui.FIRM_BARS, label="值", ctx=ctx)
+
+    at = AppTest.from_function(app).run()
+    assert not at.exception
+    assert at.session_state["rows_False"] == [*range(1, 21), None]   # the normal view: every row
+    assert at.session_state["bars_False"] == 30
+    assert at.session_state["rows_True"] == [20, 19, 18, 3, 2, 1]   # the projector: 3 highest, 3 lowest
+    assert at.session_state["kept_True"] == ["F00", "F01", "F02", "F17", "F18", "F19"]   # in the frame's order
+    assert at.session_state["bars_True"] == 8
+    notes = [c.value for c in at.caption]
+    assert notes == ["演示模式只显示值最高、最低各 3 项（共 20 项）；全部见普通视图或导出。"] * 2 + \
+        ["演示模式只显示值最高、最低各 4 项（共 20 项）；全部见普通视图或导出。"]
+
+
 @pytest.mark.browser
-@pytest.mark.parametrize(("width", "height"), SCREENS)
-def test_each_slide_fits_the_screen_and_keys_move_one_slide(page, app_url, width, height):
-    page.set_viewport_size({"width": width, "height": height})
-    for name in ("", "outreach"):
-        open_page(page, f"{app_url}/{name}?present=1")
-        page.wait_for_function(FITTED)
-        page.wait_for_timeout(500)
-        shown = page.evaluate(MEASURE)
-        assert len(shown["slides"]) >= 4, shown
-        for slide in shown["slides"]:
-            assert slide["height"] <= shown["screen"] + 1, (width, name, slide)
-            assert slide["cut"] <= 2, (width, name, slide)   # scaled to fit: nothing hidden below
-        # the first key works without a click into the page
-        at = []
-        for key in ("PageDown", "PageDown", "ArrowRight", "ArrowDown", "PageUp", "ArrowLeft", "ArrowUp"):
-            page.keyboard.press(key)
+def test_every_slide_fits_both_screens_at_full_type_and_keys_move_one_slide(page, app_url):
+    open_page(page, f"{app_url}/")
+    normal = page.evaluate(TICKS)   # the normal view's chart text
+    assert normal == theme.FONT_SIZE - 2
+    for name in PAGES:
+        for i, (width, height) in enumerate(SCREENS):
+            page.set_viewport_size({"width": width, "height": height})
+            if i == 0:   # the other screen: the same page, resized (the script refits on a resize)
+                open_page(page, f"{app_url}/{name}?present=1")
+            shown = settled_slides(page)
+            assert len(shown["slides"]) >= 2, (name, shown)
+            for slide in shown["slides"]:
+                where = (name or "overview", width, slide)
+                assert slide["height"] <= shown["screen"] + 1, where     # one screen each
+                assert slide["cut"] <= 2, where                           # nothing hidden below
+                assert slide["zoom"] >= MIN_ZOOM, where                   # not shrunk below the page's type
+                assert slide["tick"] is None or slide["tick"] >= normal, where
+            if name in ("", "complaints"):   # freshly opened: from the first key, no click into the page
+                if i:
+                    page.evaluate("() => window.__xbPresent.go(0)")
+                at = []
+                for key in KEYS:
+                    page.keyboard.press(key)
+                    page.wait_for_timeout(150)
+                    at.append(page.evaluate("() => window.__xbPresent.current()"))
+                assert at == ([1, 2, 3, 4, 3, 2, 1] if i else [0, 1, 2, 3, 2, 1, 0]), (name, width, at)
+            page.evaluate("() => window.__xbPresent.go(0)")   # the first slide, for a person to look at
             page.wait_for_timeout(150)
-            at.append(page.evaluate("() => window.__xbPresent.current()"))
-        assert at == [0, 1, 2, 3, 2, 1, 0], (width, name, at)
-        screenshot(page, f"present_{name or 'overview'}_{width}")
+            screenshot(page, f"present_{name or 'overview'}_{width}")
 
 
 @pytest.mark.browser

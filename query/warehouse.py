@@ -83,6 +83,8 @@ REFUSED_AGGREGATE = "合计只能按本公司筛选：多家同业的合计可�
 ATOMS = {dataset: ("period", "firm_type", "region_code", *(("product_line",) if dataset == "complaints_by_line"
                                                            else ())) for dataset in layout.FACT_DATASETS}
 KEYS = ("period", "firm_id", "region_code", "product_line", "year", "quarter")
+LOADED = "snapshot_facts"  # the compressed in-memory database holding the fact datasets (Warehouse._load)
+LOAD_FILES = 40  # Parquet files (quarters) read into it per batch before the batch is compressed (1×: one batch)
 
 
 class Warehouse:
@@ -120,17 +122,29 @@ class Warehouse:
 
     # ── loading ─────────────────────────────────────────────────────────────────────────────────────────────
     def _load(self) -> None:
+        """The snapshot's fact datasets into a compressed in-memory database (LOADED), read by DuckDB straight from
+        the Parquet files in period order (so each row group's min/max of period skips the quarters a query does
+        not ask for), LOAD_FILES files at a time, each batch compressed (CHECKPOINT) before the next is read: at
+        25 years × 1000 firms the 18M product-line rows take ~70 MiB instead of 1.5 GiB, and no more than a batch
+        is ever held uncompressed. The main database sees each as a view of the same name."""
         snap = self.snapshot
-        for dataset in layout.FACT_DATASETS:
-            files = layout.dataset_files(snap, dataset) if snap else []
-            if files:
-                frame = pl.read_parquet(files, hive_partitioning=True)
-            else:
+        self._con.execute(f"ATTACH ':memory:' AS {LOADED} (COMPRESS)")
+        for dataset in layout.FACT_DATASETS:  # dataset: a fixed list, never user text
+            files = [str(f) for f in layout.dataset_files(snap, dataset)] if snap else []
+            for start in range(0, len(files), LOAD_FILES):
+                verb = f"CREATE TABLE {LOADED}.{dataset} AS" if start == 0 else f"INSERT INTO {LOADED}.{dataset}"
+                # the columns as polars reads them: the file's, then the partition keys year, quarter (BIGINT)
+                self._con.execute(f"""{verb} SELECT * EXCLUDE (year, quarter), year, quarter
+                    FROM read_parquet($files, hive_partitioning = true,
+                                      hive_types = {{'year': BIGINT, 'quarter': BIGINT}})""",
+                                  {"files": files[start:start + LOAD_FILES]})
+                self._con.execute(f"CHECKPOINT {LOADED}")
+            if not files:
                 schema = SHEETS_BY_ID[dataset].schema()
-                frame = pl.DataFrame(schema={**schema, "year": pl.Int64, "quarter": pl.Int64})
-            self._con.register("incoming", frame)
-            self._con.execute(f"CREATE TABLE {dataset} AS SELECT * FROM incoming")  # dataset: fixed list
-            self._con.unregister("incoming")
+                self._con.register("incoming", pl.DataFrame(schema={**schema, "year": pl.Int64, "quarter": pl.Int64}))
+                self._con.execute(f"CREATE TABLE {LOADED}.{dataset} AS SELECT * FROM incoming")
+                self._con.unregister("incoming")
+            self._con.execute(f"CREATE VIEW {dataset} AS SELECT * FROM {LOADED}.{dataset}")
         firms = pl.read_parquet(snap / layout.FIRMS) if snap and (snap / layout.FIRMS).exists() else \
             pl.DataFrame(schema={c: pl.Utf8 for c in REGISTRY_COLUMNS})
         regions = pl.read_parquet(snap / layout.REGIONS) if snap and (snap / layout.REGIONS).exists() \
@@ -260,6 +274,11 @@ class Warehouse:
         else:
             columns.append(f"count(DISTINCT firm_id) AS __n_firms_{dataset}")
         latest = ", ".join(["firm_id", "region_code", *time_dims])
+        # is_latest: the row is its firm × region's latest quarter of the group (stocks count that quarter only).
+        # When each group holds one quarter (one asked for, or the quarter a dimension) every row is, and the
+        # window that finds it is left out: it was most of such a query's time at 10× the data.
+        one_quarter = filters.period is not None or "period" in time_dims
+        is_latest = "period IS NOT NULL" if one_quarter else f"period = max(period) OVER (PARTITION BY {latest})"
         regional = ", ".join(dict.fromkeys([*dims, "region_code"]))
         select_group = ", ".join(group)
         sql = f"""
@@ -269,9 +288,9 @@ WITH filtered AS (
 marked AS (
     SELECT
         *,
-        period = max(period) OVER (PARTITION BY {latest}) AS is_latest,
-        row_number() OVER (PARTITION BY {regional} ORDER BY firm_id, period) = 1
-            AND population IS NOT NULL AS region_first
+        {is_latest} AS is_latest,
+        -- one row of each region of the group (any: its population is the region's), to count it once
+        row_number() OVER (PARTITION BY {regional}) = 1 AND population IS NOT NULL AS region_first
     FROM filtered
 ),
 final AS (
@@ -292,7 +311,7 @@ SELECT * FROM final"""
 WITH main AS ({sql}),
 filtered AS (SELECT * FROM {source} WHERE {where}),
 marked AS (
-    SELECT *, period = max(period) OVER (PARTITION BY {latest}) AS is_latest FROM filtered
+    SELECT *, {is_latest} AS is_latest FROM filtered
 ),
 per_firm AS (
     SELECT {per_group}, CAST({per_firm} AS DOUBLE) AS v FROM marked GROUP BY {per_group}

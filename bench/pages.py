@@ -31,6 +31,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import polars as pl
+from scales import SCALES  # bench/scales.py: the sizes bench/queries.py shares
 
 from core.reference import REGISTRY_COLUMNS
 from fixtures import browser, synthetic
@@ -44,7 +45,6 @@ VIEWS = ("normal", "present")
 CHANGES = 12
 COLD_STARTS = 3
 # Data sizes: 1× is 10 years × 250 firms; the others grow both (firm-quarters ×4, ×10).
-SCALES = {1: (10, 250), 4: (20, 500), 10: (25, 1000)}
 TARGETS = {"page_p95_ms": 500, "cold_start_s": 3}
 SCREEN = {"width": 1920, "height": 1080}   # a meeting room's projector, or a desktop screen
 APP = '[data-testid="stApp"]'

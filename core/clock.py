@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import polars as pl
+if TYPE_CHECKING:   # polars is imported by whoever builds the expression: the login routes need none of it
+    import polars as pl
 
 STORED = "UTC"
 SHOWN = "Asia/Shanghai"

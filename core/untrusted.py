@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import polars as pl
+if TYPE_CHECKING:   # imported in frame(): the login routes and the CLI's error exit need no polars
+    import polars as pl
 
 SHOWN_MAX = 40  # characters of an outside value echoed back in a message
 
@@ -111,6 +113,8 @@ def deep(item: object) -> object:
 def frame(table: pl.DataFrame) -> pl.DataFrame:
     """Every text cell of a table made `text`, line breaks kept (a file's reasons are a line each), for
     st.dataframe, a terminal table, an export: each distinct value cleaned once; a clean table is returned as is."""
+    import polars as pl
+
     changes = []
     for column, dtype in table.schema.items():
         if dtype == pl.Utf8:

@@ -15,6 +15,9 @@ def test_a_hash_is_argon2id_salted_and_verifies_only_its_password():
 
 def test_an_unknown_user_or_a_broken_hash_never_verifies():
     assert not passwords.verify(None, "xiaobao-no-such-user")   # the dummy's own password: still no
+    # the dummy is checked as hard as a real user's hash (same argon2id parameters): no enumeration by timing
+    assert passwords.DUMMY.startswith("$argon2id$") and not passwords._HASHER.check_needs_rehash(passwords.DUMMY)
+    assert passwords._HASHER.verify(passwords.DUMMY, "xiaobao-no-such-user")
     assert not passwords.verify("not a hash", "whatever-password")
 
 

@@ -12,14 +12,21 @@ The rule, for every command and group that `xiaobao` has:
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import typer
 from typer.testing import CliRunner
 
+from xiaobao import cli
 from xiaobao.cli import app
+
+ROOT = Path(__file__).resolve().parents[2]
 
 PROG = "xiaobao"
 EXAMPLE_LABEL = "示例："
@@ -98,9 +105,28 @@ def test_top_level_help_lists_every_command():
             assert path[0] in listed, result.output
 
 
+# ── each command's module is imported only when it is needed ────────────────────────────────────────────────
+def test_the_command_list_is_what_the_modules_register():
+    found = {name: module for module in set(cli.COMMANDS.values()) for name in cli.registered(module)}
+    assert found == cli.COMMANDS
+    assert list(typer.main.get_command(app).list_commands(None)) == list(cli.COMMANDS)   # the order of --help
+
+
+def test_serve_imports_neither_the_deck_nor_the_data_libraries():
+    # a fresh interpreter: what `xiaobao serve` has imported when its command is found (before Streamlit)
+    code = ("import sys, typer; from xiaobao.cli import app; "
+            "typer.main.get_command(app).get_command(None, 'serve'); "
+            "print(sorted(m for m in ('pptx', 'deck', 'polars', 'duckdb', 'pandas', 'query', 'etl') "
+            "if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                          cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert done.stdout.strip() == "[]", done.stderr
+
+
 # ── the checker catches what it should (on copies: the real app is left as it is) ─────────────────────────────
 def copy_of_app() -> typer.Typer:
-    copy = typer.Typer(name=PROG, help=app.info.help, no_args_is_help=True, add_completion=False)
+    copy = typer.Typer(name=PROG, help=app.info.help, no_args_is_help=True, add_completion=False, cls=app.info.cls)
+    copy.registered_callback = app.registered_callback
     copy.registered_commands = list(app.registered_commands)
     copy.registered_groups = list(app.registered_groups)
     return copy

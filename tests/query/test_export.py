@@ -236,6 +236,7 @@ WRITERS = {"download_button", "write_csv", "write_excel", "write_parquet", "writ
 
 
 ALLOWED = {
+    "dashboard/timing.py": "the benchmark's run log (page, role, milliseconds), off unless XIAOBAO_RUN_LOG: no data",
     "core/atomic.py": "the atomic-write primitive itself (query.export and the warehouse use it)",
     "core/audit.py": "the audit log itself (query.export appends its lines through it): who did what, no data",
     "auth/sessions.py": "the server's session secret, made at first start",

@@ -97,6 +97,7 @@ class Warehouse:
         self.metrics = list(catalog.metrics())
         self._con = duckdb.connect(":memory:")
         self._periods: list[str] | None = None
+        self._as_of: dict | None = None   # as_of(), read once (a snapshot never changes)
         self._load()
         self._firm_ids = self._query("SELECT firm_id FROM firms ORDER BY firm_id")["firm_id"].to_list()
         self._shared: dict = {"lock": threading.Lock(), "atoms": False}  # shared by every scoped() twin
@@ -107,7 +108,7 @@ class Warehouse:
         twin = copy.copy(self)
         twin.scope = scope
         twin._pseudonyms = self._pseudonyms_for(scope)
-        twin.__dict__.pop("_as_of", None)   # a member's as-of counts its accepted files only
+        twin._as_of = None   # a member's as-of counts its accepted files only
         return twin
 
     def _pseudonyms_for(self, scope: Scope) -> dict[str, str]:
@@ -728,9 +729,8 @@ SELECT * FROM final"""
         """What the figures are as of: version (the snapshot's name) and ingested_at (UTC: the latest receipt time of
         a file in this snapshot, i.e. the last ingest that changed it; None for an empty warehouse). Read once per
         Warehouse (a snapshot never changes): every page's heading asks for it."""
-        known = self.__dict__.get("_as_of")
-        if known is not None:
-            return dict(known)
+        if self._as_of is not None:
+            return dict(self._as_of)
         path = self.snapshot / layout.SUBMISSIONS if self.snapshot else None
         latest = None
         if path is not None and path.exists():
@@ -738,8 +738,8 @@ SELECT * FROM final"""
             if self.member is not None:  # a member: when the figures last changed, not when any file arrived
                 received = received.filter(pl.col("status") == "accepted")
             latest = received["received_at"].max()
-        self.__dict__["_as_of"] = {"version": self.version, "ingested_at": latest}
-        return dict(self.__dict__["_as_of"])
+        self._as_of = {"version": self.version, "ingested_at": latest}
+        return dict(self._as_of)
 
     # Filters in the order a reader names them; `why_empty` reports which of them emptied a result.
     FILTER_FIELDS = ("period", "period_from", "period_to", "firm_type", "firms", "provinces", "regions")

@@ -70,11 +70,13 @@ class RunLog:
         self.path = path
         path.unlink(missing_ok=True)
 
-    def since(self, moment: float, what: str = "ms") -> float:
+    def since(self, moment: float) -> tuple[float, float]:
+        """Wall ms and CPU ms of the runs that started after `moment`, summed (one read of the log)."""
         if not self.path.exists():
-            return 0.0
+            return 0.0, 0.0
         runs = [json.loads(line) for line in self.path.read_text().splitlines() if line.strip()]
-        return sum(r[what] for r in runs if r["start"] >= moment - 0.005)
+        after = [r for r in runs if r["start"] >= moment - 0.005]
+        return sum(r["ms"] for r in after), sum(r["cpu_ms"] for r in after)
 
 
 def busy_ms(cdp) -> float:
@@ -145,9 +147,9 @@ def timed_change(page, runs: RunLog, target, quarter: str, cdp) -> dict:
     page.wait_for_url(lambda u: f"period={quote(quarter)}" in u or f"period={quarter}" in u)
     browser.wait_settled(page)
     total = (time.time() - moment) * 1000
-    server = runs.since(moment)
+    server, server_cpu = runs.since(moment)
     return {"total": total, "server": server, "browser": max(0.0, total - server),
-            "server_cpu": runs.since(moment, "cpu_ms"), "browser_cpu": busy_ms(cdp) - busy}
+            "server_cpu": server_cpu, "browser_cpu": busy_ms(cdp) - busy}
 
 
 def page_changes(page, url: str, name: str, view: str, quarters: list[str], runs: RunLog) -> dict:

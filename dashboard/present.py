@@ -18,6 +18,8 @@ from typing import Any
 
 import streamlit as st
 
+from dashboard import sections
+
 # Plotly fonts on the projector, relative to the page's: the page's root size goes from 16 to 24 px.
 FONT_SCALE = 1.4
 MARKER = "xb_present"   # a container key: the script acts only while it is on the page
@@ -116,6 +118,7 @@ SCRIPT = r"""
     }
     // plotly redraws its charts at their container's new size on a window resize
     if (changed) window.dispatchEvent(new Event('resize'));
+    arrived();
   }
   let timer = 0;
   const schedule = () => { clearTimeout(timer); timer = setTimeout(fit, 120); };
@@ -138,6 +141,26 @@ SCRIPT = r"""
     const delta = slide.getBoundingClientRect().top - header();
     box.scrollTo({top: box.scrollTop + delta, behavior: 'instant'});
   };
+  // Past a section's first or last slide: the server draws the section before or after it (dashboard/sections.py);
+  // once its slides have replaced these, the first of them is shown (the last, going back).
+  const keyOf = (s) => [...s.classList].find(c => c.startsWith('st-key-slide_'));
+  let pending = null;
+  const turn = (step) => {
+    const b = document.querySelector(step > 0 ? '.st-key-__SECTION_NEXT__ button' : '.st-key-__SECTION_PREV__ button');
+    if (!b || b.disabled) return false;
+    pending = {last: step < 0, from: slides().map(keyOf)};
+    b.click();
+    return true;
+  };
+  const arrived = () => {
+    if (!pending) return;
+    const now = slides();
+    if (!now.length || now.some(s => pending.from.includes(keyOf(s)))) return;
+    const last = pending.last;
+    pending = null;
+    go(last ? now.length - 1 : 0);
+  };
+  const where = () => { const i = current(); return i < 0 ? null : keyOf(slides()[i]); };
   const typing = (e) => {
     const t = e.target;
     return t && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName) ||
@@ -151,12 +174,14 @@ SCRIPT = r"""
     if (step === undefined || !all) return;
     e.preventDefault();
     e.stopPropagation();
-    go(target(step));
+    const to = target(step);
+    if (Math.abs(step) === 1 && (to < 0 || to >= all) && turn(step)) return;
+    go(to);
   }, true);
   new MutationObserver(schedule).observe(document.body, {childList: true, subtree: true});
   window.addEventListener('resize', schedule);
   if (document.fonts) document.fonts.addEventListener('loadingdone', schedule);
-  w.__xbPresent = {fit, go, current, slides, schedule};
+  w.__xbPresent = {fit, go, current, where, slides, schedule};
   schedule();
 })();
 </script>
@@ -167,7 +192,8 @@ def install() -> None:
     """The marker and the paging script (installed once per browser tab; it acts while the marker is on the
     page, i.e. in presentation mode)."""
     with st.container(key=MARKER, height=1, border=False):
-        st.html(SCRIPT.replace("__MARKER__", MARKER), unsafe_allow_javascript=True)
+        st.html(SCRIPT.replace("__MARKER__", MARKER).replace("__SECTION_NEXT__", sections.NEXT)
+                .replace("__SECTION_PREV__", sections.PREV), unsafe_allow_javascript=True)
 
 
 def quarter_bar(periods: Sequence[str], key: str, lang: str) -> None:

@@ -29,7 +29,7 @@ def test_outreach_page_reach_per_resident_by_region(app_test, demo_wh, latest):
 
 def test_outreach_county_coverage_median_and_max_shown_once_as_the_query_layer_gives_them(app_test, demo_wh,
                                                                                            latest):
-    at = app_test("outreach.py", params={"period": latest})
+    at = app_test("outreach.py", params={"period": latest, "section": "coverage"})
     stats = ("county_coverage_median", "county_coverage_max")
     headers = [f"{metric(demo_wh, m).zh}（%）" for m in stats]
     tables = [d.value for d in at.dataframe if headers[0] in d.value.columns]

@@ -1,0 +1,110 @@
+"""A page's sections, drawn one at a time: what is not on screen is neither asked for nor drawn.
+
+At 1920×1080 a page shows its headline figures and one section; drawing the sections below the fold on every
+filter change cost the browser 60 ms a chart (Plotly) and the server their queries, for charts nobody was
+looking at (bench/pages.py). So:
+
+- the normal view has the headlines on top and the sections as tabs; only the open tab's section runs;
+- the presentation view shows one section at a time (the headlines are the first): its slides are paged by the
+  keys in the browser, and the key past a section's last slide asks the server for the next section (the
+  ◀ / ▶ buttons above the slide, which the paging script in dashboard/present.py presses).
+
+The open section is kept per page for the session and in the URL (`section=<id>`, an id, never a label), so a
+copied link opens the same section and the quarter changes without leaving it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import streamlit as st
+
+from dashboard import page_params, theme
+from dashboard.i18n import pick
+
+PARAM = "section"
+HEADLINES = "headlines"
+PREV, NEXT = "present_prev_section", "present_next_section"   # the buttons the paging script presses
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str                    # an id: the URL's `section=` and the slide's container (`slide_<key>`)
+    label: str                  # the tab's label; on the projector, the slide's title
+    draw: Callable[[], None]
+
+
+def _state(page: str) -> str:
+    return f"_section_{page}"
+
+
+def show(page: str, headlines: Callable[[], None], parts: Sequence[Section]) -> str:
+    """Draw `page`'s headlines and its open section (normal view: the headlines and a tab per section;
+    presentation view: one of them, headlines first). Returns the open section's key."""
+    from dashboard import ui
+    from dashboard.context import current
+
+    ctx = current()
+    keys = [HEADLINES, *(p.key for p in parts)]
+    state = _state(page)
+    first = keys[0] if ctx.present or not parts else keys[1]   # the projector starts on the headlines
+    for message in page_params.seed(state, PARAM, keys, first, lang=ctx.lang):
+        st.warning(message, icon=theme.ICON_WARNING)
+    if st.session_state[state] not in keys:
+        st.session_state[state] = keys[0]
+    if ctx.present:
+        open_key = _present(state, keys, parts, headlines)
+    else:
+        with ui.slide(HEADLINES):
+            headlines()
+        open_key = _tabs(state, parts)
+    page_params.write(PARAM, open_key)
+    return open_key
+
+
+def _tabs(state: str, parts: Sequence[Section]) -> str:
+    """One tab per section; only the open one's section runs (`on_change="rerun"`). The tabs' default is the
+    section kept for the page, so a quarter change, a language switch or a return from the projector keeps it."""
+    from dashboard import ui
+
+    if not parts:
+        return HEADLINES
+    labels = [p.label for p in parts]
+    kept = next((p for p in parts if p.key == st.session_state[state]), parts[0])
+    tabs = st.tabs(labels, default=kept.label, on_change="rerun")
+    for part, tab in zip(parts, tabs, strict=True):
+        if tab.open:
+            st.session_state[state] = part.key
+            with tab, ui.slide(part.key):
+                part.draw()
+            return part.key
+    return kept.key
+
+
+def _move(state: str, to: str) -> None:
+    st.session_state[state] = to
+
+
+def _present(state: str, keys: list[str], parts: Sequence[Section], headlines: Callable[[], None]) -> str:
+    """The open section's slides, and above them ◀ · n / total · its title · ▶ to the sections either side."""
+    from dashboard import ui
+
+    at = keys.index(st.session_state[state])
+    titles = [pick({"zh": "主要指标", "en": "Headlines"}), *(p.label for p in parts)]
+    before, now, after, _ = st.columns([1, 4, 1, 4], vertical_alignment="center")
+    before.button("◀", key=PREV, disabled=at == 0, on_click=_move, args=(state, keys[max(0, at - 1)]),
+                  width="stretch", help=pick({"zh": "上一部分", "en": "Previous section"}))
+    now.text(f"{at + 1} / {len(keys)} · {titles[at]}")
+    after.button("▶", key=NEXT, disabled=at + 1 >= len(keys), on_click=_move,
+                 args=(state, keys[min(len(keys) - 1, at + 1)]), width="stretch",
+                 help=pick({"zh": "下一部分", "en": "Next section"}))
+    if at == 0:
+        with ui.slide(HEADLINES):
+            headlines()
+    else:
+        part = parts[at - 1]
+        with ui.slide(part.key):
+            st.subheader(part.label)
+            part.draw()
+    return keys[at]

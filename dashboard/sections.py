@@ -30,8 +30,11 @@ PREV, NEXT = "present_prev_section", "present_next_section"   # the buttons the 
 
 @dataclass(frozen=True)
 class Section:
-    key: str                    # an id: the URL's `section=` and the slide's container (`slide_<key>`)
-    label: str                  # the tab's label; on the projector, the slide's title
+    """One part of a page. `draw` draws it whole: its slides (`ui.slide`, one or more: a long list may be split
+    across screens on the projector), their titles and their figures; nothing of it runs while it is closed."""
+
+    key: str                    # an id, for the URL's `section=`
+    label: str                  # the tab's label (short); on the projector, the ◀ ▶ bar says it
     draw: Callable[[], None]
 
 
@@ -66,8 +69,6 @@ def show(page: str, headlines: Callable[[], None], parts: Sequence[Section]) -> 
 def _tabs(state: str, parts: Sequence[Section]) -> str:
     """One tab per section; only the open one's section runs (`on_change="rerun"`). The tabs' default is the
     section kept for the page, so a quarter change, a language switch or a return from the projector keeps it."""
-    from dashboard import ui
-
     if not parts:
         return HEADLINES
     labels = [p.label for p in parts]
@@ -76,7 +77,7 @@ def _tabs(state: str, parts: Sequence[Section]) -> str:
     for part, tab in zip(parts, tabs, strict=True):
         if tab.open:
             st.session_state[state] = part.key
-            with tab, ui.slide(part.key):
+            with tab:
                 part.draw()
             return part.key
     return kept.key
@@ -103,8 +104,5 @@ def _present(state: str, keys: list[str], parts: Sequence[Section], headlines: C
         with ui.slide(HEADLINES):
             headlines()
     else:
-        part = parts[at - 1]
-        with ui.slide(part.key):
-            st.subheader(part.label)
-            part.draw()
+        parts[at - 1].draw()
     return keys[at]

@@ -60,60 +60,70 @@ def mix(ids: tuple[str, ...], size: str, title: str, key: str) -> None:
 
 
 def reach() -> None:
-    left, right = ui.pair(ctx)
-    with left:
-        region_bars("outreach_reach", "outreach_reach_region")
-    with right:
-        region_bars("reach_per_10k_residents", "outreach_per_10k_region")
+    with ui.slide("reach"):
+        st.subheader(pick({"zh": "各地区触达", "en": "Reach by region"}))
+        left, right = ui.pair(ctx)
+        with left:
+            region_bars("outreach_reach", "outreach_reach_region")
+        with right:
+            region_bars("reach_per_10k_residents", "outreach_per_10k_region")
 
 
 def groups() -> None:
-    left, right = ui.pair(ctx)
-    with left:
-        mix(GROUPS, "reach_offline", pick({"zh": "各公司重点人群构成", "en": "Key-group mix by firm"}),
-            "outreach_groups")
-    with right:
-        region_bars("key_group_share", "outreach_key_group_region")
+    with ui.slide("groups"):
+        st.subheader(pick({"zh": "重点人群：一老一少一新与残障人士",
+                           "en": "Key groups: elderly, youth, new citizens, disabled"}))
+        left, right = ui.pair(ctx)
+        with left:
+            mix(GROUPS, "reach_offline", pick({"zh": "各公司重点人群构成", "en": "Key-group mix by firm"}),
+                "outreach_groups")
+        with right:
+            region_bars("key_group_share", "outreach_key_group_region")
 
 
 def venues() -> None:
-    mix(VENUES, "events", pick({"zh": "各公司五进入场次构成", "en": "Event settings by firm"}), "outreach_venues")
+    with ui.slide("venues"):
+        st.subheader(pick({"zh": "“五进入”活动构成", "en": "Where events were held (the five settings)"}))
+        mix(VENUES, "events", pick({"zh": "各公司五进入场次构成", "en": "Event settings by firm"}), "outreach_venues")
 
 
 def coverage() -> None:
-    st.caption(pick({"zh": "县域覆盖率按公司计算；跨公司只看中位数与最大值，不相加（同一县可被多家公司覆盖）。",
-                     "en": "County coverage is per firm; across firms read the median and the maximum, never a "
-                           "sum (several firms may cover the same county)."}))
-    stats = [m for m in ("county_coverage_median", "county_coverage_max") if ctx.has_metric(m)]
-    if stats:
-        by_region = ctx.table(stats, by=["region"])
-        if ui.is_empty(by_region, stats):
-            ui.empty_result(stats)
-        else:
-            ui.value_table(ui.rows_for_screen(by_region, stats[0], ctx), stats, ctx)
+    with ui.slide("coverage"):
+        st.subheader(pick({"zh": "县域覆盖", "en": "County coverage"}))
+        st.caption(pick({"zh": "县域覆盖率按公司计算；跨公司只看中位数与最大值，不相加（同一县可被多家公司覆盖）。",
+                         "en": "County coverage is per firm; across firms read the median and the maximum, never a "
+                               "sum (several firms may cover the same county)."}))
+        stats = [m for m in ("county_coverage_median", "county_coverage_max") if ctx.has_metric(m)]
+        if stats:
+            by_region = ctx.table(stats, by=["region"])
+            if ui.is_empty(by_region, stats):
+                ui.empty_result(stats)
+            else:
+                ui.value_table(ui.rows_for_screen(by_region, stats[0], ctx), stats, ctx)
 
 
 def outlets() -> None:
-    by_firm = ctx.table(VIEW["by_firm"], by=["firm"])
-    left, right = ui.pair(ctx)
-    for column, metric in ((left, COVERAGE), (right, "age_friendly_outlet_share")):
-        with column:
-            if ui.is_empty(by_firm, [metric]):
-                ui.empty_result([metric])
-                continue
-            ui.chart(ranked_bars(by_firm, "firm_name", metric, title=ctx.metric_name(metric),
-                                 unit=ctx.metric_unit(metric), lang=ctx.lang,
-                                 most=ui.for_screen(by_firm, metric, most=ui.FIRM_BARS, ctx=ctx)),
-                     key=f"outreach_{metric}")
-            ui.metric_help(metric, ctx)
+    with ui.slide("outlets"):
+        st.subheader(pick({"zh": "各公司县域覆盖与适老化网点",
+                           "en": "County coverage and age-friendly outlets by firm"}))
+        by_firm = ctx.table(VIEW["by_firm"], by=["firm"])
+        left, right = ui.pair(ctx)
+        for column, metric in ((left, COVERAGE), (right, "age_friendly_outlet_share")):
+            with column:
+                if ui.is_empty(by_firm, [metric]):
+                    ui.empty_result([metric])
+                    continue
+                ui.chart(ranked_bars(by_firm, "firm_name", metric, title=ctx.metric_name(metric),
+                                     unit=ctx.metric_unit(metric), lang=ctx.lang,
+                                     most=ui.for_screen(by_firm, metric, most=ui.FIRM_BARS, ctx=ctx)),
+                         key=f"outreach_{metric}")
+                ui.metric_help(metric, ctx)
 
 
 sections.show("outreach", lambda: ui.headlines(HEADLINES, ctx, per_row=2), [
-    Section("reach", pick({"zh": "各地区触达", "en": "Reach by region"}), reach),
-    Section("groups", pick({"zh": "重点人群：一老一少一新与残障人士",
-                            "en": "Key groups: elderly, youth, new citizens, disabled"}), groups),
-    Section("venues", pick({"zh": "“五进入”活动构成", "en": "Where events were held (the five settings)"}), venues),
-    Section("coverage", pick({"zh": "县域覆盖", "en": "County coverage"}), coverage),
-    Section("outlets", pick({"zh": "各公司县域覆盖与适老化网点",
-                             "en": "County coverage and age-friendly outlets by firm"}), outlets),
+    Section("reach", pick({"zh": "地区触达", "en": "By region"}), reach),
+    Section("groups", pick({"zh": "重点人群", "en": "Key groups"}), groups),
+    Section("venues", pick({"zh": "五进入", "en": "Settings"}), venues),
+    Section("coverage", pick({"zh": "县域覆盖", "en": "Counties"}), coverage),
+    Section("outlets", pick({"zh": "各公司网点", "en": "By firm"}), outlets),
 ])

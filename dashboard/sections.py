@@ -26,6 +26,7 @@ from dashboard.i18n import pick
 PARAM = "section"
 HEADLINES = "headlines"
 PREV, NEXT = "present_prev_section", "present_next_section"   # the buttons the paging script presses
+TABS, NAV = "xb_sections", "xb_section_nav"   # containers of the tabs and of the projector's ◀ ▶ (bench/pages.py)
 
 
 @dataclass(frozen=True)
@@ -73,13 +74,14 @@ def _tabs(state: str, parts: Sequence[Section]) -> str:
         return HEADLINES
     labels = [p.label for p in parts]
     kept = next((p for p in parts if p.key == st.session_state[state]), parts[0])
-    tabs = st.tabs(labels, default=kept.label, on_change="rerun")
-    for part, tab in zip(parts, tabs, strict=True):
-        if tab.open:
-            st.session_state[state] = part.key
-            with tab:
-                part.draw()
-            return part.key
+    with st.container(key=TABS, border=False):
+        tabs = st.tabs(labels, default=kept.label, on_change="rerun")
+        for part, tab in zip(parts, tabs, strict=True):
+            if tab.open:
+                st.session_state[state] = part.key
+                with tab:
+                    part.draw()
+                return part.key
     return kept.key
 
 
@@ -93,7 +95,8 @@ def _present(state: str, keys: list[str], parts: Sequence[Section], headlines: C
 
     at = keys.index(st.session_state[state])
     titles = [pick({"zh": "主要指标", "en": "Headlines"}), *(p.label for p in parts)]
-    before, now, after, _ = st.columns([1, 4, 1, 4], vertical_alignment="center")
+    with st.container(key=NAV, border=False):
+        before, now, after, _ = st.columns([1, 4, 1, 4], vertical_alignment="center")
     before.button("◀", key=PREV, disabled=at == 0, on_click=_move, args=(state, keys[max(0, at - 1)]),
                   width="stretch", help=pick({"zh": "上一部分", "en": "Previous section"}))
     now.text(f"{at + 1} / {len(keys)} · {titles[at]}")

@@ -146,7 +146,9 @@ SCRIPT = r"""
   const keyOf = (s) => [...s.classList].find(c => c.startsWith('st-key-slide_'));
   let pending = null;
   const turn = (step) => {
-    const b = document.querySelector(step > 0 ? '.st-key-__SECTION_NEXT__ button' : '.st-key-__SECTION_PREV__ button');
+    const b = [...document.querySelectorAll(step > 0 ? '.st-key-__SECTION_NEXT__ button'
+                                                      : '.st-key-__SECTION_PREV__ button')]
+      .find(b => b.offsetParent !== null);   // a button with a tooltip has a hidden twin
     if (!b || b.disabled) return false;
     pending = {last: step < 0, from: slides().map(keyOf)};
     b.click();

@@ -1,7 +1,8 @@
-"""dashboard/present.py: in Chromium, presentation mode at 1280×720 and 1920×1080 — every slide fits the screen
-under the top bar (nothing cut, nothing split), PageDown / PageUp and the arrows move one slide from the very
-first key press (no click into the page), and the quarter changes without leaving the view; chart fonts are
-enlarged on the projector."""
+"""dashboard/present.py: in Chromium, presentation mode at 1280×720 and 1920×1080 — every slide of every section
+fits the screen under the top bar (nothing cut, nothing split), PageDown / PageUp and the arrows move one slide from
+the very first key press (no click into the page), past a section's last slide into the next section (drawn by the
+server, dashboard/sections.py) and back, and the quarter changes without leaving the view; chart fonts are enlarged
+on the projector."""
 
 from __future__ import annotations
 
@@ -128,36 +129,68 @@ def test_on_the_projector_a_long_ranking_keeps_its_ends_and_says_so():
         ["演示模式只显示值最高、最低各 4 项（共 20 项）；全部见普通视图或导出。"]
 
 
+WHERE = "() => window.__xbPresent.where()"
+
+
+def checked(page, name: str, width: int, normal: float) -> str | None:
+    """Once the view has settled (a section's slides drawn by the server, fitted by the script): every slide on the
+    page fits the screen at full type. Returns the slide on screen."""
+    wait_settled(page)
+    shown = settled_slides(page)
+    assert shown["slides"], (name, width)
+    for slide in shown["slides"]:
+        where = (name or "overview", width, slide)
+        assert slide["height"] <= shown["screen"] + 1, where     # one screen each
+        assert slide["cut"] <= 2, where                           # nothing hidden below
+        assert slide["zoom"] >= MIN_ZOOM, where                   # not shrunk below the page's type
+        assert slide["tick"] is None or slide["tick"] >= normal, where
+    return page.evaluate(WHERE)
+
+
+def walk(page, key: str, name: str, width: int, normal: float) -> list[str | None]:
+    """`key` pressed until the view stops moving, every section's slides checked on the way: the slides passed,
+    in order (a section's last slide → the next section, drawn by the server: dashboard/sections.py)."""
+    passed = [checked(page, name, width, normal)]
+    for _ in range(40):
+        page.keyboard.press(key)
+        page.wait_for_timeout(150)
+        now = checked(page, name, width, normal)
+        if now == passed[-1]:
+            return passed
+        passed.append(now)
+    raise AssertionError((name, width, passed))
+
+
 @pytest.mark.browser
-def test_every_slide_fits_both_screens_at_full_type_and_keys_move_one_slide(page, app_url):
+def test_every_slide_of_every_section_fits_both_screens_at_full_type_and_keys_page_through_them(page, app_url):
     open_page(page, f"{app_url}/")
     normal = page.evaluate(TICKS)   # the normal view's chart text
     assert normal == theme.FONT_SIZE - 2
     for name in PAGES:
-        for i, (width, height) in enumerate(SCREENS):
-            page.set_viewport_size({"width": width, "height": height})
-            if i == 0:   # the other screen: the same page, resized (the script refits on a resize)
-                open_page(page, f"{app_url}/{name}?present=1")
-            shown = settled_slides(page)
-            assert len(shown["slides"]) >= 2, (name, shown)
-            for slide in shown["slides"]:
-                where = (name or "overview", width, slide)
-                assert slide["height"] <= shown["screen"] + 1, where     # one screen each
-                assert slide["cut"] <= 2, where                           # nothing hidden below
-                assert slide["zoom"] >= MIN_ZOOM, where                   # not shrunk below the page's type
-                assert slide["tick"] is None or slide["tick"] >= normal, where
-            if name in ("", "complaints"):   # freshly opened: from the first key, no click into the page
-                if i:
-                    page.evaluate("() => window.__xbPresent.go(0)")
-                at = []
-                for key in KEYS:
-                    page.keyboard.press(key)
-                    page.wait_for_timeout(150)
-                    at.append(page.evaluate("() => window.__xbPresent.current()"))
-                assert at == ([1, 2, 3, 4, 3, 2, 1] if i else [0, 1, 2, 3, 2, 1, 0]), (name, width, at)
-            page.evaluate("() => window.__xbPresent.go(0)")   # the first slide, for a person to look at
-            page.wait_for_timeout(150)
-            screenshot(page, f"present_{name or 'overview'}_{width}")
+        page.set_viewport_size({"width": 1280, "height": 720})
+        open_page(page, f"{app_url}/{name}?present=1")
+        # freshly opened, from the first key (no click into the page): slide by slide to the last section's last
+        forward = walk(page, "PageDown", name, 1280, normal)
+        assert forward[0] is None and forward[1] == "st-key-slide_headlines", (name, forward)   # first key: slide 1
+        deck = forward[1:]
+        assert len(deck) == len(set(deck)) >= 3, (name, deck)   # the headlines and at least two sections' slides
+        assert page.locator(".st-key-present_next_section button:visible").first.is_disabled()   # the last section
+        screenshot(page, f"present_{name or 'overview'}_1280_last")
+        # the other screen: the same view, resized (the script refits), and back to the first slide
+        page.set_viewport_size({"width": 1920, "height": 1080})
+        checked(page, name, 1920, normal)   # refitted to the new screen
+        page.evaluate("() => window.__xbPresent.go(window.__xbPresent.slides().length - 1)")   # still the last
+        page.wait_for_timeout(150)
+        backward = walk(page, "PageUp", name, 1920, normal)
+        assert backward == deck[::-1], (name, backward)      # the same slides, one at a time, back to the first
+        screenshot(page, f"present_{name or 'overview'}_1920")
+        if name in ("", "complaints"):   # every paging key, across sections both ways
+            at = []
+            for key in KEYS:
+                page.keyboard.press(key)
+                page.wait_for_timeout(150)
+                at.append(checked(page, name, 1920, normal))
+            assert at == [deck[i] for i in (1, 2, 3, 4, 3, 2, 1)], (name, at)
 
 
 @pytest.mark.browser

@@ -13,5 +13,6 @@ import streamlit as st
 from starlette.middleware import Middleware
 
 from auth import web
+from dashboard import preload
 
-app = st.App("app.py", routes=web.routes(), middleware=[Middleware(web.LoginRedirect)])
+app = st.App("app.py", routes=web.routes(), middleware=[Middleware(web.LoginRedirect), Middleware(preload.Preload)])

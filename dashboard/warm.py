@@ -45,10 +45,26 @@ def warm(warehouse: Path) -> None:
     provinces_geojson()
     from query import Scope
 
-    data.warehouse(warehouse, Scope())  # the one load every session's scoped twin shares (no session here)
+    wh = data.warehouse(warehouse, Scope())  # the one load every session's scoped twin shares (no session here)
+    wh.as_of()   # every page's heading says it (a Parquet read)
+    compile_scripts()
     # What is loaded now lives as long as the server: keep it out of every later garbage collection, which
     # otherwise walks it all again in the middle of some click.
     gc.freeze()
+
+
+def compile_scripts() -> None:
+    """The app's and the pages' scripts compiled into Streamlit's script cache (with its magic transform): the
+    first run would otherwise compile each page it opens. Streamlit keeps that cache on its runtime, unpublished:
+    when it is not there, the first run compiles as it always did."""
+    from streamlit.runtime import Runtime
+
+    cache = getattr(Runtime.instance(), "_script_cache", None)
+    if cache is None or not hasattr(cache, "get_bytecode"):
+        return
+    here = Path(__file__).parent
+    for script in (here / "app.py", *sorted((here / "views").glob("*.py"))):
+        cache.get_bytecode(str(script))
 
 
 def _run(warehouse: Path) -> None:

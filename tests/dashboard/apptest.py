@@ -3,7 +3,9 @@ values in the page tests come from the query layer and are formatted with the sa
 
 from __future__ import annotations
 
+import ast
 import json
+from pathlib import Path
 
 import polars as pl
 
@@ -66,6 +68,16 @@ def frame_of(at, index: int) -> pl.DataFrame:
 def shown(metric, value) -> str:
     """A metric value as the pages show it (dashboard.ui.fmt_metric's rule)."""
     return fmt.fmt_pct(value, "zh") if metric.unit_zh == "%" else fmt.fmt_value(value, metric.unit_zh, "zh")
+
+
+def sections_of(page: str) -> list[str | None]:
+    """The section keys of dashboard/views/`page` (its `Section("key", …)` calls, in order), or [None] for a page
+    without sections: a test that must see all of a page runs it once per section (only the open one is drawn)."""
+    source = (Path(__file__).resolve().parents[2] / "dashboard" / "views" / page).read_text(encoding="utf-8")
+    keys = [node.args[0].value for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Section"
+            and node.args and isinstance(node.args[0], ast.Constant)]
+    return keys or [None]
 
 
 def no_traceback(at) -> None:

@@ -108,7 +108,7 @@ def test_an_unexpected_error_becomes_a_friendly_message(app_test, latest, monkey
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr("dashboard.data.anomalies", broken)   # the overview's last section fails
-    at = app_test(params={"period": latest})
+    at = app_test(params={"period": latest, "section": "anomalies"})
     assert not at.exception
     assert any(PAGE_ERROR_ZH in e.value for e in at.error)
     assert not any("disk on fire" in e.value for e in at.error)     # no trace on screen …

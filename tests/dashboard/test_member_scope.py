@@ -15,7 +15,7 @@ import pytest
 from auth.model import User
 from fixtures import synthetic
 from query import Warehouse
-from tests.dashboard.apptest import SECRETARIAT, download_texts, no_traceback, other_firms, run_texts
+from tests.dashboard.apptest import SECRETARIAT, download_texts, no_traceback, other_firms, run_texts, sections_of
 
 OWN = "S001"  # 财产险; the synthetic warehouse's rejected and held files are its own
 MEMBER = User("demo-member", "member", OWN, "会员用户")
@@ -116,6 +116,7 @@ def test_a_member_sees_no_other_firm_on_any_page_filter_or_widget(page, member_a
         variants += [{"metrics": every, "by": by} for by in ("", "firm", "firm,region", "province", "region,firm_type",
                                                              "period,firm", "year,province")]
         variants += [{"metrics": "complaints", "by": by} for by in ("product_line", "product_line,firm")]
+    variants += [{"section": key} for key in sections_of(page)[1:]]   # the sections not open by default
     for params in variants:
         at = member_app(page, params)
         assert leaks(at, secrets, downloads) == [], params
@@ -161,12 +162,14 @@ def test_a_url_naming_another_firm_is_refused_as_if_it_did_not_exist(member_app,
 
 def test_a_members_cached_results_are_never_the_secretariats(app_test, member_warehouse, secrets, downloads):
     # the secretariat first: the same pages, filters and caches, every firm identified (the detector works)
-    for page in ("overview.py", "complaints.py", "explorer.py"):
-        at = app_test(page, warehouse=member_warehouse, user=SECRETARIAT)
-        assert leaks(at, secrets, downloads) != []
-    for page in ("overview.py", "complaints.py", "explorer.py"):
-        at = app_test(page, warehouse=member_warehouse, user=MEMBER)
-        assert leaks(at, secrets, downloads) == []
+    runs = [(page, {"section": key} if key else None) for page in ("overview.py", "complaints.py", "explorer.py")
+            for key in sections_of(page)]   # each section of a page (only the open one is drawn)
+    for page, params in runs:
+        found = leaks(app_test(page, params=params, warehouse=member_warehouse, user=SECRETARIAT), secrets, downloads)
+        assert found != [] or params, page
+    for page, params in runs:
+        at = app_test(page, params=params, warehouse=member_warehouse, user=MEMBER)
+        assert leaks(at, secrets, downloads) == [], (page, params)
         assert any("同业" in text for _, text in run_texts(at)) or page == "overview.py"  # peers, by pseudonym
 
 

@@ -59,12 +59,20 @@ def app_test(demo_warehouse, monkeypatch) -> Callable[..., AppTest]:
         elif dashboard_session.user is REAL_USER:
             log_in_apptest(monkeypatch, SECRETARIAT)
         at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-        for name, value in (params or {}).items():
+        params = dict(params or {})
+        # A page's own `section` is for that page: the default page, run first, would take it for its own (and
+        # answer an unknown one with a warning and its first section), as a browser opening the link never does.
+        section = params.pop("section", None) if page is not None else None
+        for name, value in params.items():
             at.query_params[name] = value
         if not run:
+            if section is not None:
+                at.query_params["section"] = section
             return at
         at.run()
         if page is not None:
+            if section is not None:
+                at.query_params["section"] = section
             at.switch_page(f"views/{page}").run()
         return at
 

@@ -60,13 +60,17 @@ def test_map_and_table_show_the_query_layers_province_values(app_test, demo_wh, 
     grey = next(t for t in _map(at)["data"] if t.get("type") == "choropleth")
     assert len(grey["locations"]) == 34  # the whole territory, provinces without a value in grey
     assert SOURCE_ZH in [a["text"] for a in _map(at)["layout"]["annotations"]]  # boundary source under the map
-    # The table under the map: every row of the query result (总公司/全国 included), formatted, flagged.
+    assert not at.dataframe   # the table is the next section, closed
+    # The table section: every row of the query result (总公司/全国 included), formatted, flagged.
+    at = app_test("map.py", params={"period": latest, "metric": RATE, "type": "财产险", "section": "table"})
+    _no_error(at)
+    assert not [c for c in at.get("plotly_chart") if c.key == "map_chart"] and at.query_params["section"] == "table"
     table, header = _table(at, demo_wh, RATE)
     assert list(table["省份"]) == expected["province_name"].to_list()
     assert list(table[header]) == [value_text(v, "件/亿元") + (" ⚠ 低基数" if low else "") for v, low in
                                    zip(expected[RATE], expected[f"{RATE}__low_base"], strict=True)]
     national = expected.filter(pl.col("province_code") == "000000")[RATE][0]
-    assert value_text(national, "件/亿元") in [m.value for m in at.metric]
+    assert value_text(national, "件/亿元") in [m.value for m in at.metric]   # the headline, over either section
     # The definition one click away.
     assert any(_metric(demo_wh, RATE).definition_zh in md.value for md in at.markdown)
 
@@ -94,7 +98,8 @@ def test_raw_figure_toggle_switches_to_the_count_and_back_from_a_link(app_test, 
     # A copied link opens the raw figure again.
     again = app_test("map.py", params={"period": latest, "metric": RATE, "raw": "1"})
     assert again.toggle(key="map_raw").value is True and _shown(again) == want
-    table, header = _table(again, demo_wh, "complaints_total")
+    table, header = _table(app_test("map.py", params={"period": latest, "metric": RATE, "raw": "1",
+                                                      "section": "table"}), demo_wh, "complaints_total")
     assert list(table[header]) == [value_text(v, "件") for v in expected["complaints_total"]]
     again.toggle(key="map_raw").set_value(False).run()
     rates = demo_wh.table([RATE], ["province"], Filters(period=latest))
@@ -153,6 +158,9 @@ def test_bad_metric_parameter_is_answered_with_a_message(app_test, demo_wh):
 
 def test_presentation_mode_shows_the_map_in_its_own_slide(app_test, demo_wh, latest):
     at = app_test("map.py", params={"period": latest, "metric": RATE, "present": "1"})
+    _no_error(at)
+    assert not [c for c in at.get("plotly_chart") if c.key == "map_chart"]   # the projector opens on the headline
+    at = app_test("map.py", params={"period": latest, "metric": RATE, "present": "1", "section": "map"})
     _no_error(at)
     expected = demo_wh.table([RATE], ["province"], Filters(period=latest))
     assert _shown(at) == {r["province_code"]: r[RATE] for r in expected.iter_rows(named=True)

@@ -95,7 +95,8 @@ def test_an_empty_filter_result_is_explained(app_test, demo_wh, latest):
     firm = cells["firm_id"][0]
     reported = set(cells.filter(pl.col("firm_id") == firm)["region_code"].to_list())
     region = next(r for r in demo_wh.regions()["region_code"].to_list() if r not in reported)
-    at = app_test("complaints.py", params={"period": latest, "firm": firm, "region": region})
+    # (the by-region section: the firm ranking is nationwide, region filters do not apply to it)
+    at = app_test("complaints.py", params={"period": latest, "firm": firm, "region": region, "section": "regions"})
     no_traceback(at)
     assert any(i.value == "按当前筛选没有数据。" for i in at.info)
     # … and names what emptied it: that firm in that region (each alone has figures).

@@ -8,7 +8,8 @@ left, so nothing is split across screens at 1920×1080 or 1280×720 and nothing 
 siblings: fewer bars and rows, or a list split into slides). Next: → ↓ PageDown Space (a presenter's clicker
 sends PageDown / PageUp or the arrows); previous: ← ↑ PageUp; Home / End: the section's first / last slide.
 One section is on the page at a time (dashboard/sections.py): the key past its last (first) slide presses the
-section bar's ▶ (◀), the server draws the next (previous) section, and its first (last) slide is shown. Keys typed into a widget
+section bar's ▶ (◀), the server draws the next (previous) section, and its first (last) slide is shown.
+Keys typed into a widget
 (a select box, a text field) are left alone. The quarter changes from the bar above the slides
 (`quarter_bar`) without leaving the view; charts' fonts are enlarged with the page's text (`enlarge`).
 """

@@ -168,7 +168,7 @@ def test_a_rejected_file_and_its_error_list_download_as_received(app_url, page, 
     audit = e2e_warehouse[0] / "audit" / "log.jsonl"
     before = audit.read_text(encoding="utf-8").count("\n") if audit.exists() else 0
     first = firm_status.problem_files(wh.submissions(Filters(period=period))).row(0, named=True)
-    open_page(page, f"{app_url}/submissions?period={period}")
+    open_page(page, f"{app_url}/submissions?period={period}&section=problems")
     expander = page.locator('[data-testid="stExpander"]').filter(has_text=first["file_name"])
     with page.expect_download() as original:
         expander.get_by_role("button", name="下载原始文件").click()

@@ -20,6 +20,13 @@ def test_peers_page_shows_the_query_layers_benchmark_for_the_firm_in_the_url(app
     firm = demo_wh.firms().filter(pl.col("firm_id") == focus).row(0, named=True)
     assert any(firm["short_name"] in s.value for s in at.subheader)
     metrics = [m for m in demo_wh.metrics if m.kind in ("rate", "index")]
+    fig = figure(at, "peers_bullets")   # the first section, open by default
+    diamonds = [t for t in fig["data"] if t.get("name") == firm["short_name"]]
+    assert len(diamonds) == sum(1 for m in metrics
+                                if demo_wh.peers(m.id, period, firm["firm_type"])
+                                .filter(pl.col("firm_id") == focus)["value"][0] is not None)
+    at = app_test("peers.py", params={"period": period, "focus_firm": focus, "section": "benchmark_table"})
+    no_traceback(at)
     table = frame_of(at, 0)
     assert table["指标"].to_list() == [m.zh for m in metrics]
     for m, row in zip(metrics, table.iter_rows(named=True), strict=True):
@@ -30,15 +37,10 @@ def test_peers_page_shows_the_query_layers_benchmark_for_the_firm_in_the_url(app
                                                             shown(m, mine["p75"])), m.id
         assert row["排名"] == (f"{mine['rank']} / {mine['n_firms']}" if mine["rank"] is not None else "—")
         assert row["优于同业"] == better_than_text(mine["better_than_share"], "zh"), m.id
-    fig = figure(at, "peers_bullets")
-    diamonds = [t for t in fig["data"] if t.get("name") == firm["short_name"]]
-    assert len(diamonds) == sum(1 for m in metrics
-                                if demo_wh.peers(m.id, period, firm["firm_type"])
-                                .filter(pl.col("firm_id") == focus)["value"][0] is not None)
 
 
 def test_peers_rank_over_time_is_the_query_layers_rank_in_each_quarter(app_test, demo_wh):
-    at = app_test("peers.py", params={"focus_firm": "S002"})
+    at = app_test("peers.py", params={"focus_firm": "S002", "section": "rank"})
     at.selectbox(key="peers_rank_metric").set_value("mediation_success_rate").run()
     no_traceback(at)
     (line,) = figure(at, "peers_rank")["data"]
@@ -57,3 +59,17 @@ def test_peers_page_answers_a_bad_focus_firm_and_writes_the_choice_to_the_url(ap
     assert at.query_params["focus_firm"] == [first] or at.query_params["focus_firm"] == first
     at.selectbox(key="peers_focus").set_value("S005").run()
     assert at.query_params["focus_firm"] in ("S005", ["S005"])
+
+
+def test_peers_closed_sections_are_not_drawn_and_the_url_opens_one(app_test, demo_wh):
+    period = demo_wh.periods()[-1]
+    at = app_test("peers.py", params={"period": period, "focus_firm": "S003"})
+    no_traceback(at)
+    keys = {c.key for c in at.get("plotly_chart")}
+    assert "peers_bullets" in keys and "peers_rank" not in keys
+    assert "peers_rank_metric" not in [s.key for s in at.selectbox] and not at.dataframe
+    at = app_test("peers.py", params={"period": period, "focus_firm": "S003", "section": "rank"})
+    no_traceback(at)
+    keys = {c.key for c in at.get("plotly_chart")}
+    assert "peers_rank" in keys and "peers_bullets" not in keys
+    assert at.query_params["section"] in ("rank", ["rank"]) and at.query_params["focus_firm"] in ("S003", ["S003"])

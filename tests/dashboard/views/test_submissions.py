@@ -51,6 +51,12 @@ def test_submissions_page_counts_firms_and_lists_every_rejected_file_with_its_re
                                  "暂缓入库": str(len(want["held"])), "已退回待重报": str(len(want["rejected"])),
                                  "未报送": str(len(want["missing"])), "收到文件": str(subs.height)}
     problems = subs.filter(pl.col("status").is_in(["rejected", "held"]))
+    firms = frame_of(at, 0)   # the first section, open by default
+    by_name = dict(zip(firms["公司"], firms["状态"], strict=True))
+    names = dict(zip(ingested.firms()["firm_id"], ingested.firms()["short_name"], strict=True))
+    assert {by_name[names[f]] for f in want["rejected"]} == {"已退回待重报"}
+    assert not [e for e in at.expander if " · " in e.label]   # the problem files are a closed section: not drawn
+    at = app_test("submissions.py", params={"period": period, "section": "problems"}, warehouse=e2e_warehouse[0])
     # Expander labels are markdown: the file name is escaped there to read as the member typed it.
     assert sorted(e.label.split(" · ")[-1].replace("\\", "") for e in at.expander if " · " in e.label) == \
         sorted(problems["file_name"])
@@ -60,10 +66,7 @@ def test_submissions_page_counts_firms_and_lists_every_rejected_file_with_its_re
             assert line in text
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels.count("下载原始文件") == labels.count("下载错误清单（CSV）") == problems.height
-    firms = frame_of(at, 0)
-    by_name = dict(zip(firms["公司"], firms["状态"], strict=True))
-    names = dict(zip(ingested.firms()["firm_id"], ingested.firms()["short_name"], strict=True))
-    assert {by_name[names[f]] for f in want["rejected"]} == {"已退回待重报"}
+    at = app_test("submissions.py", params={"period": period, "section": "history"}, warehouse=e2e_warehouse[0])
     history = frame_of(at, len(at.dataframe) - 1)
     assert history.height == subs.height
     assert sorted(history["文件名"]) == sorted(subs["file_name"])
@@ -74,7 +77,8 @@ def test_submissions_page_shows_the_resubmission_history_of_one_firm(app_test, i
     superseded = subs.filter(pl.col("status") == "superseded")
     assert superseded.height, "the demo sends some resubmissions"
     row = superseded.row(0, named=True)
-    at = app_test("submissions.py", params={"period": row["period"]}, warehouse=e2e_warehouse[0])
+    at = app_test("submissions.py", params={"period": row["period"], "section": "history"},
+                  warehouse=e2e_warehouse[0])
     name = dict(zip(ingested.firms()["firm_id"], ingested.firms()["short_name"], strict=True))[row["firm_id"]]
     at.selectbox(key="submissions_history_firm").set_value(name).run()
     no_traceback(at)
@@ -109,7 +113,7 @@ def test_submissions_page_lists_rejected_files_even_before_any_figures_were_acce
     wh = Warehouse(warehouse)
     assert wh.periods() == []
     latest = wh.submissions()["period"].max()
-    at = app_test("submissions.py", warehouse=warehouse)
+    at = app_test("submissions.py", params={"section": "problems"}, warehouse=warehouse)
     no_traceback(at)
     assert [t.value for t in at.title] == [f"报送情况 · {latest}"]
     problems = wh.submissions(Filters(period=latest)).filter(pl.col("status").is_in(["rejected", "held"]))
@@ -131,6 +135,11 @@ def test_submissions_page_in_english_explains_rejections_in_english(app_test, e2
     assert problems.height
     at = app_test("submissions.py", params={"period": period, "lang": "en"}, warehouse=e2e_warehouse[0])
     assert not at.exception, [e.value for e in at.exception]
+    firms = pl.from_pandas(at.dataframe[0].value)
+    assert set(firms["Firm type"]) <= {"Life", "Property"}
+    at = app_test("submissions.py", params={"period": period, "lang": "en", "section": "problems"},
+                  warehouse=e2e_warehouse[0])
+    assert not at.exception, [e.value for e in at.exception]
     reasons = [t.value for t in at.text if t.value]  # reasons as plain text, a block per file
     assert reasons
     for text in reasons:
@@ -143,8 +152,6 @@ def test_submissions_page_in_english_explains_rejections_in_english(app_test, e2
                                                   "Message"]
     assert set(errors[0]["Severity"]) <= {"Error", "Warning"}
     assert all(not CJK.search(QUOTED.sub("", m)) for m in errors[0]["Message"])
-    firms = pl.from_pandas(at.dataframe[0].value)
-    assert set(firms["Firm type"]) <= {"Life", "Property"}
 
 
 N_ERRORS = 50_000
@@ -197,7 +204,7 @@ def test_firms_without_figures_come_first_with_their_reason(app_test, warehouse)
 
 def test_a_rejected_file_replaced_by_an_accepted_one_says_so_and_shows_the_head_of_its_errors(app_test, warehouse):
     path, latest, _ = warehouse
-    at = app_test("submissions.py", params={"period": latest}, warehouse=path)
+    at = app_test("submissions.py", params={"period": latest, "section": "problems"}, warehouse=path)
     assert not at.exception, [e.value for e in at.exception]
     (label,) = [e.label for e in at.expander if "big" in e.label]
     assert label.startswith("已退回（已由 v") and "重报入库）" in label
@@ -229,3 +236,15 @@ def test_the_history_names_the_accepted_file_that_replaced_a_rejected_one(wareho
     accepted = subs.filter((pl.col("firm_id") == "S002") & (pl.col("period") == latest)
                            & (pl.col("status") == "accepted")).row(0, named=True)
     assert row["superseded_by_label"] == f"v{accepted['version']} · {accepted['file_name']}"
+
+
+def test_a_closed_section_is_not_drawn_and_the_url_opens_it(app_test, warehouse):
+    path, latest, _ = warehouse
+    at = app_test("submissions.py", params={"period": latest}, warehouse=path)
+    assert not at.exception, [e.value for e in at.exception]
+    assert metric_values(at)   # the headlines are always on top
+    assert not [e for e in at.expander if " · " in e.label]   # the problem files: closed
+    assert "submissions_history_firm" not in [s.key for s in at.selectbox]
+    at = app_test("submissions.py", params={"period": latest, "section": "history"}, warehouse=path)
+    assert "submissions_history_firm" in [s.key for s in at.selectbox]
+    assert not [e for e in at.expander if " · " in e.label] and at.query_params["section"] in ("history", ["history"])

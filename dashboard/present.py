@@ -127,10 +127,17 @@ SCRIPT = r"""
   const schedule = () => { clearTimeout(timer); timer = setTimeout(fit, 120); };
   const EDGE = 6;   // px: a slide whose top is this close to the top bar is the one on screen
   const tops = () => slides().map(s => s.getBoundingClientRect().top - header());
-  const current = () => tops().findIndex(t => Math.abs(t) <= EDGE);
+  const atEnd = (s) => { const box = scroller(s); return box.scrollTop + box.clientHeight >= box.scrollHeight - 2; };
+  // The slide on screen: the one at the top bar; or the last, when the page cannot scroll it up that far
+  const current = () => {
+    const t = tops(), all = slides();
+    const at = t.findIndex(v => Math.abs(v) <= EDGE);
+    if (at >= 0 || !all.length) return at;
+    return atEnd(all[all.length - 1]) && t[t.length - 1] < window.innerHeight / 2 ? t.length - 1 : -1;
+  };
   const target = (step) => {       // the slide `step` slides on from the one on screen (or from between two)
     const t = tops();
-    const at = t.findIndex(v => Math.abs(v) <= EDGE);
+    const at = current();
     if (at >= 0) return at + step;
     const below = t.findIndex(v => v > EDGE);
     if (step > 0) return (below < 0 ? t.length : below) + step - 1;
@@ -186,7 +193,7 @@ SCRIPT = r"""
   new MutationObserver(schedule).observe(document.body, {childList: true, subtree: true});
   window.addEventListener('resize', schedule);
   if (document.fonts) document.fonts.addEventListener('loadingdone', schedule);
-  w.__xbPresent = {fit, go, current, where, slides, schedule};
+  w.__xbPresent = {fit, go, current, where, slides, schedule, turning: () => !!pending};
   schedule();
 })();
 </script>

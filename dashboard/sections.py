@@ -43,16 +43,17 @@ def _state(page: str) -> str:
     return f"_section_{page}"
 
 
-def show(page: str, headlines: Callable[[], None], parts: Sequence[Section]) -> str:
+def show(page: str, headlines: Callable[[], None] | None, parts: Sequence[Section]) -> str:
     """Draw `page`'s headlines and its open section (normal view: the headlines and a tab per section;
-    presentation view: one of them, headlines first). Returns the open section's key."""
+    presentation view: one of them, headlines first). A page without headline figures passes None: its first
+    section opens the projector. Returns the open section's key."""
     from dashboard import ui
     from dashboard.context import current
 
     ctx = current()
-    keys = [HEADLINES, *(p.key for p in parts)]
+    keys = [*([HEADLINES] if headlines else []), *(p.key for p in parts)]
     state = _state(page)
-    first = keys[0] if ctx.present or not parts else keys[1]   # the projector starts on the headlines
+    first = keys[0] if ctx.present or not headlines or not parts else keys[1]   # the projector: the headlines
     for message in page_params.seed(state, PARAM, keys, first, lang=ctx.lang):
         st.warning(message, icon=theme.ICON_WARNING)
     if st.session_state[state] not in keys:
@@ -60,8 +61,9 @@ def show(page: str, headlines: Callable[[], None], parts: Sequence[Section]) -> 
     if ctx.present:
         open_key = _present(state, keys, parts, headlines)
     else:
-        with ui.slide(HEADLINES):
-            headlines()
+        if headlines:
+            with ui.slide(HEADLINES):
+                headlines()
         open_key = _tabs(state, parts)
     page_params.write(PARAM, open_key)
     return open_key
@@ -89,12 +91,12 @@ def _move(state: str, to: str) -> None:
     st.session_state[state] = to
 
 
-def _present(state: str, keys: list[str], parts: Sequence[Section], headlines: Callable[[], None]) -> str:
+def _present(state: str, keys: list[str], parts: Sequence[Section], headlines: Callable[[], None] | None) -> str:
     """The open section's slides, and above them ◀ · n / total · its title · ▶ to the sections either side."""
     from dashboard import ui
 
     at = keys.index(st.session_state[state])
-    titles = [pick({"zh": "主要指标", "en": "Headlines"}), *(p.label for p in parts)]
+    titles = [*([pick({"zh": "主要指标", "en": "Headlines"})] if headlines else []), *(p.label for p in parts)]
     with st.container(key=NAV, border=False):
         before, now, after, _ = st.columns([1, 4, 1, 4], vertical_alignment="center")
     before.button("◀", key=PREV, disabled=at == 0, on_click=_move, args=(state, keys[max(0, at - 1)]),
@@ -103,9 +105,9 @@ def _present(state: str, keys: list[str], parts: Sequence[Section], headlines: C
     after.button("▶", key=NEXT, disabled=at + 1 >= len(keys), on_click=_move,
                  args=(state, keys[min(len(keys) - 1, at + 1)]), width="stretch",
                  help=pick({"zh": "下一部分", "en": "Next section"}))
-    if at == 0:
+    if keys[at] == HEADLINES and headlines:
         with ui.slide(HEADLINES):
             headlines()
     else:
-        parts[at - 1].draw()
+        parts[at - len(keys) + len(parts)].draw()
     return keys[at]

@@ -53,7 +53,7 @@ def movers() -> None:
     moves = ctx.movers(MOVERS_METRIC, filters=ctx.at(), n=MOVERS)
     groups = list(moves.partition_by("firm_type", as_dict=True, maintain_order=True).items()) if moves.height else []
     for i, ((firm_type,), group) in enumerate(groups or [((None,), moves)]):
-        with ui.slide(f"movers_{firm_type or 'none'}"):
+        with ui.slide(f"movers_{i}"):   # a key of ASCII: Streamlit turns 财产险 and 人身险 alike into ---
             mover_slide(firm_type, group, last=i == len(groups) - 1)
 
 

@@ -65,7 +65,7 @@ def focus_row(found: dict[tuple[str, str], dict], metric_id: str, period: str) -
 
 
 def peer_group() -> None:
-    """The headlines: who the firm is compared with (the figures are the sections')."""
+    """Who the firm is compared with, above the sections (the page has no headline figures of its own)."""
     st.caption(pick({"zh": f"同业组：{ctx.period} 全部{t(firm_type, lang)}会员公司（全国口径，不受地区筛选影响）。",
                      "en": f"Peer group: every {t(firm_type, lang)} member in {ctx.period} (nationwide; "
                            f"region filters do not apply)."}))
@@ -154,7 +154,8 @@ def rank() -> None:
             ui.metric_help(metric, ctx)
 
 
-sections.show("peers", peer_group, [
+peer_group()
+sections.show("peers", None, [
     Section("benchmark", pick({"zh": "与同业对比", "en": "Against peers"}), benchmark),
     Section("benchmark_table", pick({"zh": "明细表", "en": "Table"}), benchmark_table),
     Section("rank", pick({"zh": "排名变化", "en": "Rank"}), rank),

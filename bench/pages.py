@@ -164,10 +164,15 @@ def pingpong(n: int, count: int) -> list[int]:
     return [cycle[i % len(cycle)] for i in range(count)]
 
 
+def section_tabs(page):
+    """The page's section tabs (the first tab bar in their container: a section may hold tabs of its own)."""
+    return page.locator(f".st-key-{sections.TABS} [role=tablist]").first.locator("[role=tab]")
+
+
 def section_count(page, view: str) -> int:
     """The page's sections: its tabs (normal view), or `n / total` of the projector's ◀ ▶ bar."""
     if view == "normal":
-        return page.locator(f".st-key-{sections.TABS} [role=tab]").count()
+        return section_tabs(page).count()
     nav = page.locator(f".st-key-{sections.NAV}")
     return int(nav.inner_text().split("/")[1].split("·")[0]) if nav.count() else 0
 
@@ -176,7 +181,7 @@ def timed_section(page, runs: RunLog, view: str, at: int, to: int, cdp) -> dict:
     """ms from the click on section `to`'s tab (the projector: ◀ or ▶ from section `at`) until it is drawn."""
     before = page.url
     if view == "normal":
-        element = page.locator(f".st-key-{sections.TABS} [role=tab]").nth(to)
+        element = section_tabs(page).nth(to)
     else:
         element = page.locator(f".st-key-{sections.NEXT if to > at else sections.PREV} button:visible").first
     busy, moment = busy_ms(cdp), time.time()

@@ -119,6 +119,7 @@ bench: install system-deps
 	$(BIN)/python bench/portal.py
 	$(BIN)/python bench/queries.py
 	$(BIN)/python bench/pages.py
+	$(BIN)/python bench/growth.py   # 1×, 4×, 10× the data: query p95, page p95, app peak RSS
 	$(BIN)/python -P bench/deck.py   # -P: bench/ first on sys.path would shadow the deck package
 
 lint: install

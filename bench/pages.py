@@ -256,16 +256,21 @@ def pages(playwright, warehouse: Path, users_file: Path, names: dict[str, str], 
 
 
 def main(scale: int = 1, views: tuple[str, ...] = VIEWS, changes: int = CHANGES, cold: bool = True,
-         pages_too: bool = True, only: tuple[str, ...] = PAGES, roles: tuple[str, ...] = ROLES) -> dict:
+         pages_too: bool = True, only: tuple[str, ...] = PAGES, roles: tuple[str, ...] = ROLES,
+         warehouse: Path | None = None) -> dict:
+    """The benchmark at `scale` (SCALES); on `warehouse` if given (a synthetic build of that scale, as
+    bench/growth.py passes), else on a new build, whose time is reported as build_s."""
     from playwright.sync_api import sync_playwright
 
     years, firms = SCALES[scale]
     OUT.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         t = time.perf_counter()
-        warehouse = synthetic.build(Path(tmp) / "wh", years=years, firms=firms, seed=1)
-        result: dict = {"benchmark": "pages", "scale": {"factor": scale, "years": years, "firms": firms,
-                                                         "regions": 36, "build_s": round(time.perf_counter() - t, 1)},
+        built = warehouse is None
+        warehouse = warehouse or synthetic.build(Path(tmp) / "wh", years=years, firms=firms, seed=1)
+        result: dict = {"benchmark": "pages", "scale": {"factor": scale, "years": years, "firms": firms, "regions": 36,
+                                                         **({"build_s": round(time.perf_counter() - t, 1)} if built
+                                                            else {})},
                         # Browser figures are sensitive to anything else running on the 2 cores: say what was.
                         "load_average_before": [round(x, 2) for x in os.getloadavg()], "cpus": os.cpu_count()}
         users_file, names = users_for(warehouse, Path(tmp))

@@ -85,6 +85,7 @@ ATOMS = {dataset: ("period", "firm_type", "region_code", *(("product_line",) if 
 KEYS = ("period", "firm_id", "region_code", "product_line", "year", "quarter")
 LOADED = "snapshot_facts"  # the compressed in-memory database holding the fact datasets (Warehouse._load)
 LOAD_FILES = 40  # Parquet files (quarters) read into it per batch before the batch is compressed (1×: one batch)
+ATOM_QUARTERS = 8  # quarters of cells counted per statement by _ensure_atoms (bounds its memory)
 
 
 class Warehouse:
@@ -414,26 +415,38 @@ SELECT * FROM final"""
         self._ensure_atoms()
 
     def _ensure_atoms(self) -> None:
-        """atoms_<dataset>: per finest cell (ATOMS: quarter × firm type × region [× product line]) the firms that
-        reported a figure in it. Made once per loaded snapshot, at a member's first aggregate."""
+        """atoms_<dataset>: per finest cell (ATOMS: quarter × firm type × region [× product line]) the number of
+        firms that reported a figure in it, and which firms only where there are at most MIN_PEERS: only there can
+        the member asking decide whether a cell is safe (a cell of more firms has MIN_PEERS besides anyone's own).
+        Made once per loaded snapshot, at a member's first aggregate, ATOM_QUARTERS quarters per statement: the
+        distinct firms of every cell at once were 1.3 GiB at 25 years × 1000 firms (the product-line rows), and
+        every cell's list of firms 200 MiB more kept."""
         with self._shared["lock"]:
             if self._shared["atoms"]:
                 return
+            periods = self.periods()
+            spans = [(periods[i], periods[min(i + ATOM_QUARTERS, len(periods)) - 1])
+                     for i in range(0, len(periods), ATOM_QUARTERS)] or [("", "")]
             cursor = self._con.cursor()
             try:
                 for dataset in layout.FACT_DATASETS:
                     keys = ", ".join(ATOMS[dataset])
                     reported = " OR ".join(f"{c} IS NOT NULL" for c in SHEETS_BY_ID[dataset].schema() if c not in KEYS)
-                    cursor.execute(f"""CREATE OR REPLACE TABLE atoms_{dataset} AS
-                        SELECT {keys}, count(DISTINCT firm_id) AS n, list(DISTINCT firm_id) AS firms
-                        FROM base_{dataset} WHERE {reported} GROUP BY {keys}""")
+                    for i, (first, last) in enumerate(spans):
+                        verb = f"INSERT INTO atoms_{dataset}" if i else f"CREATE OR REPLACE TABLE atoms_{dataset} AS"
+                        cursor.execute(f"""{verb}
+                            SELECT {keys}, n, CASE WHEN n <= {MIN_PEERS:d} THEN firms END AS firms FROM (
+                                SELECT {keys}, count(DISTINCT firm_id) AS n, list(DISTINCT firm_id) AS firms
+                                FROM base_{dataset} WHERE ({reported}) AND period BETWEEN $first AND $last
+                                GROUP BY {keys})""", {"first": first, "last": last})
             finally:
                 cursor.close()
             self._shared["atoms"] = True
 
     @staticmethod
     def _safe(dataset: str) -> str:
-        """SQL: the row of base_<dataset> lies in a cell with at least $min_peers firms besides $scope_firm."""
+        """SQL: the row of base_<dataset> lies in a cell with at least $min_peers (= MIN_PEERS) firms besides
+        $scope_firm (a cell without its list of firms has more than MIN_PEERS: safe whoever asks)."""
         on = " AND ".join(f"a.{c} = base_{dataset}.{c}" for c in ATOMS[dataset])
         return (f"EXISTS (SELECT 1 FROM atoms_{dataset} a WHERE {on} AND a.n - CASE WHEN "
                 f"list_contains(a.firms, $scope_firm) THEN 1 ELSE 0 END >= $min_peers)")

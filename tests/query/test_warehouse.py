@@ -19,7 +19,7 @@ from core.quarters import shift
 from core.reference import REGISTRY_COLUMNS
 from etl import store
 from fixtures import synthetic, warehouse
-from query import Filters, QueryError, Scope, Warehouse, pseudonyms
+from query import MIN_PEERS, Filters, QueryError, Scope, Warehouse, pseudonyms
 from tests.query import handmade
 from tests.query.handmade import _frame, complaint
 
@@ -837,3 +837,27 @@ def test_a_member_gets_only_its_own_files_and_registry(tmp_path):
     assert member.firms()["firm_id"].to_list() == ["M"]
     assert member.why_empty(["complaints_total"], Filters(period="2024Q4", firms=("M",)))["firms"][
         "firm_id"].to_list() == ["M"]
+
+
+def test_a_members_cells_made_a_few_quarters_at_a_time_are_each_cell_once_with_its_firms(tmp_path, monkeypatch):
+    """The member scope's cells (atoms), made ATOM_QUARTERS quarters per statement to bound the memory they take:
+    every cell of the facts once, its count of reporting firms, and its firms listed where it has at most
+    MIN_PEERS (where the member asking decides whether the cell is safe), none where it has more."""
+    import query.warehouse as query_warehouse
+
+    monkeypatch.setattr(query_warehouse, "ATOM_QUARTERS", 3)   # 8 quarters: statements of 3, 3 and 2
+    wh = Warehouse(synthetic.build(tmp_path / "wh", years=2, firms=40, seed=3), scope=Scope(firm_id="S001"))
+    wh.prepare_scopes()
+    for dataset, keys in query_warehouse.ATOMS.items():
+        measures = [c for c in SHEETS_BY_ID[dataset].schema() if c not in query_warehouse.KEYS]
+        base = wh._query(f"SELECT * FROM base_{dataset}").filter(pl.any_horizontal(pl.col(measures).is_not_null()))
+        expected = base.group_by(keys).agg(pl.col("firm_id").n_unique().alias("n"),
+                                           pl.col("firm_id").unique().sort().alias("firms"))
+        atoms = wh._query(f"SELECT * FROM atoms_{dataset}")
+        assert atoms.height == expected.height == atoms.select(keys).unique().height
+        both = atoms.join(expected, on=list(keys), how="full", suffix="_expected")
+        assert both["n"].to_list() == both["n_expected"].to_list()
+        small = both.filter(pl.col("n") <= MIN_PEERS)
+        assert small.height and small.height < both.height   # both kinds of cell are there
+        assert [sorted(f) for f in small["firms"]] == small["firms_expected"].to_list()
+        assert both.filter(pl.col("n") > MIN_PEERS)["firms"].null_count() == both.height - small.height

@@ -9,8 +9,7 @@ siblings: fewer bars and rows, or a list split into slides). Next: → ↓ PageD
 sends PageDown / PageUp or the arrows); previous: ← ↑ PageUp; Home / End: the section's first / last slide.
 One section is on the page at a time (dashboard/sections.py): the key past its last (first) slide presses the
 section bar's ▶ (◀), the server draws the next (previous) section, and its first (last) slide is shown.
-Keys typed into a widget
-(a select box, a text field) are left alone. The quarter changes from the bar above the slides
+Keys typed into a widget (a select box, a text field) are left alone. The quarter changes from the bar above the slides
 (`quarter_bar`) without leaving the view; charts' fonts are enlarged with the page's text (`enlarge`).
 """
 
@@ -21,11 +20,11 @@ from typing import Any
 
 import streamlit as st
 
-from dashboard import sections
-
 # Plotly fonts on the projector, relative to the page's: the page's root size goes from 16 to 24 px.
 FONT_SCALE = 1.4
 MARKER = "xb_present"   # a container key: the script acts only while it is on the page
+# The section bar's buttons (dashboard/sections.py draws them), which the script presses past a section's ends.
+SECTION_PREV, SECTION_NEXT = "present_prev_section", "present_next_section"
 
 SCRIPT = r"""
 <script>
@@ -160,7 +159,8 @@ SCRIPT = r"""
                                                       : '.st-key-__SECTION_PREV__ button')]
       .find(b => b.offsetParent !== null);   // a button with a tooltip has a hidden twin
     if (!b || b.disabled) return false;
-    pending = {last: step < 0, from: slides().map(keyOf)};
+    const mine = pending = {last: step < 0, from: slides().map(keyOf)};
+    setTimeout(() => { if (pending === mine) pending = null; }, 15000);   // a run that never drew it: let go
     b.click();
     return true;
   };
@@ -204,8 +204,8 @@ def install() -> None:
     """The marker and the paging script (installed once per browser tab; it acts while the marker is on the
     page, i.e. in presentation mode)."""
     with st.container(key=MARKER, height=1, border=False):
-        st.html(SCRIPT.replace("__MARKER__", MARKER).replace("__SECTION_NEXT__", sections.NEXT)
-                .replace("__SECTION_PREV__", sections.PREV), unsafe_allow_javascript=True)
+        st.html(SCRIPT.replace("__MARKER__", MARKER).replace("__SECTION_NEXT__", SECTION_NEXT)
+                .replace("__SECTION_PREV__", SECTION_PREV), unsafe_allow_javascript=True)
 
 
 def quarter_bar(periods: Sequence[str], key: str, lang: str) -> None:

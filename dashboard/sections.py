@@ -20,12 +20,12 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from dashboard import page_params, theme
+from dashboard import page_params, present, theme
 from dashboard.i18n import pick
 
 PARAM = "section"
 HEADLINES = "headlines"
-PREV, NEXT = "present_prev_section", "present_next_section"   # the buttons the paging script presses
+PREV, NEXT = present.SECTION_PREV, present.SECTION_NEXT   # the buttons the paging script presses
 TABS, NAV = "xb_sections", "xb_section_nav"   # containers of the tabs and of the projector's ◀ ▶ (bench/pages.py)
 
 

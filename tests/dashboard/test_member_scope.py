@@ -174,9 +174,9 @@ def test_a_members_cached_results_are_never_the_secretariats(app_test, member_wa
 
 
 def test_a_member_downloads_its_own_originals_only(member_app, member_warehouse, secrets, downloads):
-    at = member_app("submissions.py")
+    at = member_app("submissions.py", {"section": "problems"})   # where its problem files are
     assert leaks(at, secrets, downloads) == []
-    at = member_app("submissions.py")
+    at = member_app("submissions.py", {"section": "problems"})
     names = [name for name, _ in downloads]
     assert {"rejected-2025Q3.xlsx", "held-2025Q3.xlsx"} <= set(names)  # its own two problem files
     originals = {name: data() for name, data in downloads if name.endswith(".xlsx")}

@@ -4,6 +4,7 @@ its assets, endpoints and non-HTML answers carry none."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 from pathlib import Path
 
 import streamlit
@@ -31,7 +32,10 @@ def served(path: str, content_type: bytes, method: str = "GET") -> list[tuple[by
     async def send(message):
         sent.append(message)
 
-    asyncio.run(preload.Preload(app)({"type": "http", "path": path, "method": method}, None, send))
+    # a loop of its own in a thread of its own (a browser test's loop may be running in this one)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, preload.Preload(app)({"type": "http", "path": path, "method": method}, None,
+                                                       send)).result()
     return sent[0]["headers"]
 
 

@@ -66,12 +66,15 @@ def test_by_firm_charts_keep_to_what_a_projector_can_show(app_test, many_firms):
     assert trace["y"] == [*names[:15], f"⋯ 中间 {len(names) - ui.FIRM_BARS} 项未显示 ⋯", *names[-15:]]
     assert trace["x"][:15] == pytest.approx(peers["value"].head(15).to_list())
     # The cause mix: the 20 firms with most complaints, and the page says so.
+    at = app_test("complaints.py", params={"period": latest, "type": "财产险", "section": "causes"},
+                  warehouse=many_firms)
     by_firm = wh.table(["complaints_total"], ["firm"], f).sort("complaints_total", descending=True)
     causes = figure(at, "complaints_causes")["data"]
     assert causes[0]["y"] == by_firm["firm_name"].head(ui.FIRM_MIX).to_list()
     assert any(f"显示投诉总量最多的 {ui.FIRM_MIX} 家公司" in c.value for c in at.caption)
 
-    at = app_test("outreach.py", params={"period": latest, "type": "财产险"}, warehouse=many_firms)
+    at = app_test("outreach.py", params={"period": latest, "type": "财产险", "section": "groups"},
+                  warehouse=many_firms)
     no_traceback(at)
     reach = wh.table(["reach_offline"], ["firm"], f).sort("reach_offline", descending=True)
     assert figure(at, "outreach_groups")["data"][0]["y"] == reach["firm_name"].head(ui.FIRM_MIX).to_list()

@@ -488,9 +488,14 @@ def page(warehouse: Path, name: str, monkeypatch, params: dict[str, str]) -> App
     monkeypatch.setenv("XIAOBAO_WAREHOUSE", str(warehouse))
     log_in(monkeypatch, SECRETARIAT)
     at = AppTest.from_file(str(ROOT / "dashboard" / "app.py"), default_timeout=60)
+    params = dict(params)
+    section = params.pop("section", None)   # the page's own section (dashboard/sections.py), not the first page's
     for key, value in params.items():
         at.query_params[key] = value
     at.run()
+    at.query_params.pop("section", None)
+    if section is not None:
+        at.query_params["section"] = section
     at.switch_page(f"views/{name}").run()
     assert not at.exception
     return at
@@ -513,7 +518,7 @@ def test_explorer_downloads_neutralise_and_audit_on_click_only(evil, monkeypatch
 
 
 def test_the_error_list_and_original_downloads_neutralise_and_audit(evil, monkeypatch, downloads):
-    page(evil, "submissions.py", monkeypatch, {"period": "2025Q3"})
+    page(evil, "submissions.py", monkeypatch, {"period": "2025Q3", "section": "problems"})
     wh = Warehouse(evil)
     rejected = wh.submissions().filter(pl.col("status") == "rejected").row(0, named=True)
     by_label = {b["label"]: b for b in downloads}

@@ -1,8 +1,8 @@
 """A page's sections, drawn one at a time: what is not on screen is neither asked for nor drawn.
 
 At 1920×1080 a page shows its headline figures and one section; drawing the sections below the fold on every
-filter change cost the browser 60 ms a chart (Plotly) and the server their queries, for charts nobody was
-looking at (bench/pages.py). So:
+filter change cost the browser ≈ 90 ms a chart (a Plotly chart is remounted on every change) and the server
+their queries, for charts nobody was looking at (bench/pages.py). So:
 
 - the normal view has the headlines on top and the sections as tabs; only the open tab's section runs;
 - the presentation view shows one section at a time (the headlines are the first): its slides are paged by the
@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from dashboard import page_params, present, theme
+from dashboard import page_params, present, theme, ui
+from dashboard.context import current
 from dashboard.i18n import pick
 
 PARAM = "section"
@@ -47,9 +48,6 @@ def show(page: str, headlines: Callable[[], None] | None, parts: Sequence[Sectio
     """Draw `page`'s headlines and its open section (normal view: the headlines and a tab per section;
     presentation view: one of them, headlines first). A page without headline figures passes None: its first
     section opens the projector. Returns the open section's key."""
-    from dashboard import ui
-    from dashboard.context import current
-
     ctx = current()
     keys = [*([HEADLINES] if headlines else []), *(p.key for p in parts)]
     state = _state(page)
@@ -93,8 +91,6 @@ def _move(state: str, to: str) -> None:
 
 def _present(state: str, keys: list[str], parts: Sequence[Section], headlines: Callable[[], None] | None) -> str:
     """The open section's slides, and above them ◀ · n / total · its title · ▶ to the sections either side."""
-    from dashboard import ui
-
     at = keys.index(st.session_state[state])
     titles = [*([pick({"zh": "主要指标", "en": "Headlines"})] if headlines else []), *(p.label for p in parts)]
     with st.container(key=NAV, border=False):

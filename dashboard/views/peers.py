@@ -47,6 +47,9 @@ focus = st.selectbox(pick({"zh": "对标公司", "en": "Firm to benchmark"}), id
                      format_func=lambda f: names.get(f) or f)
 page_params.write("focus_firm", focus)
 firm_type, firm_name = types[focus], names.get(focus) or focus
+st.caption(pick({"zh": f"同业组：{ctx.period} 全部{t(firm_type, lang)}会员公司（全国口径，不受地区筛选影响）。",
+                 "en": f"Peer group: every {t(firm_type, lang)} member in {ctx.period} (nationwide; "
+                       f"region filters do not apply)."}))
 
 # Rates and the complaint index compare firms of different sizes; counts would only rank size.
 metrics = [m for m in ctx.wh.metrics if m.kind in ("rate", "index")]
@@ -62,13 +65,6 @@ def focus_row(found: dict[tuple[str, str], dict], metric_id: str, period: str) -
     """PEER_FIELDS of one metric and quarter, all None when the firm has no row there."""
     row = found.get((metric_id, period), {})
     return {k: row.get(k) for k in PEER_FIELDS}
-
-
-def peer_group() -> None:
-    """Who the firm is compared with, above the sections (the page has no headline figures of its own)."""
-    st.caption(pick({"zh": f"同业组：{ctx.period} 全部{t(firm_type, lang)}会员公司（全国口径，不受地区筛选影响）。",
-                     "en": f"Peer group: every {t(firm_type, lang)} member in {ctx.period} (nationwide; "
-                           f"region filters do not apply)."}))
 
 
 @functools.cache   # this run's: the page's script is run afresh each time
@@ -154,7 +150,6 @@ def rank() -> None:
             ui.metric_help(metric, ctx)
 
 
-peer_group()
 sections.show("peers", None, [
     Section("benchmark", pick({"zh": "与同业对比", "en": "Against peers"}), benchmark),
     Section("benchmark_table", pick({"zh": "明细表", "en": "Table"}), benchmark_table),

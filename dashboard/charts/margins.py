@@ -24,13 +24,14 @@ WIDE = 0x2E80          # from here on (CJK, full-width forms) a character is abo
 NARROW_EM = 0.62       # any other character, a little wider than the average Latin letter or digit
 PAD = 18               # px between the labels and the plot (tick length, stand-off) and on the paper's edge
 PLOT_WIDTH = 560       # px: the narrowest plot a chart gets (a column of two); more categories than fit rotate
+BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 TAGS = re.compile(r"<[^>]+>|&[a-z]+;|&#\d+;")
 
 
 def text_px(text: str, size: float) -> float:
-    """Estimated width in px of `text` (markup removed) at font size `size`."""
-    plain = TAGS.sub("", text)
-    return sum(size if ord(c) >= WIDE else size * NARROW_EM for c in plain)
+    """Estimated width in px of `text` (markup removed; of its widest line) at font size `size`."""
+    return max(sum(size if ord(c) >= WIDE else size * NARROW_EM for c in TAGS.sub("", line))
+               for line in BREAK.split(text))
 
 
 def _size(axis: Any, fig: go.Figure) -> float:

@@ -14,6 +14,7 @@ def test_text_width_counts_cjk_as_one_em_and_other_characters_as_a_little_over_h
     assert margins.text_px("广东省", 16) == 48
     assert margins.text_px("Guangdong", 10) == pytest.approx(9 * 6.2)
     assert margins.text_px("<b>北京</b>", 10) == 20   # markup takes no room
+    assert margins.text_px("北京<br>Beijing<BR/>京", 10) == pytest.approx(7 * 6.2)   # the widest line
 
 
 def test_horizontal_bars_get_a_left_margin_for_their_longest_name_and_no_automargin():
@@ -48,11 +49,14 @@ def test_many_quarters_on_a_category_axis_leave_room_for_rotated_labels():
         margins.fit(trend(few, "v", title="t", unit="件")).layout.margin.b
 
 
-def test_every_axis_of_a_chart_with_several_is_fixed_and_the_widest_metric_name_sets_the_margin():
+def test_the_bullet_rows_names_and_scales_left_of_the_plot_set_their_own_margin_and_fit_keeps_it():
     frame = pl.DataFrame({"label": ["投诉量", "每万张保单投诉量"], "unit": ["件", "件/万张"],
                           "direction": ["lower", "lower"], "value": [1.0, 2.0], "p25": [0.5, 1.0],
                           "median": [1.0, 1.5], "p75": [1.5, 2.5], "low_base": [False, False]})
     fig = margins.fit(bullet_benchmark(frame, firm_label="甲"))
-    assert [a.automargin for a in fig.select_yaxes()] == [False, False]
-    assert [a.automargin for a in fig.select_xaxes()] == [False, False]
-    assert fig.layout.margin.l == 8 * TICK + margins.PAD
+    assert [a.automargin for a in fig.select_yaxes()] == [False]
+    assert [a.automargin for a in fig.select_xaxes()] == [False]
+    # the widest line is a scale, "0 – 2.5 件/万张" (3 CJK and 9 others at the annotations' 18 px), wider than
+    # 每万张保单投诉量 (8 CJK); PAD either side of it
+    assert 8 * theme.FONT_SIZE < 3 * theme.FONT_SIZE + 9 * theme.FONT_SIZE * margins.NARROW_EM
+    assert fig.layout.margin.l == round(3 * theme.FONT_SIZE + 9 * theme.FONT_SIZE * margins.NARROW_EM) + 2 * margins.PAD

@@ -21,8 +21,8 @@ def test_peers_page_shows_the_query_layers_benchmark_for_the_firm_in_the_url(app
     assert any(firm["short_name"] in s.value for s in at.subheader)
     metrics = [m for m in demo_wh.metrics if m.kind in ("rate", "index")]
     fig = figure(at, "peers_bullets")   # the first section, open by default
-    diamonds = [t for t in fig["data"] if t.get("name") == firm["short_name"]]
-    assert len(diamonds) == sum(1 for m in metrics
+    (diamonds,) = [t for t in fig["data"] if t.get("name") == firm["short_name"]]
+    assert len(diamonds["x"]) == sum(1 for m in metrics
                                 if demo_wh.peers(m.id, period, firm["firm_type"])
                                 .filter(pl.col("firm_id") == focus)["value"][0] is not None)
     at = app_test("peers.py", params={"period": period, "focus_firm": focus, "section": "benchmark_table"})

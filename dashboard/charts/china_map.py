@@ -72,6 +72,19 @@ def island_points() -> tuple[tuple[float, ...], tuple[float, ...]]:
     return tuple(lons), tuple(lats)
 
 
+@lru_cache(maxsize=1)
+def inset_codes() -> frozenset[str]:
+    """The provinces with a part inside the 南海诸岛 inset's window (its bounding box meets the window)."""
+    (west, east), (south, north) = INSET_VIEW["lonaxis"], INSET_VIEW["lataxis"]
+    found = set()
+    for feature in provinces_geojson()["features"]:
+        for polygon in feature["geometry"]["coordinates"]:
+            lons, lats = [p[0] for p in polygon[0]], [p[1] for p in polygon[0]]
+            if min(lons) <= east and max(lons) >= west and min(lats) <= north and max(lats) >= south:
+                found.add(feature["properties"]["adcode"])
+    return frozenset(found)
+
+
 def colourbar_ticks(lo: float, hi: float, unit: str | None, lang: str = "zh",
                     count: int = 6) -> tuple[list[float], list[str]]:
     """About `count` round tick values between lo and hi, labelled in the reader's conventions
@@ -116,18 +129,28 @@ def choropleth(frame: pl.DataFrame, *, value_col: str, code_col: str = "province
     border = {"line": {"color": "#ffffff", "width": 0.6}}
     boundaries = geojson_url or geojson
     fig = go.Figure()
-    for geo in ("geo", "geo2"):
-        fig.add_trace(go.Choropleth(  # every province, grey: the base that keeps the territory whole
-            geojson=boundaries, featureidkey="properties.adcode", locations=codes, z=[0] * len(codes),
-            colorscale=[[0, NO_DATA_GREY], [1, NO_DATA_GREY]], showscale=False, geo=geo, marker=border,
-            showlegend=False,
-            text=[label(c) for c in codes], hovertemplate="%{text}<extra></extra>", name=no_value))
-        if with_value:
+    # Each province is drawn once a map: grey when it has no value (the territory stays whole), else in its colour;
+    # the inset draws only the provinces that reach into its window. (A grey layer under every province and the
+    # whole country again in the inset made Plotly project the 18,654 boundary points four times a draw.)
+    valued = set(with_value)
+    for geo, shown in (("geo", codes), ("geo2", [c for c in codes if c in inset_codes()])):
+        grey = [c for c in shown if c not in valued]
+        if grey or not valued:
             fig.add_trace(go.Choropleth(
-                geojson=boundaries, featureidkey="properties.adcode", locations=with_value, z=zs, geo=geo,
+                geojson=boundaries, featureidkey="properties.adcode", locations=grey, z=[0] * len(grey),
+                colorscale=[[0, NO_DATA_GREY], [1, NO_DATA_GREY]], showscale=False, geo=geo, marker=border,
+                showlegend=False,
+                text=[label(c) for c in grey], hovertemplate="%{text}<extra></extra>", name=no_value))
+        coloured = [c for c in with_value if c in shown]
+        if coloured:
+            fig.add_trace(go.Choropleth(
+                geojson=boundaries, featureidkey="properties.adcode", locations=coloured,
+                z=[values[c][value_col] for c in coloured], geo=geo,
                 showscale=geo == "geo", marker=border, name=title, showlegend=False,
+                # the colour scale spans every value, the inset's few included, so a colour means the same in both
+                zmin=min(zs), zmax=max(zs),
                 colorscale=[[i / (len(colour_scale) - 1), c] for i, c in enumerate(colour_scale)],
-                text=[label(c) for c in with_value], hovertemplate="%{text}<extra></extra>",
+                text=[label(c) for c in coloured], hovertemplate="%{text}<extra></extra>",
                 colorbar={"title": {"text": bar_title}, "thickness": 18, "len": 0.6,
                           "tickvals": tickvals, "ticktext": ticktext}))
     lons, lats = [], []  # the ten-dash line, in the 南海诸岛 inset as official maps draw it

@@ -105,7 +105,8 @@ def test_changing_the_firm_type_changes_the_numbers_to_the_query_layers(app_url,
     first = next(m for m in wh.metrics if m.kind in ("rate", "index"))
     value = wh.peers(first.id, earlier, "人身险").filter(pl.col("firm_id") == focus)["value"][0]
     wanted = fmt.fmt_value(value, first.unit_zh, "zh")
-    annotation = page.locator('[data-testid="stPlotlyChart"] .annotation-text').first
+    # each metric row has two annotations, its name (with its scale) on the left and the firm's value on the right
+    annotation = page.locator('[data-testid="stPlotlyChart"] .annotation-text').nth(1)
     expect(annotation).to_have_text(re.compile("^" + re.escape(wanted)))
 
 

@@ -79,7 +79,9 @@ def test_choropleth_values_grey_provinces_and_source():
                           "rate": [12.34, 5.0, None, 7.0], "rate__low_base": [False, True, False, False]})
     fig = choropleth(frame, value_col="rate", title="亿元保费投诉量", unit="件/亿元", low_base_col="rate__low_base")
     base, values = fig.data[0], fig.data[1]
-    assert len(base.locations) == 34 and set(base.z) == {0}  # every province drawn, grey underneath
+    # every province drawn once on the main map: grey without a value, coloured with one
+    assert set(base.z) == {0} and set(base.locations).isdisjoint(values.locations)
+    assert len(base.locations) + len(values.locations) == 34
     assert list(values.locations) == ["110000", "440000"] and list(values.z) == [5.0, 12.34]  # 000000 not a place
     assert values.text[1] == "广东<br>12.34 件/亿元"
     assert values.text[0] == "北京<br>5 件/亿元 ⚠ 低基数"
@@ -89,8 +91,13 @@ def test_choropleth_values_grey_provinces_and_source():
     assert labels["820000"] == "澳门特别行政区<br>无数据"
     annotations = [a.text for a in fig.layout.annotations]
     assert SOURCE_ZH in annotations and "南海诸岛" in annotations
-    # The same provinces again in the 南海诸岛 inset (geo2), with the ten-dash line and the island dots.
+    # The provinces reaching into the 南海诸岛 inset (geo2) again there, with the ten-dash line and the island dots.
     assert [d.geo for d in fig.data] == ["geo", "geo", "geo2", "geo2", "geo2", "geo", "geo2"]  # + 无数据 key
+    inset_grey, inset_values = fig.data[2], fig.data[3]
+    assert list(inset_values.locations) == ["440000"] and list(inset_values.z) == [12.34]
+    assert set(inset_grey.locations) == {"450000", "460000", "350000", "710000", "810000", "820000", "530000",
+                                         "360000"}  # 广西 海南 福建 台湾 香港 澳门 云南 江西, 广东 coloured
+    assert (inset_values.zmin, inset_values.zmax) == (values.zmin, values.zmax) == (5.0, 12.34)  # one scale
     assert fig.layout.geo2.domain.x[0] > 0.5 and fig.layout.geo.visible is False
     assert fig.layout.template.layout.font.family.startswith("Noto Sans CJK SC")  # large CJK type
 

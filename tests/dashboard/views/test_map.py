@@ -57,8 +57,9 @@ def test_map_and_table_show_the_query_layers_province_values(app_test, demo_wh, 
     expected = demo_wh.table([RATE], ["province"], Filters(period=latest, firm_type="财产险"))
     provinces = expected.filter(pl.col("province_code") != "000000")
     assert _shown(at) == {r["province_code"]: r[RATE] for r in provinces.iter_rows(named=True) if r[RATE] is not None}
-    grey = next(t for t in _map(at)["data"] if t.get("type") == "choropleth")
-    assert len(grey["locations"]) == 34  # the whole territory, provinces without a value in grey
+    main = [t for t in _map(at)["data"] if t.get("type") == "choropleth" and t.get("geo") in (None, "geo")]
+    drawn = [c for t in main for c in t["locations"]]
+    assert len(drawn) == len(set(drawn)) == 34  # the whole territory once, provinces without a value in grey
     assert SOURCE_ZH in [a["text"] for a in _map(at)["layout"]["annotations"]]  # boundary source under the map
     assert not at.dataframe   # the table is the next section, closed
     # The table section: every row of the query result (总公司/全国 included), formatted, flagged.
@@ -143,8 +144,8 @@ def test_a_province_filter_keeps_the_whole_map_and_can_be_cleared(app_test, demo
 def test_english_names_the_provinces_and_the_source_in_english(app_test, demo_wh, latest):
     at = app_test("map.py", params={"period": latest, "metric": RATE, "lang": "en"})
     _no_error(at)
-    grey = next(t for t in _map(at)["data"] if t.get("type") == "choropleth")
-    labels = dict(zip(grey["locations"], grey["text"], strict=True))
+    labels = {c: text for t in _map(at)["data"] if t.get("type") == "choropleth"
+              for c, text in zip(t["locations"], t["text"], strict=True)}
     assert labels["440000"].startswith("Guangdong<br>") and labels["710000"] == "Taiwan<br>no data"
     assert _map(at)["layout"]["title"]["text"] == f"Complaints per 100m yuan premium ({latest})"
 

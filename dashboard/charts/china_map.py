@@ -135,7 +135,7 @@ def choropleth(frame: pl.DataFrame, *, value_col: str, code_col: str = "province
     valued = set(with_value)
     for geo, shown in (("geo", codes), ("geo2", [c for c in codes if c in inset_codes()])):
         grey = [c for c in shown if c not in valued]
-        if grey or not valued:
+        if grey:
             fig.add_trace(go.Choropleth(
                 geojson=boundaries, featureidkey="properties.adcode", locations=grey, z=[0] * len(grey),
                 colorscale=[[0, NO_DATA_GREY], [1, NO_DATA_GREY]], showscale=False, geo=geo, marker=border,

@@ -22,7 +22,7 @@ if str(ROOT) not in sys.path:
 from auth import web
 from auth.model import User
 from core.settings import warehouse_dir
-from dashboard import context, data, prefetch, present, session, theme, timing
+from dashboard import context, data, prefetch, preload, present, session, theme, timing
 from dashboard.filters import SHARED_PARAMS, Choices, View, parse, plain, shown, to_params
 from dashboard.i18n import LANG_STATE_KEY, pick, t
 from query import Filters
@@ -330,6 +330,7 @@ def main(run: dict[str, str] | None = None) -> None:
     first_lang = ss.get(W["lang"]) or ("en" if st.query_params.get("lang") == "en" else "zh")
     user = login_gate(first_lang)
     run["user"] = user.role
+    preload.run_chart_code()
     try:
         wh = data.warehouse(warehouse_dir())
         choices = choices_of(wh)

@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 import subprocess
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import polars as pl
 import pytest
 
 from dashboard import format as fmt
+from dashboard import preload
 from dashboard import submission_status as status
 from fixtures.browser import PASSWORD, USERS, VIEWPORT, XIAOBAO, new_page, open_page, screenshot, wait_settled
 from query import Filters, Warehouse, firm_status
@@ -87,6 +88,22 @@ def test_the_map_draws_every_province_from_local_files(app_url, page, blocked_re
     paths = page.locator('[data-testid="stPlotlyChart"] path.choroplethlocation')
     assert paths.count() >= 34  # 31 provinces, Hong Kong, Macao, Taiwan at least
     assert blocked_requests == []
+
+
+def test_the_element_code_comes_with_the_page_and_the_chart_code_is_run_from_a_hidden_element(app_url, page):
+    """dashboard/preload.py in a browser with nothing cached: every file the Link header names is fetched and
+    served, the element that imports the chart code takes no room, and the charts draw."""
+    served: dict[str, int] = {}
+    page.on("response", lambda r: served.setdefault(urlsplit(r.url).path, r.status))
+    response = page.goto(f"{app_url}/overview", wait_until="domcontentloaded")
+    wait_settled(page)
+    named = re.findall(r"<(/static/js/[^>]+)>; rel=modulepreload", response.headers.get("link", ""))
+    assert len(named) > 9 and any("/PlotlyChart." in f for f in named)   # the 9 elements, then what they import
+    assert all(served.get(f) == 200 for f in named), {f: served.get(f) for f in named if served.get(f) != 200}
+    assert not [p for p, status in served.items() if p.startswith("/static/") and status >= 400]
+    hidden = page.locator(f".st-key-{preload.CHART_CODE_KEY}")
+    assert hidden.count() == 1 and not hidden.is_visible()
+    assert page.locator('[data-testid="stPlotlyChart"] .main-svg').count() > 0
 
 
 def test_changing_the_firm_type_changes_the_numbers_to_the_query_layers(app_url, page, wh):

@@ -675,46 +675,9 @@ SELECT * FROM final"""
             self._ensure_atoms()
             safe, source = f"(firm_id = $scope_firm OR {self._safe('complaints')})", "base_complaints"
             params |= {"scope_firm": self.member, "min_peers": MIN_PEERS}
-        cells = self._query(f"""
-            SELECT firm_id, region_code, period, CAST(sum(complaints_total) AS BIGINT) AS complaints,
-                   CAST(sum(proxy_surrender_suspected) AS BIGINT) AS proxy
-            FROM {source}
-            WHERE period BETWEEN $start AND $period AND {safe}
-            GROUP BY firm_id, region_code, period""", params)
-        key = ["firm_id", "region_code"]
-        past = cells.filter(pl.col("period") < period)
-        history = past.group_by(key).agg(pl.col("complaints").median().alias("baseline_median"),
-                                         pl.len().alias("__n"))
-        mad = past.join(history, on=key).group_by(key).agg(
-            (pl.col("complaints") - pl.col("baseline_median")).abs().median().alias("mad"))
-        history = history.join(mad, on=key)
-        # The firm's own seasonality and growth (life premium peaks in Q1, say) move every region at once; a
-        # campaign hits a few. So the baseline is scaled by the firm's total now against its usual total.
-        # Leave the cell itself out of the firm's factor, so that a campaign does not raise its own baseline.
-        totals = cells.group_by("firm_id", "period").agg(pl.col("complaints").sum().alias("t"))
-        usual = totals.filter(pl.col("period") < period).group_by("firm_id").agg(pl.col("t").median().alias("usual"))
-        now = cells.filter(pl.col("period") == period).join(history, on=key, how="inner") \
-            .join(totals.filter(pl.col("period") == period).select("firm_id", "t"), on="firm_id", how="left") \
-            .join(usual, on="firm_id", how="left").with_columns(
-                pl.when(pl.col("usual") - pl.col("baseline_median") > 0)
-                .then((pl.col("t") - pl.col("complaints")) / (pl.col("usual") - pl.col("baseline_median")))
-                .otherwise(1.0).clip(0.5, 3.0).alias("factor"))
-        now = now.with_columns((pl.col("baseline_median") * pl.col("factor")).alias("expected"))
-        scale = pl.max_horizontal(1.4826 * pl.col("mad") * pl.col("factor"),
-                                  pl.col("expected").sqrt(), pl.lit(1.0))
-        out = now.filter(pl.col("__n") >= ANOMALY_MIN_HISTORY).with_columns(
-            (pl.col("complaints") - pl.col("expected")).alias("jump"),
-            ((pl.col("complaints") - pl.col("expected")) / scale).alias("robust_z"),
-            pl.when(pl.col("expected") > 0).then(
-                (pl.col("complaints") - pl.col("expected")) / pl.col("expected")).alias("jump_pct"),
-            pl.when(pl.col("complaints") > 0)
-            .then(pl.col("proxy").cast(pl.Float64) / pl.col("complaints").cast(pl.Float64))
-            .alias("proxy_surrender_share"))
-        out = out.filter((pl.col("robust_z") >= ANOMALY_Z) & (pl.col("jump") >= ANOMALY_MIN_JUMP))
-        names = self._query("""SELECT firm_id, short_name AS firm_name FROM firms""")
-        regions = self._query("""SELECT region_code, region_name FROM region_dim""")
-        out = out.join(names, on="firm_id", how="left").join(regions, on="region_code", how="left")
-        out = out.select(list(columns)).cast(columns).sort(["robust_z", "firm_id"], descending=[True, False])
+        params |= {"min_history": ANOMALY_MIN_HISTORY, "min_z": ANOMALY_Z, "min_jump": ANOMALY_MIN_JUMP}
+        out = self._query(_sql("anomalies").replace("{source}", source).replace("{safe}", safe), params)
+        out = out.select(list(columns)).cast(columns)
         return self._pseudonymise(self._select(out, filters))
 
     # ── submissions ─────────────────────────────────────────────────────────────────────────────────────

@@ -129,3 +129,29 @@ def build_scope(path: Path, submissions: pl.DataFrame | None = None, bump: int =
               **{dataset: _frame(dataset, []) for dataset in ("complaints_by_line", "mediation", "outreach")}}
     registry = pl.DataFrame(SCOPE_FIRMS, schema=list(REGISTRY_COLUMNS), orient="row")
     return warehouse.write(path, frames, registry, submissions=submissions)
+
+
+# ── anomalies: one firm's two regions over eight quarters, then a jump in one of them ─────────────────────
+HISTORY = ("2023Q1", "2023Q2", "2023Q3", "2023Q4", "2024Q1", "2024Q2", "2024Q3", "2024Q4")
+# (firm, region): complaints per quarter of HISTORY (None: not reported), then 2025Q1's, and 2025Q1's 代理退保.
+ANOMALY_CELLS = {
+    ("A", "440000"): ((10, 12, 11, 13, 10, 12, 11, 12), 40, 30),   # median 11.5, MAD 0.5: the jump
+    ("A", "440300"): ((20,) * 8, 22, 0),                          # the firm's other region: far below its factor
+    ("B", "440000"): ((None,) * 5 + (5, 5, 5), 100, 0),           # 3 quarters of history: too few to judge
+    ("C", "000000"): ((1,) * 8, 10, 0),                           # z 9 but a jump of 9 (< 10): not listed
+    ("D", "440300"): ((1,) * 8, 11, 2),                           # z 10 and a jump of exactly 10: listed
+}
+OLD_OUTLIER = ("2022Q4", "A", "440000", 1000)   # nine quarters back: outside the history
+
+
+def build_anomalies(path: Path) -> Path:
+    def row(period: str, firm: str, region: str, total: int, proxy: int = 0) -> dict:
+        return complaint(period, firm, region, 10000.0, 1000, 1000, total, 0, (total, 0, 0, 0, 0), total, total, proxy)
+
+    rows = [row(*OLD_OUTLIER)]
+    for (firm, region), (history, now, proxy) in ANOMALY_CELLS.items():
+        rows += [row(q, firm, region, n) for q, n in zip(HISTORY, history, strict=True) if n is not None]
+        rows.append(row("2025Q1", firm, region, now, proxy))
+    frames = {"complaints": _frame("complaints", rows),
+              **{dataset: _frame(dataset, []) for dataset in ("complaints_by_line", "mediation", "outreach")}}
+    return warehouse.write(path, frames, pl.DataFrame(FIRMS, schema=list(REGISTRY_COLUMNS), orient="row"))

@@ -332,6 +332,35 @@ def test_anomalies_are_selected_after_their_baselines(surge):
                        every.filter(pl.col("region_code").is_in(in_province.to_list())))
 
 
+def test_anomalies_by_hand(tmp_path):
+    """tests/query/handmade.py ANOMALY_CELLS, 2025Q1. A's 440000: history 10 12 11 13 10 12 11 12 → median 11.5,
+    MAD 0.5; A's usual total is the median of 30 32 31 33 30 32 31 32 = 31.5; its other region has 22 of its 62 now,
+    so factor = (62 − 40) / (31.5 − 11.5) = 1.1, expected = 12.65, scale = max(1.4826 · 0.5 · 1.1, √12.65, 1) = √12.65,
+    z = 27.35 / √12.65. A's 440300: factor (62 − 22) / (31.5 − 20) = 3.48 → 3, expected 60: a fall. D: expected 1,
+    scale 1, jump 10 → z 10 (listed at the jump's floor); C: jump 9 (not listed); B: 3 quarters (not judged);
+    the 1000 of 2022Q4 is outside the 8 quarters."""
+    wh = Warehouse(handmade.build_anomalies(tmp_path / "wh"))
+    got = wh.anomalies(Filters(period="2025Q1"))
+    assert got.select("firm_id", "region_code").rows() == [("D", "440300"), ("A", "440000")]   # highest z first
+    d, a = got.rows(named=True)
+    assert (d["firm_name"], d["region_name"], d["period"], d["complaints"]) == ("丁财险", "深圳市", "2025Q1", 11)
+    assert (d["baseline_median"], d["mad"], d["expected"], d["jump"]) == (1.0, 0.0, 1.0, 10.0)
+    assert d["robust_z"] == pytest.approx(10.0) and d["jump_pct"] == pytest.approx(10.0)
+    assert d["proxy_surrender_share"] == pytest.approx(2 / 11)
+    assert (a["firm_name"], a["region_name"], a["complaints"]) == ("甲财险", "广东省（不含深圳）", 40)
+    assert (a["baseline_median"], a["mad"]) == (11.5, 0.5)
+    assert a["expected"] == pytest.approx(12.65) and a["jump"] == pytest.approx(27.35)
+    assert a["robust_z"] == pytest.approx(27.35 / math.sqrt(12.65))
+    assert a["jump_pct"] == pytest.approx(27.35 / 12.65) and a["proxy_surrender_share"] == pytest.approx(0.75)
+    assert dict(got.schema) == {"firm_id": pl.Utf8, "firm_name": pl.Utf8, "region_code": pl.Utf8,
+                                "region_name": pl.Utf8, "period": pl.Utf8, "complaints": pl.Int64,
+                                **{c: pl.Float64 for c in ("baseline_median", "mad", "expected", "robust_z", "jump",
+                                                           "jump_pct", "proxy_surrender_share")}}
+    assert_frame_equal(wh.anomalies(), got)                                   # the last quarter by default
+    assert wh.anomalies(Filters(period="2024Q4")).height == 0                 # nothing jumps in 2024Q4
+    assert wh.anomalies(Filters(period="2025Q1", firm_type="人身险")).height == 0
+
+
 def test_submissions_keep_unreadable_files_under_period_and_firm_filters(tmp_path):
     subs = handmade.SUBMISSIONS.with_columns(pl.col("firm_id").replace({"F1": "A", "F2": "B", "F3": "C"}),
                                              pl.int_range(pl.len()).alias("seq"))

@@ -23,10 +23,10 @@ from typing import Any
 import streamlit as st
 
 # The element code every page needs first (Streamlit's source paths, as its manifest names them).
-ELEMENTS = ("elements/PlotlyChart/PlotlyChart.tsx", "elements/Metric/Metric.tsx", "elements/Html/Html.tsx",
+CHART_ELEMENT = ("elements/PlotlyChart/PlotlyChart.tsx",)
+ELEMENTS = (*CHART_ELEMENT, "elements/Metric/Metric.tsx", "elements/Html/Html.tsx",
             "widgets/Selectbox/Selectbox.tsx", "widgets/Multiselect/Multiselect.tsx", "widgets/Radio/Radio.tsx",
             "widgets/Checkbox/Checkbox.tsx", "widgets/ButtonGroup/ButtonGroup.tsx", "widgets/Button/Button.tsx")
-CHART_ELEMENT = ("elements/PlotlyChart/PlotlyChart.tsx",)
 CHART_CODE_KEY = "xb_chart_code"
 MANIFEST = Path(st.__file__).parent / "static" / "manifest.json"
 # Requests that are not page loads: Streamlit's own endpoints, its assets, media and our static files.

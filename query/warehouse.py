@@ -685,13 +685,14 @@ SELECT * FROM final"""
         period = filters.latest or (periods[-1] if periods else None)
         if period is None:
             return pl.DataFrame(schema=columns)
-        params: dict[str, object] = {"start": shift(period, -ANOMALY_HISTORY), "period": period}
+        params: dict[str, object] = {"start": shift(period, -ANOMALY_HISTORY), "period": period,
+                                     "min_history": ANOMALY_MIN_HISTORY, "min_z": ANOMALY_Z,
+                                     "min_jump": ANOMALY_MIN_JUMP}
         safe, source = "TRUE", "complaints"
         if self.member is not None:  # other firms' cells only where 5 firms besides the member's report
             self._ensure_atoms()
             safe, source = f"(firm_id = $scope_firm OR {self._safe('complaints')})", "base_complaints"
             params |= {"scope_firm": self.member, "min_peers": MIN_PEERS}
-        params |= {"min_history": ANOMALY_MIN_HISTORY, "min_z": ANOMALY_Z, "min_jump": ANOMALY_MIN_JUMP}
         out = self._query(_sql("anomalies").replace("{source}", source).replace("{safe}", safe), params)
         out = out.select(list(columns)).cast(columns)
         return self._pseudonymise(self._select(out, filters))
